@@ -1,0 +1,484 @@
+//! Catalog files: byokit's own format (TOML or JSON) and the import formats, parsed into one
+//! shape that a [`Catalog`](super::Catalog) is built from or merged with.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::{CatalogError, PriceSet, Rates, Tier};
+use crate::provider::Provider;
+
+/// What a catalog says about a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInfo {
+    /// Display name, e.g. `OpenAI`.
+    pub name: String,
+    /// Where the provider's prices come from, and when they were checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// One model as a catalog file describes it; merged into a catalog by
+/// [`Catalog::merged`](super::Catalog::merged). Fields left `None` keep what the catalog had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelEntry {
+    /// The provider.
+    pub provider: Provider,
+    /// The model's canonical id.
+    pub id: String,
+    /// A display name.
+    pub name: Option<String>,
+    /// Other ids that resolve to the model.
+    pub aliases: Vec<String>,
+    /// Maximum context size in tokens.
+    pub context_window: Option<u64>,
+    /// Maximum output tokens per call.
+    pub max_output_tokens: Option<u64>,
+    /// Whether the provider has retired the model.
+    pub deprecated: Option<bool>,
+    /// Price sets, each with its effective date.
+    pub prices: Vec<PriceSet>,
+}
+
+/// The formats a catalog file can be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// byokit's own format, in TOML or JSON (see `docs/catalog.md`).
+    Byokit,
+    /// LiteLLM's `model_prices_and_context_window.json` (per-token prices).
+    LiteLlm,
+    /// pydantic's genai-prices `data.json` (per-million prices, tiers, dated prices).
+    GenaiPrices,
+}
+
+impl CatalogFormat {
+    /// Guesses a file's format from its content: a JSON array, or an object of providers, is
+    /// genai-prices; a JSON object with `sample_spec` or `litellm_provider` entries is LiteLLM;
+    /// anything else is byokit's own format.
+    pub fn detect(text: &str) -> CatalogFormat {
+        if !looks_like_json(text) {
+            return CatalogFormat::Byokit;
+        }
+        if text.trim_start().starts_with('[') {
+            return CatalogFormat::GenaiPrices;
+        }
+        {
+            if text.contains("\"litellm_provider\"") || text.contains("\"sample_spec\"") {
+                return CatalogFormat::LiteLlm;
+            }
+            if text.contains("\"api_pattern\"") {
+                return CatalogFormat::GenaiPrices;
+            }
+        }
+        CatalogFormat::Byokit
+    }
+}
+
+impl FromStr for CatalogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "byokit" => Ok(CatalogFormat::Byokit),
+            "litellm" => Ok(CatalogFormat::LiteLlm),
+            "genai-prices" | "genai_prices" => Ok(CatalogFormat::GenaiPrices),
+            other => Err(format!(
+                "unknown catalog format `{other}`; known formats: byokit, litellm, genai-prices"
+            )),
+        }
+    }
+}
+
+/// A parsed catalog file, ready to build a catalog from or to merge over one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogFile {
+    /// The name the file was loaded under, used in errors and in merged catalog versions.
+    pub source_name: String,
+    /// The file's version string, if it has one.
+    pub version: Option<String>,
+    /// Provider descriptions.
+    pub providers: Vec<(Provider, ProviderInfo)>,
+    /// The models.
+    pub models: Vec<ModelEntry>,
+    /// Entries of an imported file that were left out, as `name: reason` (another provider, not
+    /// a chat model, no price).
+    pub skipped: Vec<String>,
+}
+
+impl CatalogFile {
+    /// Parses a file in byokit's own format, TOML or JSON (see `docs/catalog.md`).
+    pub fn parse_byokit(text: &str, source_name: &str) -> Result<CatalogFile, CatalogError> {
+        parse_byokit(text, source_name)
+    }
+
+    /// Parses `text` in `format`. `source_name` (usually the file name) appears in errors.
+    ///
+    /// `undated_effective` is the date given to prices that carry none of their own: LiteLLM's
+    /// file has no dates, and genai-prices dates only price changes. byokit's own format dates
+    /// every price set and ignores it.
+    pub fn parse(
+        text: &str,
+        source_name: &str,
+        format: CatalogFormat,
+        undated_effective: Date,
+    ) -> Result<CatalogFile, CatalogError> {
+        match format {
+            CatalogFormat::Byokit => CatalogFile::parse_byokit(text, source_name),
+            CatalogFormat::LiteLlm => super::litellm::parse(text, source_name, undated_effective),
+            CatalogFormat::GenaiPrices => {
+                super::genai_prices::parse(text, source_name, undated_effective)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared parsing helpers.
+
+/// JSON starts with an object or an array of values; TOML may start with `[table]` or
+/// `[[array.of.tables]]`, never with `[{`, `["`, `[]` or `[1`.
+fn looks_like_json(text: &str) -> bool {
+    let mut chars = text.trim_start().chars();
+    match chars.next() {
+        Some('{') => true,
+        Some('[') => matches!(
+            chars.find(|c| !c.is_whitespace()),
+            Some('{' | ']' | '"' | '-' | '0'..='9')
+        ),
+        _ => false,
+    }
+}
+
+/// Parses JSON, or TOML, into a JSON value, so every format is read by one set of rules.
+pub(super) fn parse_value(text: &str, source: &str) -> Result<serde_json::Value, CatalogError> {
+    if looks_like_json(text) {
+        serde_json::from_str(text)
+            .map_err(|e| CatalogError::new(source, format!("invalid JSON: {e}")))
+    } else {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            CatalogError::new(
+                source,
+                format!("invalid TOML: {}", e.to_string().trim_end()),
+            )
+        })?;
+        Ok(toml_to_json(toml::Value::Table(table)))
+    }
+}
+
+fn toml_to_json(value: toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        toml::Value::String(s) => J::String(s),
+        toml::Value::Integer(i) => J::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+/// Deserializes `value` as `T`, turning a failure into an error that names the entry and the
+/// field path within it.
+pub(super) fn from_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    source: &str,
+    entry: Option<&str>,
+) -> Result<T, CatalogError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let mut err = CatalogError::new(source, e.into_inner().to_string()).field(field);
+        if let Some(entry) = entry {
+            err = err.entry(entry);
+        }
+        err
+    })
+}
+
+/// A price in USD per million tokens: a decimal string or an integer, never a float, never
+/// negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Price(pub Decimal);
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PriceVisitor;
+        impl Visitor<'_> for PriceVisitor {
+            type Value = Price;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a price in USD per million tokens, as a decimal string such as \"2.50\"",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Price, E> {
+                let d = Decimal::from_str_exact(v.trim())
+                    .or_else(|_| Decimal::from_scientific(v.trim()))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "invalid price {v:?}: expected a decimal such as \"2.50\""
+                        ))
+                    })?;
+                non_negative(d)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Price, E> {
+                Ok(Price(Decimal::from(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Price, E> {
+                non_negative(Decimal::from(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Price, E> {
+                Err(E::custom(format!(
+                    "price {v} is a float: write it as a decimal string (\"{v}\") so it stays exact"
+                )))
+            }
+        }
+        deserializer.deserialize_any(PriceVisitor)
+    }
+}
+
+fn non_negative<E: de::Error>(d: Decimal) -> Result<Price, E> {
+    if d.is_sign_negative() && !d.is_zero() {
+        Err(E::custom(format!("price {d} is negative")))
+    } else {
+        Ok(Price(d))
+    }
+}
+
+/// A non-negative price from an imported JSON file: a number (read back through its shortest
+/// decimal form, which is the decimal its authors wrote, never through float arithmetic) or a
+/// numeric string.
+pub(super) fn json_decimal(value: &serde_json::Value) -> Result<Decimal, String> {
+    use serde_json::Value;
+    let d = match value {
+        Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(u), _) => Ok(Decimal::from(u)),
+            (None, Some(f)) => Decimal::from_str_exact(&format!("{f}")).map_err(|e| e.to_string()),
+            (None, None) => Err(format!("unreadable number {n}")),
+        },
+        Value::String(s) => Decimal::from_str_exact(s.trim())
+            .or_else(|_| Decimal::from_scientific(s.trim()))
+            .map_err(|_| format!("invalid price {s:?}: expected a number")),
+        other => Err(format!("expected a price, found {other}")),
+    }?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(format!("price {d} is negative"));
+    }
+    Ok(d)
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Day(pub Date);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        parse_date(&s).map(Day).map_err(de::Error::custom)
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date; a longer timestamp (`2025-06-10T00:00:00Z`) is cut to its date.
+pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = s.trim().get(..10).unwrap_or(s.trim());
+    Date::parse(day, &format).map_err(|_| format!("invalid date {s:?}: expected YYYY-MM-DD"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// byokit's own format.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    version: Option<String>,
+    #[serde(default)]
+    providers: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    models: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    provider: String,
+    id: String,
+    name: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    context_window: Option<u64>,
+    max_output_tokens: Option<u64>,
+    deprecated: Option<bool>,
+    #[serde(default)]
+    prices: Vec<RawPriceSet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriceSet {
+    effective: Day,
+    input: Price,
+    output: Price,
+    cached_input: Option<Price>,
+    cache_write: Option<Price>,
+    batch: Option<RawRates>,
+    #[serde(default)]
+    tiers: Vec<RawTier>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRates {
+    input: Option<Price>,
+    output: Option<Price>,
+    cached_input: Option<Price>,
+    cache_write: Option<Price>,
+}
+
+impl From<RawRates> for Rates {
+    fn from(r: RawRates) -> Rates {
+        Rates {
+            input: r.input.map(|p| p.0),
+            output: r.output.map(|p| p.0),
+            cached_input: r.cached_input.map(|p| p.0),
+            cache_write: r.cache_write.map(|p| p.0),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    above_prompt_tokens: u64,
+    input: Option<Price>,
+    output: Option<Price>,
+    cached_input: Option<Price>,
+    cache_write: Option<Price>,
+    batch: Option<RawRates>,
+}
+
+fn parse_byokit(text: &str, source: &str) -> Result<CatalogFile, CatalogError> {
+    let raw: RawFile = from_value(parse_value(text, source)?, source, None)?;
+    let mut providers = Vec::new();
+    for (key, value) in raw.providers {
+        let field = format!("providers.{key}");
+        let provider = key
+            .parse::<Provider>()
+            .map_err(|e| CatalogError::new(source, e.to_string()).field(&field))?;
+        let info: ProviderInfo = from_value(value, source, None).map_err(|e| {
+            let inner = e.field.map_or(field.clone(), |f| format!("{field}.{f}"));
+            CatalogError {
+                field: Some(inner),
+                ..e
+            }
+        })?;
+        providers.push((provider, info));
+    }
+    let mut models = Vec::with_capacity(raw.models.len());
+    for (i, value) in raw.models.into_iter().enumerate() {
+        let entry = entry_name(&value).unwrap_or_else(|| format!("models[{i}]"));
+        let raw_model: RawModel = from_value(value, source, Some(&entry))?;
+        models.push(model_entry(raw_model, source, &entry)?);
+    }
+    Ok(CatalogFile {
+        source_name: source.to_owned(),
+        version: raw.version,
+        providers,
+        models,
+        skipped: Vec::new(),
+    })
+}
+
+fn entry_name(value: &serde_json::Value) -> Option<String> {
+    let id = value.get("id")?.as_str()?;
+    Some(match value.get("provider").and_then(|p| p.as_str()) {
+        Some(p) => format!("{p}/{id}"),
+        None => id.to_owned(),
+    })
+}
+
+fn model_entry(raw: RawModel, source: &str, entry: &str) -> Result<ModelEntry, CatalogError> {
+    let err =
+        |field: &str, message: String| CatalogError::new(source, message).entry(entry).field(field);
+    let provider = raw
+        .provider
+        .parse::<Provider>()
+        .map_err(|e| err("provider", e.to_string()))?;
+    if raw.id.trim().is_empty() {
+        return Err(err("id", "a model id must not be empty".into()));
+    }
+    if let Some(i) = raw.aliases.iter().position(|a| a.trim().is_empty()) {
+        return Err(err(
+            &format!("aliases[{i}]"),
+            "an alias must not be empty".into(),
+        ));
+    }
+    let mut prices: Vec<PriceSet> = Vec::with_capacity(raw.prices.len());
+    for (i, set) in raw.prices.into_iter().enumerate() {
+        if prices.iter().any(|p| p.effective == set.effective.0) {
+            return Err(err(
+                &format!("prices[{i}].effective"),
+                format!("two price sets take effect on {}", set.effective.0),
+            ));
+        }
+        let mut tiers: Vec<Tier> = Vec::with_capacity(set.tiers.len());
+        for (j, t) in set.tiers.into_iter().enumerate() {
+            if tiers
+                .iter()
+                .any(|old| old.above_prompt_tokens == t.above_prompt_tokens)
+            {
+                return Err(err(
+                    &format!("prices[{i}].tiers[{j}].above_prompt_tokens"),
+                    format!(
+                        "two tiers start above {} prompt tokens",
+                        t.above_prompt_tokens
+                    ),
+                ));
+            }
+            tiers.push(Tier {
+                above_prompt_tokens: t.above_prompt_tokens,
+                rates: Rates {
+                    input: t.input.map(|p| p.0),
+                    output: t.output.map(|p| p.0),
+                    cached_input: t.cached_input.map(|p| p.0),
+                    cache_write: t.cache_write.map(|p| p.0),
+                },
+                batch: t.batch.map(Rates::from),
+            });
+        }
+        tiers.sort_by_key(|t| t.above_prompt_tokens);
+        prices.push(PriceSet {
+            effective: set.effective.0,
+            rates: Rates {
+                input: Some(set.input.0),
+                output: Some(set.output.0),
+                cached_input: set.cached_input.map(|p| p.0),
+                cache_write: set.cache_write.map(|p| p.0),
+            },
+            batch: set.batch.map(Rates::from),
+            tiers,
+        });
+    }
+    prices.sort_by_key(|p| p.effective);
+    Ok(ModelEntry {
+        provider,
+        id: raw.id.trim().to_owned(),
+        name: raw.name,
+        aliases: raw
+            .aliases
+            .into_iter()
+            .map(|a| a.trim().to_owned())
+            .collect(),
+        context_window: raw.context_window,
+        max_output_tokens: raw.max_output_tokens,
+        deprecated: raw.deprecated,
+        prices,
+    })
+}

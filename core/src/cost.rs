@@ -1,0 +1,421 @@
+//! Exact costs: token counts, as a provider reports them, to USD with a breakdown per class.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::catalog::{Catalog, Model, Rates, UnknownModel};
+use crate::provider::Provider;
+
+/// Token usage of one call, *exactly as the provider reports it*.
+///
+/// What each field means depends on the provider (see
+/// [`UsageSemantics`](crate::UsageSemantics)): OpenAI's `input_tokens` (`prompt_tokens`)
+/// already include the cached tokens, Anthropic's do not. byokit turns these into billable counts
+/// without billing any token twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Usage {
+    /// Input (prompt) tokens as reported.
+    pub input_tokens: u64,
+    /// Output (completion) tokens as reported.
+    pub output_tokens: u64,
+    /// Cached input tokens read from the prompt cache.
+    pub cached_input_tokens: u64,
+    /// Tokens written to the prompt cache (Anthropic).
+    pub cache_write_tokens: u64,
+    /// Reasoning (thinking) tokens.
+    pub reasoning_tokens: u64,
+    /// Some of these counts are estimates, not the provider's report.
+    pub estimated: bool,
+}
+
+/// The billable token classes. Reasoning tokens are billed at the output price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenClass {
+    /// Uncached input.
+    Input,
+    /// Input read from the prompt cache.
+    CachedInput,
+    /// Input written to the prompt cache.
+    CacheWrite,
+    /// Output other than reasoning.
+    Output,
+    /// Reasoning (thinking) output.
+    Reasoning,
+}
+
+impl TokenClass {
+    /// The class's snake_case name, as used in JSON and on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenClass::Input => "input",
+            TokenClass::CachedInput => "cached_input",
+            TokenClass::CacheWrite => "cache_write",
+            TokenClass::Output => "output",
+            TokenClass::Reasoning => "reasoning",
+        }
+    }
+
+    /// The price of this class in `rates`.
+    pub fn rate(self, rates: &Rates) -> Option<Decimal> {
+        match self {
+            TokenClass::Input => rates.input,
+            TokenClass::CachedInput => rates.cached_input,
+            TokenClass::CacheWrite => rates.cache_write,
+            TokenClass::Output | TokenClass::Reasoning => rates.output,
+        }
+    }
+}
+
+/// Billable tokens per class, disjoint: each token counted in exactly one class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BillableTokens {
+    /// Uncached input.
+    pub input: u64,
+    /// Cache reads.
+    pub cached_input: u64,
+    /// Cache writes.
+    pub cache_write: u64,
+    /// Output other than reasoning.
+    pub output: u64,
+    /// Reasoning output.
+    pub reasoning: u64,
+}
+
+impl BillableTokens {
+    /// Splits a provider's usage report into disjoint billable classes, by the provider's
+    /// [`UsageSemantics`](crate::UsageSemantics). Fails when the report contradicts them
+    /// (more cached than input tokens where input includes the cached ones, a cache-write count
+    /// from a provider that reports none).
+    pub fn from_usage(provider: Provider, usage: &Usage) -> Result<BillableTokens, CostError> {
+        let s = provider.usage_semantics();
+        let invalid = |message: String| CostError::InvalidUsage { provider, message };
+        let input = if s.cached_included_in_input {
+            usage.input_tokens.checked_sub(usage.cached_input_tokens).ok_or_else(|| {
+                invalid(format!(
+                    "cached input tokens ({}) exceed input tokens ({}); {provider} counts cached tokens as part of input",
+                    usage.cached_input_tokens, usage.input_tokens
+                ))
+            })?
+        } else {
+            usage.input_tokens
+        };
+        if usage.cache_write_tokens > 0 && !s.reports_cache_writes {
+            return Err(invalid(format!(
+                "{provider} does not bill cache writes separately; cache-write tokens ({}) are part of its input",
+                usage.cache_write_tokens
+            )));
+        }
+        let output = if s.reasoning_included_in_output {
+            usage.output_tokens.checked_sub(usage.reasoning_tokens).ok_or_else(|| {
+                invalid(format!(
+                    "reasoning tokens ({}) exceed output tokens ({}); {provider} counts reasoning tokens as part of output",
+                    usage.reasoning_tokens, usage.output_tokens
+                ))
+            })?
+        } else {
+            usage.output_tokens
+        };
+        Ok(BillableTokens {
+            input,
+            cached_input: usage.cached_input_tokens,
+            cache_write: usage.cache_write_tokens,
+            output,
+            reasoning: usage.reasoning_tokens,
+        })
+    }
+
+    /// The size of the prompt: every input-side token, cached or not. Price tiers are chosen by it.
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input
+            .saturating_add(self.cached_input)
+            .saturating_add(self.cache_write)
+    }
+
+    /// Every billed token, input and output.
+    pub fn total(&self) -> u64 {
+        self.prompt_tokens()
+            .saturating_add(self.output)
+            .saturating_add(self.reasoning)
+    }
+
+    fn get(&self, class: TokenClass) -> u64 {
+        match class {
+            TokenClass::Input => self.input,
+            TokenClass::CachedInput => self.cached_input,
+            TokenClass::CacheWrite => self.cache_write,
+            TokenClass::Output => self.output,
+            TokenClass::Reasoning => self.reasoning,
+        }
+    }
+}
+
+/// How a call is priced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CostOptions {
+    /// Price with the Batch API prices.
+    pub batch: bool,
+    /// Price with the prices in force on this day (UTC); `None` for the latest prices.
+    pub at: Option<Date>,
+}
+
+/// Whether a cost can be trusted to the last digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostStatus {
+    /// Exact: the provider's own counts times the catalog's prices.
+    Exact,
+    /// Computed exactly, but from token counts of which some were estimated.
+    Estimated,
+    /// Not known: the model, or a token class the call used, has no price. Never a silent zero.
+    Unpriced,
+}
+
+/// One line of a cost breakdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LineItem {
+    /// Billable tokens of this class.
+    pub tokens: u64,
+    /// The price applied, USD per million tokens; `None` when the catalog has none.
+    pub usd_per_million: Option<Decimal>,
+    /// `tokens × usd_per_million / 1,000,000`, exactly; `None` when unpriced.
+    pub cost_usd: Option<Decimal>,
+}
+
+/// A cost broken down per token class; classes with no tokens are absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Breakdown {
+    /// Uncached input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<LineItem>,
+    /// Cache reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<LineItem>,
+    /// Cache writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<LineItem>,
+    /// Output other than reasoning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<LineItem>,
+    /// Reasoning output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<LineItem>,
+}
+
+impl Breakdown {
+    /// The lines present, with their classes, in a stable order.
+    pub fn lines(&self) -> impl Iterator<Item = (TokenClass, &LineItem)> {
+        [
+            (TokenClass::Input, &self.input),
+            (TokenClass::CachedInput, &self.cached_input),
+            (TokenClass::CacheWrite, &self.cache_write),
+            (TokenClass::Output, &self.output),
+            (TokenClass::Reasoning, &self.reasoning),
+        ]
+        .into_iter()
+        .filter_map(|(class, line)| line.as_ref().map(|l| (class, l)))
+    }
+
+    fn slot(&mut self, class: TokenClass) -> &mut Option<LineItem> {
+        match class {
+            TokenClass::Input => &mut self.input,
+            TokenClass::CachedInput => &mut self.cached_input,
+            TokenClass::CacheWrite => &mut self.cache_write,
+            TokenClass::Output => &mut self.output,
+            TokenClass::Reasoning => &mut self.reasoning,
+        }
+    }
+}
+
+/// The cost of one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cost<'a> {
+    /// The provider.
+    pub provider: Provider,
+    /// The model's canonical id (an alias resolved).
+    pub model: &'a str,
+    /// The total in USD, exact; `None` when [`CostStatus::Unpriced`].
+    pub cost_usd: Option<Decimal>,
+    /// The cost per token class; the priced lines add up to `cost_usd` to the last digit.
+    pub breakdown: Breakdown,
+    /// Whether the figure is exact, estimated or unknown.
+    pub status: CostStatus,
+    /// The version of the catalog the prices came from.
+    pub catalog_version: &'a str,
+    /// The effective date of the price set applied.
+    pub price_effective: Option<Date>,
+    /// The prompt-size threshold of the long-prompt tier applied, if one was.
+    pub tier_above_prompt_tokens: Option<u64>,
+    /// Whether Batch API prices were applied.
+    pub batch: bool,
+}
+
+/// A usage report that cannot be priced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    /// The model is not in the catalog.
+    #[error(transparent)]
+    UnknownModel(#[from] UnknownModel),
+    /// The token counts contradict how the provider reports usage.
+    #[error("invalid usage for {provider}: {message}")]
+    InvalidUsage {
+        /// The provider whose semantics were violated.
+        provider: Provider,
+        /// What is inconsistent.
+        message: String,
+    },
+    /// Batch prices were asked for a model that has none.
+    #[error("{provider}/{model} has no Batch API prices")]
+    NoBatchPrice {
+        /// The provider.
+        provider: Provider,
+        /// The model id.
+        model: String,
+    },
+    /// The figures exceed what an exact decimal can hold (about 7.9 × 10²⁸).
+    #[error("the cost is too large to compute exactly")]
+    Overflow,
+}
+
+/// `tokens × usd_per_million / 10⁶`, exactly. The division is a shift of the decimal point.
+fn line_cost(tokens: u64, usd_per_million: Decimal) -> Result<Decimal, CostError> {
+    let mut product = Decimal::from(tokens)
+        .checked_mul(usd_per_million)
+        .ok_or(CostError::Overflow)?;
+    let scale = product.scale() + 6;
+    if scale <= 28 {
+        product.set_scale(scale).map_err(|_| CostError::Overflow)?;
+        Ok(product)
+    } else {
+        product
+            .checked_div(Decimal::from(1_000_000))
+            .ok_or(CostError::Overflow)
+    }
+}
+
+impl Model {
+    /// The cost of a call to this model. `catalog_version` is recorded in the result.
+    pub fn cost<'a>(
+        &'a self,
+        catalog_version: &'a str,
+        usage: &Usage,
+        options: &CostOptions,
+    ) -> Result<Cost<'a>, CostError> {
+        let tokens = BillableTokens::from_usage(self.provider, usage)?;
+        let price = self.price_at(options.at);
+        let tier = price.and_then(|p| p.tier_for(tokens.prompt_tokens()));
+        let rates: Option<&Rates> = match (price, tier, options.batch) {
+            (None, _, _) => None,
+            (Some(p), None, false) => Some(&p.rates),
+            (Some(_), Some(t), false) => Some(&t.rates),
+            (Some(p), None, true) => Some(p.batch.as_ref().ok_or_else(|| self.no_batch())?),
+            (Some(p), Some(t), true) => {
+                // No batch API at all is an error; in a catalog a tier always has batch rates
+                // when its price set does (see `Tier`), otherwise the call is unpriced.
+                p.batch.as_ref().ok_or_else(|| self.no_batch())?;
+                t.batch.as_ref()
+            }
+        };
+
+        let mut breakdown = Breakdown::default();
+        let mut total = Decimal::ZERO;
+        let mut priced = true;
+        for class in [
+            TokenClass::Input,
+            TokenClass::CachedInput,
+            TokenClass::CacheWrite,
+            TokenClass::Output,
+            TokenClass::Reasoning,
+        ] {
+            let n = tokens.get(class);
+            if n == 0 {
+                continue;
+            }
+            let rate = rates.and_then(|r| class.rate(r));
+            let cost = match rate {
+                Some(rate) => {
+                    let cost = line_cost(n, rate)?;
+                    total = total.checked_add(cost).ok_or(CostError::Overflow)?;
+                    Some(cost.normalize())
+                }
+                None => {
+                    priced = false;
+                    None
+                }
+            };
+            *breakdown.slot(class) = Some(LineItem {
+                tokens: n,
+                usd_per_million: rate,
+                cost_usd: cost,
+            });
+        }
+        let status = match (priced && rates.is_some(), usage.estimated) {
+            (false, _) => CostStatus::Unpriced,
+            (true, true) => CostStatus::Estimated,
+            (true, false) => CostStatus::Exact,
+        };
+        Ok(Cost {
+            provider: self.provider,
+            model: &self.id,
+            cost_usd: (status != CostStatus::Unpriced).then(|| total.normalize()),
+            breakdown,
+            status,
+            catalog_version,
+            price_effective: price.map(|p| p.effective),
+            tier_above_prompt_tokens: tier.map(|t| t.above_prompt_tokens),
+            batch: options.batch,
+        })
+    }
+
+    fn no_batch(&self) -> CostError {
+        CostError::NoBatchPrice {
+            provider: self.provider,
+            model: self.id.clone(),
+        }
+    }
+}
+
+impl Catalog {
+    /// The cost of a call: looks the model up by id or alias and prices `usage` with it.
+    ///
+    /// ```
+    /// use byokit_core::{Catalog, CostOptions, Provider, Usage};
+    ///
+    /// let usage = Usage { input_tokens: 2000, cached_input_tokens: 1536, output_tokens: 300, ..Usage::default() };
+    /// let cost = Catalog::embedded().cost(Provider::OpenAi, "gpt-4o", &usage, &CostOptions::default())?;
+    /// assert_eq!(cost.cost_usd.unwrap().to_string(), "0.00608");
+    /// # Ok::<(), byokit_core::CostError>(())
+    /// ```
+    pub fn cost(
+        &self,
+        provider: Provider,
+        model: &str,
+        usage: &Usage,
+        options: &CostOptions,
+    ) -> Result<Cost<'_>, CostError> {
+        self.model(provider, model)?
+            .cost(self.version(), usage, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_cost_shifts_the_decimal_point_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(line_cost(464, d("2.50")).unwrap(), d("0.00116"));
+        assert_eq!(line_cost(1, d("0.075")).unwrap(), d("0.000000075"));
+        assert_eq!(line_cost(0, d("3")).unwrap(), Decimal::ZERO);
+        assert_eq!(
+            line_cost(u64::MAX, d("1000")).unwrap(),
+            d("18446744073709551.615")
+        );
+        // A price with 23 decimals cannot be shifted by the scale alone: division takes over.
+        let tiny = d("0.00000000000000000000001");
+        assert_eq!(line_cost(1_000_000, tiny).unwrap(), tiny);
+    }
+}

@@ -1,0 +1,93 @@
+//! The `byokit` command line: argument parsing, catalog loading, and one module per command.
+
+mod cost;
+mod models;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use byokit_core::{Catalog, CatalogFile, CatalogFormat};
+use clap::{Parser, Subcommand};
+
+/// byokit: bring-your-own-key prices, costs and usage for LLM providers.
+#[derive(Debug, Parser)]
+#[command(name = "byokit", version, about, long_about = None)]
+pub struct Cli {
+    /// A catalog file merged over the built-in one: byokit TOML/JSON, LiteLLM's
+    /// model_prices_and_context_window.json or genai-prices data.json (detected from the content).
+    /// May be given several times; later files win. Also read from BYOKIT_CATALOG.
+    #[arg(long, global = true, env = "BYOKIT_CATALOG", value_name = "FILE")]
+    pub catalog: Vec<PathBuf>,
+
+    /// The format of the --catalog files, when detection is not wanted.
+    #[arg(long, global = true, value_name = "byokit|litellm|genai-prices")]
+    pub catalog_format: Option<CatalogFormat>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The exact cost of a call, from token counts as the provider reports them.
+    Cost(cost::CostArgs),
+    /// The models in the catalog with their prices per million tokens.
+    Models(models::ModelsArgs),
+}
+
+/// A failure reported to the user as one line on stderr, with exit code 1.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+/// Runs the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    match run(cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("byokit: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one parsed command, writing its output to `out`.
+pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let catalog = load_catalog(&cli.catalog, cli.catalog_format)?;
+    match cli.command {
+        Command::Cost(args) => cost::run(&catalog, &args, out),
+        Command::Models(args) => models::run(&catalog, &args, out),
+    }
+}
+
+/// The built-in catalog with the given files merged over it, in order.
+fn load_catalog(files: &[PathBuf], format: Option<CatalogFormat>) -> Result<Catalog, CliError> {
+    let mut catalog = Catalog::embedded().clone();
+    let today = time::OffsetDateTime::now_utc().date();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError(format!("cannot read catalog {name}: {e}")))?;
+        let format = format.unwrap_or_else(|| CatalogFormat::detect(&text));
+        let file = CatalogFile::parse(&text, &name, format, today)?;
+        catalog = catalog.merged(file)?;
+    }
+    Ok(catalog)
+}
+
+/// Writes a JSON value, pretty-printed, with a final newline.
+fn write_json(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

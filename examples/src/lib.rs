@@ -1,0 +1,1 @@
+//! Runnable examples of byokit: `cargo run -p byokit-examples --example <name>`.

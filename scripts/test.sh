@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace, installing what it needs on a fresh Debian machine.
+# Usage: scripts/test.sh            (from anywhere; CI runs it through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+if ! command -v cargo >/dev/null; then
+  echo "cargo is not on PATH: install Rust with rustup (https://rustup.rs), then run this again" >&2
+  exit 1
+fi
+cargo --version
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+step "format"
+cargo fmt --all --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests (unit, integration, CLI, benchmarks in test mode)"
+cargo test --workspace --all-targets --locked
+
+step "doc tests"
+cargo test --workspace --doc --locked
+
+step "docs build without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "examples"
+cargo run --quiet --locked -p byokit-examples --example estimate_cost
+
+step "byokit-core for wasm32-unknown-unknown"
+bash scripts/wasm-core.sh
+
+echo
+echo "all checks passed"

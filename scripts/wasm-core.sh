@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds byokit-core for wasm32-unknown-unknown with Debian's rustc-web (rustup cannot download
+# the wasm32 target here), linking with the rust-lld of the rustup toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1; then
+  echo "installing rustc-web, cargo-web and rust-web-src from Debian"
+  apt-get update -qq
+  apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null
+fi
+LLD="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
+target_dir="${CARGO_TARGET_DIR:-target}/wasm"
+RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$LLD" \
+  /usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
+  -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p byokit-core
+ls -l "$target_dir/wasm32-unknown-unknown/release/libbyokit_core.rlib"
