@@ -64,6 +64,17 @@ impl Rates {
         }
     }
 
+    /// The same prices written without trailing zeros (`2.50` → `2.5`).
+    pub fn normalized(self) -> Rates {
+        let n = |p: Option<Decimal>| p.map(|d| d.normalize());
+        Rates {
+            input: n(self.input),
+            output: n(self.output),
+            cached_input: n(self.cached_input),
+            cache_write: n(self.cache_write),
+        }
+    }
+
     /// These rates, with each class that has no price here taken from `fallback`.
     pub fn or(self, fallback: &Rates) -> Rates {
         Rates {
@@ -168,8 +179,9 @@ pub struct Catalog {
     version: String,
     providers: [ProviderInfo; 5],
     models: Vec<Model>,
-    /// Per provider: lower-cased id or alias → index into `models`.
-    index: [HashMap<String, usize>; 5],
+    /// Per provider: lower-cased id or alias → index into `models`. Keys come from catalog
+    /// files, never from callers, so a fast fixed-seed hash is safe here.
+    index: [HashMap<String, usize, foldhash::fast::FixedState>; 5],
 }
 
 impl Catalog {
@@ -285,7 +297,12 @@ impl Catalog {
             model.deprecated = deprecated;
         }
         for mut set in entry.prices {
+            // Prices without trailing zeros keep every cost's digits short.
+            set.rates = set.rates.normalized();
+            set.batch = set.batch.map(Rates::normalized);
             for tier in &mut set.tiers {
+                tier.rates = tier.rates.normalized();
+                tier.batch = tier.batch.map(Rates::normalized);
                 tier.rates = tier.rates.or(&set.rates);
                 if let Some(batch) = &set.batch {
                     tier.batch = Some(tier.batch.unwrap_or_default().or(batch));
@@ -309,6 +326,7 @@ impl Catalog {
     }
 
     /// Looks a model up by id or alias; `None` when it is not in the catalog.
+    #[inline]
     ///
     /// Matching ignores ASCII case and surrounding whitespace, and accepts the forms providers
     /// and tools commonly add: a `models/` prefix (Gemini) or a `<provider>/` prefix

@@ -274,29 +274,117 @@ pub enum CostError {
         /// The model id.
         model: String,
     },
-    /// The figures exceed what an exact decimal can hold (about 7.9 × 10²⁸).
-    #[error("the cost is too large to compute exactly")]
+    /// The figures exceed what an exact decimal can hold (28 significant digits, at most 28
+    /// after the point): absurd token counts or prices.
+    #[error("the cost cannot be computed exactly: too many digits")]
     Overflow,
 }
 
-/// `tokens × usd_per_million / 10⁶`, exactly. The division is a shift of the decimal point.
-fn line_cost(tokens: u64, usd_per_million: Decimal) -> Result<Decimal, CostError> {
-    let mut product = Decimal::from(tokens)
-        .checked_mul(usd_per_million)
-        .ok_or(CostError::Overflow)?;
-    let scale = product.scale() + 6;
-    if scale <= 28 {
-        product.set_scale(scale).map_err(|_| CostError::Overflow)?;
-        Ok(product)
-    } else {
-        product
-            .checked_div(Decimal::from(1_000_000))
-            .ok_or(CostError::Overflow)
+/// An exact, non-negative decimal `mantissa × 10^-scale` in 128 bits: the arithmetic of one
+/// cost is done in this form (prices are never negative), then turned into a `Decimal` once per
+/// figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fixed {
+    mantissa: u128,
+    scale: u32,
+}
+
+/// Powers of ten that fit a u128 (10^0 ..= 10^38).
+const POW10: [u128; 39] = {
+    let mut table = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+impl Fixed {
+    const ZERO: Fixed = Fixed {
+        mantissa: 0,
+        scale: 0,
+    };
+
+    /// `tokens × usd_per_million / 10⁶`, exactly: a product and a shift of the decimal point.
+    fn line(tokens: u64, usd_per_million: Decimal) -> Result<Fixed, CostError> {
+        let price = usd_per_million.mantissa().unsigned_abs();
+        let mantissa = match u64::try_from(price) {
+            // The common case: one widening multiplication, which cannot overflow.
+            Ok(p) => u128::from(tokens) * u128::from(p),
+            Err(_) => u128::from(tokens)
+                .checked_mul(price)
+                .ok_or(CostError::Overflow)?,
+        };
+        Ok(Fixed {
+            mantissa,
+            scale: usd_per_million.scale() + 6,
+        })
+    }
+
+    fn checked_add(self, other: Fixed) -> Result<Fixed, CostError> {
+        let (a, b) = match self.scale.cmp(&other.scale) {
+            std::cmp::Ordering::Equal => (self, other),
+            std::cmp::Ordering::Less => (self.rescale(other.scale)?, other),
+            std::cmp::Ordering::Greater => (self, other.rescale(self.scale)?),
+        };
+        Ok(Fixed {
+            mantissa: a
+                .mantissa
+                .checked_add(b.mantissa)
+                .ok_or(CostError::Overflow)?,
+            scale: a.scale,
+        })
+    }
+
+    /// The same number with a larger scale.
+    fn rescale(self, scale: u32) -> Result<Fixed, CostError> {
+        let factor = POW10
+            .get((scale - self.scale) as usize)
+            .ok_or(CostError::Overflow)?;
+        Ok(Fixed {
+            mantissa: self
+                .mantissa
+                .checked_mul(*factor)
+                .ok_or(CostError::Overflow)?,
+            scale,
+        })
+    }
+
+    /// The same number as a `Decimal`, without trailing zeros (`0.0060800` → `0.00608`).
+    fn to_decimal(self) -> Result<Decimal, CostError> {
+        let Fixed {
+            mut mantissa,
+            mut scale,
+        } = self;
+        if mantissa == 0 {
+            return Ok(Decimal::ZERO);
+        }
+        // Costs nearly always fit 64 bits, where division by a constant is a multiplication.
+        if let Ok(mut m) = u64::try_from(mantissa) {
+            while scale >= 4 && m % 10_000 == 0 {
+                m /= 10_000;
+                scale -= 4;
+            }
+            while scale > 0 && m % 10 == 0 {
+                m /= 10;
+                scale -= 1;
+            }
+            mantissa = u128::from(m);
+        } else {
+            while scale > 0 && mantissa % 10 == 0 {
+                mantissa /= 10;
+                scale -= 1;
+            }
+        }
+        let mantissa = i128::try_from(mantissa).map_err(|_| CostError::Overflow)?;
+        Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| CostError::Overflow)
     }
 }
 
 impl Model {
     /// The cost of a call to this model. `catalog_version` is recorded in the result.
+    #[inline]
     pub fn cost<'a>(
         &'a self,
         catalog_version: &'a str,
@@ -319,9 +407,21 @@ impl Model {
             }
         };
 
-        let mut breakdown = Breakdown::default();
-        let mut total = Decimal::ZERO;
-        let mut priced = true;
+        // Built in place: the result is a few hundred bytes, and copies of it are most of the
+        // cost of this function otherwise.
+        let mut cost = Cost {
+            provider: self.provider,
+            model: &self.id,
+            cost_usd: None,
+            breakdown: Breakdown::default(),
+            status: CostStatus::Unpriced,
+            catalog_version,
+            price_effective: price.map(|p| p.effective),
+            tier_above_prompt_tokens: tier.map(|t| t.above_prompt_tokens),
+            batch: options.batch,
+        };
+        let mut total = Fixed::ZERO;
+        let mut priced = rates.is_some();
         for class in [
             TokenClass::Input,
             TokenClass::CachedInput,
@@ -334,39 +434,32 @@ impl Model {
                 continue;
             }
             let rate = rates.and_then(|r| class.rate(r));
-            let cost = match rate {
+            let line_usd = match rate {
                 Some(rate) => {
-                    let cost = line_cost(n, rate)?;
-                    total = total.checked_add(cost).ok_or(CostError::Overflow)?;
-                    Some(cost.normalize())
+                    let line = Fixed::line(n, rate)?;
+                    total = total.checked_add(line)?;
+                    Some(line.to_decimal()?)
                 }
                 None => {
                     priced = false;
                     None
                 }
             };
-            *breakdown.slot(class) = Some(LineItem {
+            *cost.breakdown.slot(class) = Some(LineItem {
                 tokens: n,
                 usd_per_million: rate,
-                cost_usd: cost,
+                cost_usd: line_usd,
             });
         }
-        let status = match (priced && rates.is_some(), usage.estimated) {
-            (false, _) => CostStatus::Unpriced,
-            (true, true) => CostStatus::Estimated,
-            (true, false) => CostStatus::Exact,
-        };
-        Ok(Cost {
-            provider: self.provider,
-            model: &self.id,
-            cost_usd: (status != CostStatus::Unpriced).then(|| total.normalize()),
-            breakdown,
-            status,
-            catalog_version,
-            price_effective: price.map(|p| p.effective),
-            tier_above_prompt_tokens: tier.map(|t| t.above_prompt_tokens),
-            batch: options.batch,
-        })
+        if priced {
+            cost.cost_usd = Some(total.to_decimal()?);
+            cost.status = if usage.estimated {
+                CostStatus::Estimated
+            } else {
+                CostStatus::Exact
+            };
+        }
+        Ok(cost)
     }
 
     fn no_batch(&self) -> CostError {
@@ -388,6 +481,7 @@ impl Catalog {
     /// assert_eq!(cost.cost_usd.unwrap().to_string(), "0.00608");
     /// # Ok::<(), byokit_core::CostError>(())
     /// ```
+    #[inline]
     pub fn cost(
         &self,
         provider: Provider,
@@ -404,18 +498,73 @@ impl Catalog {
 mod tests {
     use super::*;
 
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn fixed(s: &str) -> Fixed {
+        let d = dec(s);
+        Fixed {
+            mantissa: d.mantissa().unsigned_abs(),
+            scale: d.scale(),
+        }
+    }
+
     #[test]
-    fn line_cost_shifts_the_decimal_point_exactly() {
-        let d = |s: &str| s.parse::<Decimal>().unwrap();
-        assert_eq!(line_cost(464, d("2.50")).unwrap(), d("0.00116"));
-        assert_eq!(line_cost(1, d("0.075")).unwrap(), d("0.000000075"));
-        assert_eq!(line_cost(0, d("3")).unwrap(), Decimal::ZERO);
+    fn to_decimal_drops_trailing_zeros_only() {
+        for (input, want) in [
+            ("0.00608000", "0.00608"),
+            ("12.50", "12.5"),
+            ("100", "100"),
+            ("0.000", "0"),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+            (
+                "7922816251426433759354395.0000",
+                "7922816251426433759354395",
+            ),
+        ] {
+            let d = fixed(input).to_decimal().unwrap();
+            assert_eq!(d.to_string(), want);
+            assert_eq!(d, dec(input));
+        }
+        // Beyond 96 bits of mantissa, or 28 decimals, a Decimal cannot hold it exactly.
+        let huge = Fixed {
+            mantissa: u128::MAX,
+            scale: 0,
+        };
+        assert_eq!(huge.to_decimal(), Err(CostError::Overflow));
+        let tiny = Fixed {
+            mantissa: 1,
+            scale: 29,
+        };
+        assert_eq!(tiny.to_decimal(), Err(CostError::Overflow));
+    }
+
+    #[test]
+    fn line_shifts_the_decimal_point_exactly() {
+        let line = |t, p| Fixed::line(t, dec(p)).unwrap().to_decimal().unwrap();
+        assert_eq!(line(464, "2.50"), dec("0.00116"));
+        assert_eq!(line(1, "0.075"), dec("0.000000075"));
+        assert_eq!(line(0, "3"), Decimal::ZERO);
+        assert_eq!(line(u64::MAX, "1000"), dec("18446744073709551.615"));
+    }
+
+    #[test]
+    fn sums_across_scales_are_exact() {
+        let sum = fixed("0.00116").checked_add(fixed("0.0019200")).unwrap();
+        let sum = sum.checked_add(fixed("0.003")).unwrap();
+        assert_eq!(sum.to_decimal().unwrap().to_string(), "0.00608");
         assert_eq!(
-            line_cost(u64::MAX, d("1000")).unwrap(),
-            d("18446744073709551.615")
+            fixed("4")
+                .checked_add(Fixed {
+                    mantissa: 1,
+                    scale: 38
+                })
+                .map(|_| ()),
+            Err(CostError::Overflow)
         );
-        // A price with 23 decimals cannot be shifted by the scale alone: division takes over.
-        let tiny = d("0.00000000000000000000001");
-        assert_eq!(line_cost(1_000_000, tiny).unwrap(), tiny);
     }
 }

@@ -365,9 +365,9 @@ fn cost_serializes_money_as_decimal_strings() {
             "model": "gpt-4o",
             "cost_usd": "0.00608",
             "breakdown": {
-                "input": {"tokens": 464, "usd_per_million": "2.50", "cost_usd": "0.00116"},
+                "input": {"tokens": 464, "usd_per_million": "2.5", "cost_usd": "0.00116"},
                 "cached_input": {"tokens": 1536, "usd_per_million": "1.25", "cost_usd": "0.00192"},
-                "output": {"tokens": 300, "usd_per_million": "10.00", "cost_usd": "0.003"}
+                "output": {"tokens": 300, "usd_per_million": "10", "cost_usd": "0.003"}
             },
             "status": "exact",
             "catalog_version": "test.1",
@@ -392,4 +392,38 @@ fn unknown_model_is_an_error_not_a_zero() {
     assert!(err
         .to_string()
         .starts_with("unknown model `gpt-5-imaginary` for provider openai"));
+}
+
+#[test]
+fn groq_and_mistral_count_like_openai() {
+    // Both speak OpenAI's usage format: prompt_tokens include cached ones, and no cache writes.
+    let c = Catalog::embedded();
+    for (p, model) in [
+        (Provider::Groq, "llama-3.3-70b-versatile"),
+        (Provider::Mistral, "mistral-small-latest"),
+    ] {
+        let s = p.usage_semantics();
+        assert!(
+            s.cached_included_in_input && s.reasoning_included_in_output && !s.reports_cache_writes
+        );
+        let err = c
+            .cost(p, model, &usage(10, 11, 0, 1, 0), &CostOptions::default())
+            .unwrap_err();
+        assert!(matches!(err, CostError::InvalidUsage { .. }), "{p}");
+        let m = c.find(p, model).unwrap();
+        let r = m.current_price().unwrap().rates;
+        let cost = c
+            .cost(
+                p,
+                model,
+                &usage(1_000_000, 0, 0, 1_000_000, 0),
+                &CostOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            cost.cost_usd,
+            Some(r.input.unwrap() + r.output.unwrap()),
+            "{p}"
+        );
+    }
 }
