@@ -1,9 +1,26 @@
 #![doc = include_str!("../README.md")]
 
+pub mod adapters;
 pub mod catalog;
+pub mod chat;
 pub mod cost;
+pub mod error;
+pub mod http;
+pub mod key;
 pub mod provider;
+pub mod ratelimit;
+pub mod sse;
 mod suggest;
+
+pub use adapters::{
+    build_chat_request, build_test_request, interpret_test_response, parse_chat_response,
+    AdapterError, RequestOptions, StreamAccumulator, StreamSummary, StreamUsage, TestOutcome,
+};
+pub use chat::{ChatRequest, ChatResponse, FinishReason, Message, Role};
+pub use error::{classify_error, ErrorKind, ProviderError};
+pub use http::{Headers, HttpRequest, Method};
+pub use key::{check_key, ApiKey, KeyProblem};
+pub use ratelimit::{read_rate_limits, RateLimits};
 
 pub use catalog::{
     Catalog, CatalogError, CatalogFile, CatalogFormat, Model, ModelEntry, PriceSet, ProviderInfo,

@@ -1,0 +1,98 @@
+//! A provider-neutral chat call and its reply.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cost::Usage;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions; sent as each provider takes them (Anthropic's `system`, Gemini's
+    /// `systemInstruction`).
+    System,
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Its author.
+    pub role: Role,
+    /// Its text.
+    pub content: String,
+}
+
+impl Message {
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Message {
+        Message {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Message {
+        Message {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// A chat call, the same for every provider.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatRequest {
+    /// The model id (an alias is sent as given).
+    pub model: String,
+    /// A system prompt, sent before the messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// The most output tokens to generate. Anthropic requires one; 4096 is sent when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// Stop sequences.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Ask for a stream of server-sent events.
+    pub stream: bool,
+}
+
+/// Why the model stopped, in the same words for every provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A natural end or a stop sequence.
+    Stop,
+    /// The output token limit.
+    Length,
+    /// The model called a tool.
+    ToolCalls,
+    /// A safety or content filter.
+    ContentFilter,
+    /// Anything else the provider said.
+    Other,
+}
+
+/// A non-streaming chat reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The generated text.
+    pub text: String,
+    /// Why it stopped, when the provider says.
+    pub finish_reason: Option<FinishReason>,
+    /// The model that served the call, as the provider names it (often a dated id).
+    pub model: String,
+    /// Token usage exactly as the provider reported it.
+    pub usage: Usage,
+}
