@@ -195,30 +195,26 @@ pub(crate) fn classify_error_value(
             (kind, reason.or(s).map(str::to_owned))
         }
         Provider::OpenAi | Provider::Groq | Provider::Mistral => {
-            let code = str_at("code").or_else(|| str_at("type"));
-            let kind = match (status, code) {
-                (
-                    _,
-                    Some(
-                        "insufficient_quota"
-                        | "billing_hard_limit_reached"
-                        | "insufficient_balance",
-                    ),
-                ) => ErrorKind::InsufficientCredit,
-                (_, Some("invalid_api_key")) => ErrorKind::InvalidKey,
-                (_, Some("model_not_found")) => ErrorKind::ModelNotFound,
-                (_, Some("rate_limit_exceeded" | "tokens_exceeded")) => ErrorKind::RateLimited,
-                (402, _) => ErrorKind::InsufficientCredit,
-                (404, _)
-                    if lower.contains("model")
-                        || code.is_some()
-                        || provider != Provider::OpenAi =>
-                {
-                    ErrorKind::ModelNotFound
-                }
-                _ => by_status(status),
+            // `code` and `type` both carry names (`insufficient_quota`, Mistral's
+            // `invalid_model` with a numeric code); either may decide.
+            let names = [str_at("code"), str_at("type")];
+            let named = |wanted: &[&str]| names.iter().flatten().any(|n| wanted.contains(n));
+            let kind = if named(&[
+                "insufficient_quota",
+                "billing_hard_limit_reached",
+                "insufficient_balance",
+            ]) {
+                ErrorKind::InsufficientCredit
+            } else if named(&["invalid_api_key"]) {
+                ErrorKind::InvalidKey
+            } else if named(&["model_not_found", "invalid_model"]) {
+                ErrorKind::ModelNotFound
+            } else if named(&["rate_limit_exceeded", "tokens_exceeded"]) {
+                ErrorKind::RateLimited
+            } else {
+                by_status(status)
             };
-            (kind, code.map(str::to_owned))
+            (kind, names.into_iter().flatten().next().map(str::to_owned))
         }
     };
     ProviderError {
