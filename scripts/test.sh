@@ -30,6 +30,9 @@ cargo test --workspace --doc --locked
 step "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
+step "fuzz targets build (crash inputs are replayed by the tests above)"
+cargo check --quiet --locked --manifest-path core/fuzz/Cargo.toml
+
 step "examples"
 cargo run --quiet --locked -p byokit-examples --example estimate_cost
 

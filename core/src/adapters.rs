@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use crate::chat::{ChatRequest, ChatResponse, FinishReason};
 use crate::cost::Usage;
-use crate::error::{classify_error, ProviderError};
+use crate::error::{classify_error, classify_error_value, ProviderError};
 use crate::http::{Headers, HttpRequest};
 use crate::key::ApiKey;
 use crate::provider::Provider;
@@ -99,13 +99,8 @@ pub(crate) fn malformed(provider: Provider, message: impl Into<String>) -> Adapt
     }
 }
 
-fn json(provider: Provider, body: &[u8]) -> Result<Value, AdapterError> {
+pub(crate) fn json(provider: Provider, body: &[u8]) -> Result<Value, AdapterError> {
     serde_json::from_slice(body).map_err(|e| malformed(provider, format!("invalid JSON: {e}")))
-}
-
-/// Reads a token count at a JSON pointer; absent or `null` is 0.
-pub(crate) fn count(v: &Value, pointer: &str) -> u64 {
-    v.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// Builds the HTTP request of a chat call: method, URL, headers with the key, JSON body.
@@ -203,17 +198,48 @@ pub fn interpret_test_response(
 /// Reads a non-streaming chat reply (status 2xx) into text, finish reason, model and usage.
 /// An error body (`{"error": ...}`) is returned as [`AdapterError::Provider`].
 pub fn parse_chat_response(provider: Provider, body: &[u8]) -> Result<ChatResponse, AdapterError> {
-    let v = json(provider, body)?;
-    if v.get("error").is_some_and(|e| !e.is_null()) {
-        return Err(classify_error(provider, 400, &Headers::default(), body).into());
-    }
     match provider {
         Provider::OpenAi | Provider::Groq | Provider::Mistral => {
-            openai::parse_response(provider, &v)
+            openai::parse_response(provider, body)
         }
-        Provider::Anthropic => anthropic::parse_response(&v),
-        Provider::Gemini => gemini::parse_response(&v),
+        Provider::Anthropic => anthropic::parse_response(body),
+        Provider::Gemini => gemini::parse_response(body),
     }
+}
+
+/// Reads a reply body into the adapter's typed shape (borrowing its strings); an error body
+/// (`error` present) is classified instead.
+pub(crate) fn typed_reply<'a, T: Deserialize<'a> + HasError>(
+    provider: Provider,
+    body: &'a [u8],
+) -> Result<T, AdapterError> {
+    let reply: T = serde_json::from_slice(body)
+        .map_err(|e| malformed(provider, format!("unexpected reply: {e}")))?;
+    if reply.is_error() {
+        return Err(classify_error(provider, 400, &Headers::default(), body).into());
+    }
+    Ok(reply)
+}
+
+/// A typed reply that can tell an error body apart.
+pub(crate) trait HasError {
+    /// The body is an error object rather than a reply.
+    fn is_error(&self) -> bool;
+}
+
+/// Reads one stream event's data into the adapter's typed shape (borrowing its strings).
+pub(crate) fn typed_event<'a, T: Deserialize<'a>>(
+    provider: Provider,
+    data: &'a str,
+) -> Result<T, AdapterError> {
+    serde_json::from_str(data)
+        .map_err(|e| malformed(provider, format!("unexpected stream event: {e}")))
+}
+
+/// The classified error of an error event inside a stream.
+pub(crate) fn stream_error(provider: Provider, data: &str) -> AdapterError {
+    let v: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+    classify_error_value(provider, 0, &Headers::default(), &v).into()
 }
 
 /// The usage a stream ended with.
@@ -333,14 +359,12 @@ impl StreamAccumulator {
             self.state.done = true;
             return Ok(());
         }
-        let v: Value = serde_json::from_str(data)
-            .map_err(|e| malformed(self.provider, format!("invalid JSON in stream event: {e}")))?;
         let delta = match self.provider {
             Provider::OpenAi | Provider::Groq | Provider::Mistral => {
-                openai::stream_event(self.provider, &v, &mut self.state)?
+                openai::stream_event(self.provider, data, &mut self.state)?
             }
-            Provider::Anthropic => anthropic::stream_event(name.as_deref(), &v, &mut self.state)?,
-            Provider::Gemini => gemini::stream_event(&v, &mut self.state)?,
+            Provider::Anthropic => anthropic::stream_event(name.as_deref(), data, &mut self.state)?,
+            Provider::Gemini => gemini::stream_event(data, &mut self.state)?,
         };
         if let Some(delta) = delta.filter(|d| !d.is_empty()) {
             self.state.text.push_str(&delta);

@@ -2,10 +2,15 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{count, malformed, AdapterError, StreamState};
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::{
+    malformed, stream_error, typed_event, typed_reply, AdapterError, HasError, StreamState,
+};
 use crate::chat::{ChatRequest, ChatResponse, FinishReason, Role};
 use crate::cost::Usage;
-use crate::error::classify_error_value;
 use crate::http::{HttpRequest, Method};
 use crate::key::ApiKey;
 use crate::provider::Provider;
@@ -100,8 +105,8 @@ pub(super) fn models_request(base: &str, key: &ApiKey, browser: bool) -> HttpReq
     }
 }
 
-fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
-    Some(match v?.as_str()? {
+fn finish_reason(reason: Option<&str>) -> Option<FinishReason> {
+    Some(match reason? {
         "end_turn" | "stop_sequence" => FinishReason::Stop,
         "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
         "tool_use" => FinishReason::ToolCalls,
@@ -111,97 +116,145 @@ fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
 }
 
 /// Anthropic's usage: `input_tokens` exclude cache reads and writes, which come separately.
-fn usage(u: &Value) -> Usage {
-    Usage {
-        input_tokens: count(u, "/input_tokens"),
-        output_tokens: count(u, "/output_tokens"),
-        cached_input_tokens: count(u, "/cache_read_input_tokens"),
-        cache_write_tokens: count(u, "/cache_creation_input_tokens"),
-        reasoning_tokens: 0,
-        estimated: false,
+#[derive(Deserialize)]
+struct WireUsage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(u: WireUsage) -> Usage {
+        Usage {
+            input_tokens: u.input_tokens.unwrap_or(0),
+            output_tokens: u.output_tokens.unwrap_or(0),
+            cached_input_tokens: u.cache_read_input_tokens.unwrap_or(0),
+            cache_write_tokens: u.cache_creation_input_tokens.unwrap_or(0),
+            reasoning_tokens: 0,
+            estimated: false,
+        }
     }
 }
 
-fn text_of(content: Option<&Value>) -> String {
-    content
-        .and_then(Value::as_array)
-        .map(|blocks| {
-            blocks
-                .iter()
-                .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-                .filter_map(|b| b.get("text").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default()
+#[derive(Deserialize)]
+struct Reply<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model: Cow<'a, str>,
+    #[serde(borrow)]
+    content: Option<Vec<Block<'a>>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    usage: Option<WireUsage>,
 }
 
-pub(super) fn parse_response(v: &Value) -> Result<ChatResponse, AdapterError> {
-    let u = v
-        .get("usage")
+impl HasError for Reply<'_> {
+    fn is_error(&self) -> bool {
+        self.kind.as_deref() == Some("error")
+    }
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+pub(super) fn parse_response(body: &[u8]) -> Result<ChatResponse, AdapterError> {
+    let reply: Reply<'_> = typed_reply(Provider::Anthropic, body)?;
+    let usage = reply
+        .usage
         .ok_or_else(|| malformed(Provider::Anthropic, "no `usage` in the reply"))?;
-    if v.get("content").is_none() {
-        return Err(malformed(Provider::Anthropic, "no `content` in the reply"));
-    }
+    let blocks = reply
+        .content
+        .ok_or_else(|| malformed(Provider::Anthropic, "no `content` in the reply"))?;
     Ok(ChatResponse {
-        text: text_of(v.get("content")),
-        finish_reason: finish_reason(v.get("stop_reason")),
-        model: v
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        usage: usage(u),
+        text: blocks
+            .iter()
+            .filter(|b| b.kind == "text")
+            .filter_map(|b| b.text.as_deref())
+            .collect(),
+        finish_reason: finish_reason(reply.stop_reason.as_deref()),
+        model: reply.model.into_owned(),
+        usage: usage.into(),
     })
+}
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<StartMessage<'a>>,
+    #[serde(borrow)]
+    delta: Option<EventDelta<'a>>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct StartMessage<'a> {
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct EventDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
 }
 
 pub(super) fn stream_event(
     name: Option<&str>,
-    v: &Value,
+    data: &str,
     state: &mut StreamState,
 ) -> Result<Option<String>, AdapterError> {
-    let kind = v
-        .get("type")
-        .and_then(Value::as_str)
-        .or(name)
-        .unwrap_or_default();
-    match kind {
+    let event: Event<'_> = typed_event(Provider::Anthropic, data)?;
+    match event.kind.as_deref().or(name).unwrap_or_default() {
         "message_start" => {
-            let message = v.get("message").unwrap_or(&Value::Null);
-            if let Some(model) = message.get("model").and_then(Value::as_str) {
-                state.model = Some(model.to_owned());
-            }
-            if let Some(u) = message.get("usage") {
-                state.usage = Some(usage(u));
+            if let Some(message) = event.message {
+                if let Some(model) = message.model {
+                    state.model = Some(model.into_owned());
+                }
+                if let Some(u) = message.usage {
+                    state.usage = Some(u.into());
+                }
             }
             Ok(None)
         }
-        "content_block_delta" => Ok(match v.pointer("/delta/type").and_then(Value::as_str) {
-            Some("text_delta") => v
-                .pointer("/delta/text")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            _ => None,
-        }),
+        "content_block_delta" => Ok(event
+            .delta
+            .filter(|d| d.kind.as_deref() == Some("text_delta"))
+            .and_then(|d| d.text)
+            .map(Cow::into_owned)),
         "message_delta" => {
-            if let Some(reason) = finish_reason(v.pointer("/delta/stop_reason")) {
+            if let Some(reason) =
+                finish_reason(event.delta.as_ref().and_then(|d| d.stop_reason.as_deref()))
+            {
                 state.finish_reason = Some(reason);
             }
-            if let Some(u) = v.get("usage") {
+            if let Some(u) = event.usage {
                 let current = state.usage.get_or_insert_with(Usage::default);
                 // `output_tokens` here is the running total, not an increment. Newer API
                 // versions repeat the input-side counts too; take them when present.
-                if let Some(n) = u.get("output_tokens").and_then(Value::as_u64) {
-                    current.output_tokens = n;
-                }
-                for (field, slot) in [
-                    ("input_tokens", &mut current.input_tokens),
-                    ("cache_read_input_tokens", &mut current.cached_input_tokens),
+                for (value, slot) in [
+                    (u.output_tokens, &mut current.output_tokens),
+                    (u.input_tokens, &mut current.input_tokens),
+                    (u.cache_read_input_tokens, &mut current.cached_input_tokens),
                     (
-                        "cache_creation_input_tokens",
+                        u.cache_creation_input_tokens,
                         &mut current.cache_write_tokens,
                     ),
                 ] {
-                    if let Some(n) = u.get(field).and_then(Value::as_u64) {
+                    if let Some(n) = value {
                         *slot = n;
                     }
                 }
@@ -212,9 +265,7 @@ pub(super) fn stream_event(
             state.done = true;
             Ok(None)
         }
-        "error" => {
-            Err(classify_error_value(Provider::Anthropic, 500, &Default::default(), v).into())
-        }
+        "error" => Err(stream_error(Provider::Anthropic, data)),
         _ => Ok(None), // ping, content_block_start/stop, and events added later
     }
 }

@@ -2,10 +2,16 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{count, malformed, AdapterError, StreamState};
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::{
+    malformed, stream_error, typed_event, typed_reply, AdapterError, HasError, StreamState,
+};
 use crate::chat::{ChatRequest, ChatResponse, FinishReason, Role};
 use crate::cost::Usage;
-use crate::error::classify_error_value;
 use crate::http::{HttpRequest, Method};
 use crate::key::ApiKey;
 use crate::provider::Provider;
@@ -89,8 +95,8 @@ pub(super) fn models_request(base: &str, key: &ApiKey) -> HttpRequest {
     }
 }
 
-fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
-    Some(match v?.as_str()? {
+fn finish_reason(reason: Option<&str>) -> Option<FinishReason> {
+    Some(match reason? {
         "STOP" => FinishReason::Stop,
         "MAX_TOKENS" => FinishReason::Length,
         "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
@@ -103,63 +109,111 @@ fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
 
 /// Gemini's `usageMetadata`: `promptTokenCount` includes cached tokens; thinking tokens are
 /// counted apart from `candidatesTokenCount`.
-fn usage(u: &Value) -> Usage {
-    Usage {
-        input_tokens: count(u, "/promptTokenCount"),
-        output_tokens: count(u, "/candidatesTokenCount"),
-        cached_input_tokens: count(u, "/cachedContentTokenCount"),
-        cache_write_tokens: 0,
-        reasoning_tokens: count(u, "/thoughtsTokenCount"),
-        estimated: false,
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireUsage {
+    prompt_token_count: Option<u64>,
+    candidates_token_count: Option<u64>,
+    cached_content_token_count: Option<u64>,
+    thoughts_token_count: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(u: WireUsage) -> Usage {
+        Usage {
+            input_tokens: u.prompt_token_count.unwrap_or(0),
+            output_tokens: u.candidates_token_count.unwrap_or(0),
+            cached_input_tokens: u.cached_content_token_count.unwrap_or(0),
+            cache_write_tokens: 0,
+            reasoning_tokens: u.thoughts_token_count.unwrap_or(0),
+            estimated: false,
+        }
     }
 }
 
-/// The text of the first candidate, without thought summaries.
-fn text_of(v: &Value) -> String {
-    v.pointer("/candidates/0/content/parts")
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .filter(|p| !p.get("thought").and_then(Value::as_bool).unwrap_or(false))
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default()
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Reply<'a> {
+    error: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    candidates: Vec<Candidate<'a>>,
+    usage_metadata: Option<WireUsage>,
+    #[serde(borrow, default)]
+    model_version: Cow<'a, str>,
 }
 
-pub(super) fn parse_response(v: &Value) -> Result<ChatResponse, AdapterError> {
-    let u = v
-        .get("usageMetadata")
+impl HasError for Reply<'_> {
+    fn is_error(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate<'a> {
+    #[serde(borrow)]
+    content: Option<CandidateContent<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CandidateContent<'a> {
+    #[serde(borrow, default)]
+    parts: Vec<Part<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Part<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    thought: Option<bool>,
+}
+
+impl Candidate<'_> {
+    /// The text, without thought summaries.
+    fn text(&self) -> String {
+        self.content
+            .iter()
+            .flat_map(|c| &c.parts)
+            .filter(|p| p.thought != Some(true))
+            .filter_map(|p| p.text.as_deref())
+            .collect()
+    }
+}
+
+pub(super) fn parse_response(body: &[u8]) -> Result<ChatResponse, AdapterError> {
+    let reply: Reply<'_> = typed_reply(Provider::Gemini, body)?;
+    let usage = reply
+        .usage_metadata
         .ok_or_else(|| malformed(Provider::Gemini, "no `usageMetadata` in the reply"))?;
+    let first = reply.candidates.first();
     Ok(ChatResponse {
-        text: text_of(v),
-        finish_reason: finish_reason(v.pointer("/candidates/0/finishReason")),
-        model: v
-            .get("modelVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        usage: usage(u),
+        text: first.map(Candidate::text).unwrap_or_default(),
+        finish_reason: finish_reason(first.and_then(|c| c.finish_reason.as_deref())),
+        model: reply.model_version.into_owned(),
+        usage: usage.into(),
     })
 }
 
 /// Each chunk carries the usage so far; the last one is the total.
 pub(super) fn stream_event(
-    v: &Value,
+    data: &str,
     state: &mut StreamState,
 ) -> Result<Option<String>, AdapterError> {
-    if v.get("error").is_some_and(|e| !e.is_null()) {
-        return Err(classify_error_value(Provider::Gemini, 500, &Default::default(), v).into());
+    let chunk: Reply<'_> = typed_event(Provider::Gemini, data)?;
+    if chunk.is_error() {
+        return Err(stream_error(Provider::Gemini, data));
     }
-    if let Some(model) = v.get("modelVersion").and_then(Value::as_str) {
-        state.model = Some(model.to_owned());
+    if !chunk.model_version.is_empty() {
+        state.model = Some(chunk.model_version.into_owned());
     }
-    if let Some(u) = v.get("usageMetadata") {
-        state.usage = Some(usage(u));
+    if let Some(u) = chunk.usage_metadata {
+        state.usage = Some(u.into());
     }
-    if let Some(reason) = finish_reason(v.pointer("/candidates/0/finishReason")) {
+    let first = chunk.candidates.first();
+    if let Some(reason) = finish_reason(first.and_then(|c| c.finish_reason.as_deref())) {
         state.finish_reason = Some(reason);
     }
-    Ok(Some(text_of(v)))
+    Ok(first.map(Candidate::text))
 }

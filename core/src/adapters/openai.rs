@@ -2,10 +2,16 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{count, malformed, AdapterError, StreamState};
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::{
+    malformed, stream_error, typed_event, typed_reply, AdapterError, HasError, StreamState,
+};
 use crate::chat::{ChatRequest, ChatResponse, FinishReason, Role};
 use crate::cost::Usage;
-use crate::error::classify_error_value;
 use crate::http::{HttpRequest, Method};
 use crate::key::ApiKey;
 use crate::provider::Provider;
@@ -81,8 +87,8 @@ pub(super) fn models_request(base: &str, key: &ApiKey) -> HttpRequest {
     }
 }
 
-fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
-    Some(match v?.as_str()? {
+fn finish_reason(reason: Option<&str>) -> Option<FinishReason> {
+    Some(match reason? {
         "stop" => FinishReason::Stop,
         "length" | "model_length" => FinishReason::Length,
         "tool_calls" | "function_call" => FinishReason::ToolCalls,
@@ -93,73 +99,172 @@ fn finish_reason(v: Option<&Value>) -> Option<FinishReason> {
 
 /// OpenAI's usage object: `prompt_tokens` include the cached ones, `completion_tokens` the
 /// reasoning ones; the counts are kept exactly as reported.
-fn usage(u: &Value) -> Usage {
-    Usage {
-        input_tokens: count(u, "/prompt_tokens"),
-        output_tokens: count(u, "/completion_tokens"),
-        cached_input_tokens: count(u, "/prompt_tokens_details/cached_tokens"),
-        cache_write_tokens: 0,
-        reasoning_tokens: count(u, "/completion_tokens_details/reasoning_tokens"),
-        estimated: false,
+#[derive(Deserialize)]
+struct WireUsage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    prompt_tokens_details: Option<PromptDetails>,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Deserialize)]
+struct PromptDetails {
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CompletionDetails {
+    reasoning_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(u: WireUsage) -> Usage {
+        Usage {
+            input_tokens: u.prompt_tokens.unwrap_or(0),
+            output_tokens: u.completion_tokens.unwrap_or(0),
+            cached_input_tokens: u
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+            cache_write_tokens: 0,
+            reasoning_tokens: u
+                .completion_tokens_details
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+            estimated: false,
+        }
     }
+}
+
+#[derive(Deserialize)]
+struct Reply<'a> {
+    error: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    model: Cow<'a, str>,
+    #[serde(borrow, default)]
+    choices: Vec<Choice<'a>>,
+    usage: Option<WireUsage>,
+}
+
+impl HasError for Reply<'_> {
+    fn is_error(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(borrow)]
+    message: Option<ReplyMessage<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ReplyMessage<'a> {
+    #[serde(borrow)]
+    content: Option<Content<'a>>,
 }
 
 /// Message content: a string, or (Mistral) a list of parts with `text`.
-fn content_text(content: Option<&Value>) -> String {
-    match content {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect(),
-        _ => String::new(),
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(#[serde(borrow)] Cow<'a, str>),
+    Parts(#[serde(borrow)] Vec<Part<'a>>),
+}
+
+#[derive(Deserialize)]
+struct Part<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+impl Content<'_> {
+    fn text(&self) -> String {
+        match self {
+            Content::Text(t) => t.to_string(),
+            Content::Parts(parts) => parts.iter().filter_map(|p| p.text.as_deref()).collect(),
+        }
     }
 }
 
-pub(super) fn parse_response(provider: Provider, v: &Value) -> Result<ChatResponse, AdapterError> {
-    let choice = v
-        .pointer("/choices/0")
-        .ok_or_else(|| malformed(provider, "no `choices` in the reply"))?;
-    let u = v
-        .get("usage")
+pub(super) fn parse_response(
+    provider: Provider,
+    body: &[u8],
+) -> Result<ChatResponse, AdapterError> {
+    let reply: Reply<'_> = typed_reply(provider, body)?;
+    let usage = reply
+        .usage
         .ok_or_else(|| malformed(provider, "no `usage` in the reply"))?;
+    let choice = reply
+        .choices
+        .first()
+        .ok_or_else(|| malformed(provider, "no `choices` in the reply"))?;
     Ok(ChatResponse {
-        text: content_text(choice.pointer("/message/content")),
-        finish_reason: finish_reason(choice.get("finish_reason")),
-        model: v
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        usage: usage(u),
+        text: choice
+            .message
+            .as_ref()
+            .and_then(|m| m.content.as_ref())
+            .map(Content::text)
+            .unwrap_or_default(),
+        finish_reason: finish_reason(choice.finish_reason.as_deref()),
+        model: reply.model.into_owned(),
+        usage: usage.into(),
     })
+}
+
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    error: Option<IgnoredAny>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    choices: Vec<ChunkChoice<'a>>,
+    usage: Option<WireUsage>,
+    x_groq: Option<XGroq>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice<'a> {
+    #[serde(borrow)]
+    delta: Option<ReplyMessage<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+/// Groq's extension object, where its streams put the usage.
+#[derive(Deserialize)]
+struct XGroq {
+    usage: Option<WireUsage>,
 }
 
 pub(super) fn stream_event(
     provider: Provider,
-    v: &Value,
+    data: &str,
     state: &mut StreamState,
 ) -> Result<Option<String>, AdapterError> {
-    if v.get("error").is_some_and(|e| !e.is_null()) {
-        return Err(classify_error_value(provider, 500, &Default::default(), v).into());
+    let chunk: Chunk<'_> = typed_event(provider, data)?;
+    if chunk.error.is_some() {
+        return Err(stream_error(provider, data));
     }
-    if let Some(model) = v.get("model").and_then(Value::as_str) {
-        state.model = Some(model.to_owned());
+    if let Some(model) = chunk.model {
+        state.model = Some(model.into_owned());
     }
     // The usage chunk (OpenAI's last, whose `choices` is empty; Mistral's last), or Groq's
     // `x_groq.usage`.
-    if let Some(u) = v
-        .get("usage")
-        .filter(|u| !u.is_null())
-        .or_else(|| v.pointer("/x_groq/usage"))
-    {
-        state.usage = Some(usage(u));
+    if let Some(u) = chunk.usage.or(chunk.x_groq.and_then(|x| x.usage)) {
+        state.usage = Some(u.into());
     }
-    let Some(choice) = v.pointer("/choices/0") else {
+    let Some(choice) = chunk.choices.first() else {
         return Ok(None);
     };
-    if let Some(reason) = finish_reason(choice.get("finish_reason")) {
+    if let Some(reason) = finish_reason(choice.finish_reason.as_deref()) {
         state.finish_reason = Some(reason);
     }
-    Ok(Some(content_text(choice.pointer("/delta/content"))))
+    Ok(choice
+        .delta
+        .as_ref()
+        .and_then(|d| d.content.as_ref())
+        .map(Content::text))
 }
