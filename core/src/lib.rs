@@ -1,26 +1,38 @@
 #![doc = include_str!("../README.md")]
 
 pub mod adapters;
+pub mod budget;
 pub mod catalog;
 pub mod chat;
 pub mod cost;
 pub mod error;
 pub mod http;
 pub mod key;
+pub mod ledger;
 pub mod provider;
 pub mod ratelimit;
+pub mod routing;
 pub mod sse;
 mod suggest;
+pub mod usage;
+pub mod whatif;
 
 pub use adapters::{
     build_chat_request, build_test_request, interpret_test_response, parse_chat_response,
     AdapterError, RequestOptions, StreamAccumulator, StreamSummary, StreamUsage, TestOutcome,
 };
+pub use budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 pub use chat::{ChatRequest, ChatResponse, FinishReason, Message, Role};
 pub use error::{classify_error, ErrorKind, ProviderError};
 pub use http::{Headers, HttpRequest, Method};
 pub use key::{check_key, ApiKey, KeyProblem};
+pub use ledger::{Ledger, OverLimit};
 pub use ratelimit::{read_rate_limits, RateLimits};
+pub use routing::{
+    route, Decision, KeyChoice, KeyStatus, Payer, RouteError, RouteRequest, RoutingConfig,
+};
+pub use usage::{summarize, Totals, UsageEvent, UsageSummary, Window, WindowOutOfRange};
+pub use whatif::{what_if, WhatIf, Workload};
 
 pub use catalog::{
     Catalog, CatalogError, CatalogFile, CatalogFormat, Model, ModelEntry, PriceSet, ProviderInfo,

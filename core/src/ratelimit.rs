@@ -1,6 +1,6 @@
 //! Rate-limit headers, read into a snapshot that routing can use.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -10,7 +10,8 @@ use crate::provider::Provider;
 
 /// What a reply's headers say about a key's limits. Every field is optional: each provider
 /// reveals a different part, and some (Gemini) nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RateLimits {
     /// Requests allowed in the current window.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,295 @@
+//! Monthly budgets and their alerts, and the calendar month (UTC) that caps and budgets count in.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, Time};
+
+/// A calendar month in UTC: the period of the system key's token cap and of budgets. It starts
+/// at 00:00:00 UTC on the 1st.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Month {
+    /// The year.
+    pub year: i32,
+    /// The month, 1–12.
+    pub month: u8,
+}
+
+impl Month {
+    /// The month that contains `at` (taken in UTC).
+    pub fn containing(at: OffsetDateTime) -> Month {
+        let utc = at.to_offset(time::UtcOffset::UTC);
+        Month {
+            year: utc.year(),
+            month: u8::from(utc.month()),
+        }
+    }
+
+    /// Its first instant, 00:00:00 UTC on the 1st.
+    pub fn start(self) -> OffsetDateTime {
+        let month = time::Month::try_from(self.month).unwrap_or(time::Month::January);
+        Date::from_calendar_date(self.year, month, 1)
+            .unwrap_or(Date::MIN)
+            .with_time(Time::MIDNIGHT)
+            .assume_utc()
+    }
+
+    /// The month after.
+    pub fn next(self) -> Month {
+        if self.month >= 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    /// Whether `at` falls in this month.
+    pub fn contains(self, at: OffsetDateTime) -> bool {
+        Month::containing(at) == self
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// What happens when a budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPolicy {
+    /// Refuse calls that would pass the limit.
+    #[default]
+    Block,
+    /// Let calls through; only alert.
+    AllowAndAlert,
+}
+
+/// The default alert thresholds, in percent of the limit.
+pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
+
+/// A user's monthly spending limit on their own keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// The limit per calendar month (UTC), in USD.
+    pub monthly_limit_usd: Decimal,
+    /// Block, or allow and alert.
+    #[serde(default)]
+    pub policy: BudgetPolicy,
+    /// Percentages of the limit at which an alert fires, once per month each.
+    #[serde(default = "default_thresholds")]
+    pub alert_thresholds: Vec<u8>,
+}
+
+fn default_thresholds() -> Vec<u8> {
+    DEFAULT_ALERT_THRESHOLDS.to_vec()
+}
+
+impl Budget {
+    /// A budget with the default policy (block) and thresholds (50, 80, 100 %).
+    pub fn new(monthly_limit_usd: Decimal) -> Budget {
+        Budget {
+            monthly_limit_usd,
+            policy: BudgetPolicy::Block,
+            alert_thresholds: default_thresholds(),
+        }
+    }
+
+    /// The limit a ledger enforces: the monthly limit when blocking, none when only alerting.
+    pub fn enforced_limit(&self) -> Option<Decimal> {
+        (self.policy == BudgetPolicy::Block).then_some(self.monthly_limit_usd)
+    }
+
+    /// Where spending stands.
+    pub fn status(&self, month: Month, spent_usd: Decimal) -> BudgetStatus {
+        let remaining = (self.monthly_limit_usd - spent_usd).max(Decimal::ZERO);
+        let percent_used = if self.monthly_limit_usd.is_zero() {
+            Decimal::ONE_HUNDRED
+        } else {
+            (spent_usd * Decimal::ONE_HUNDRED / self.monthly_limit_usd).round_dp(2)
+        };
+        BudgetStatus {
+            month,
+            limit_usd: self.monthly_limit_usd,
+            spent_usd,
+            remaining_usd: remaining,
+            percent_used,
+            exceeded: spent_usd > self.monthly_limit_usd,
+            policy: self.policy,
+        }
+    }
+
+    /// The alerts that fire now that spending in the month of `at` reached `spent_usd`: each
+    /// threshold reached and not yet fired this month, once. `fired` remembers them; a new month
+    /// starts it afresh.
+    pub fn alerts(
+        &self,
+        fired: &mut FiredAlerts,
+        spent_usd: Decimal,
+        at: OffsetDateTime,
+    ) -> Vec<Alert> {
+        let month = Month::containing(at);
+        if fired.month != Some(month) {
+            *fired = FiredAlerts {
+                month: Some(month),
+                thresholds: BTreeSet::new(),
+            };
+        }
+        let mut out = Vec::new();
+        let mut thresholds = self.alert_thresholds.clone();
+        thresholds.sort_unstable();
+        thresholds.dedup();
+        for pct in thresholds {
+            let at_threshold = self.monthly_limit_usd * Decimal::from(pct) / Decimal::ONE_HUNDRED;
+            if spent_usd >= at_threshold && fired.thresholds.insert(pct) {
+                out.push(Alert {
+                    month,
+                    threshold_percent: pct,
+                    spent_usd,
+                    limit_usd: self.monthly_limit_usd,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The alerts already fired in a month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiredAlerts {
+    /// The month they were fired in.
+    pub month: Option<Month>,
+    /// The thresholds fired, in percent.
+    pub thresholds: BTreeSet<u8>,
+}
+
+/// A budget alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The month it belongs to.
+    pub month: Month,
+    /// The threshold reached, in percent of the limit.
+    pub threshold_percent: u8,
+    /// Spending when it fired.
+    pub spent_usd: Decimal,
+    /// The limit.
+    pub limit_usd: Decimal,
+}
+
+/// Where a budget stands in a month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetStatus {
+    /// The month.
+    pub month: Month,
+    /// The limit.
+    pub limit_usd: Decimal,
+    /// Spent so far.
+    pub spent_usd: Decimal,
+    /// Left, never negative.
+    pub remaining_usd: Decimal,
+    /// Spent as a percentage of the limit, to 2 decimals.
+    pub percent_used: Decimal,
+    /// Spending passed the limit.
+    pub exceeded: bool,
+    /// The policy.
+    pub policy: BudgetPolicy,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_roll_over_at_midnight_utc() {
+        let last = datetime!(2026-11-30 23:59:59.999 UTC);
+        let first = datetime!(2026-12-01 00:00:00 UTC);
+        assert_eq!(Month::containing(last).to_string(), "2026-11");
+        assert_eq!(Month::containing(first).to_string(), "2026-12");
+        // An instant given in another offset counts in UTC.
+        assert_eq!(
+            Month::containing(datetime!(2026-12-01 00:30 +01:00)).to_string(),
+            "2026-11"
+        );
+        assert_eq!(Month::containing(first).start(), first);
+        assert_eq!(
+            Month {
+                year: 2026,
+                month: 12
+            }
+            .next(),
+            Month {
+                year: 2027,
+                month: 1
+            }
+        );
+    }
+
+    #[test]
+    fn each_alert_fires_once_a_month() {
+        let budget = Budget::new(d("10"));
+        let mut fired = FiredAlerts::default();
+        let nov = datetime!(2026-11-10 12:00 UTC);
+        assert!(budget.alerts(&mut fired, d("4.99"), nov).is_empty());
+        let a = budget.alerts(&mut fired, d("5"), nov);
+        assert_eq!(
+            a.iter().map(|a| a.threshold_percent).collect::<Vec<_>>(),
+            vec![50]
+        );
+        assert!(
+            budget.alerts(&mut fired, d("6"), nov).is_empty(),
+            "50% fires only once"
+        );
+        // A jump past two thresholds fires both.
+        let a = budget.alerts(&mut fired, d("10.5"), nov);
+        assert_eq!(
+            a.iter().map(|a| a.threshold_percent).collect::<Vec<_>>(),
+            vec![80, 100]
+        );
+        // Next month, afresh.
+        let dec = datetime!(2026-12-01 00:00 UTC);
+        let a = budget.alerts(&mut fired, d("5"), dec);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].month.to_string(), "2026-12");
+    }
+
+    #[test]
+    fn status_and_enforcement() {
+        let mut budget = Budget::new(d("20"));
+        let s = budget.status(
+            Month {
+                year: 2026,
+                month: 11,
+            },
+            d("5"),
+        );
+        assert_eq!(
+            (s.remaining_usd, s.percent_used, s.exceeded),
+            (d("15"), d("25"), false)
+        );
+        assert_eq!(budget.enforced_limit(), Some(d("20")));
+        budget.policy = BudgetPolicy::AllowAndAlert;
+        assert_eq!(budget.enforced_limit(), None);
+        let s = budget.status(
+            Month {
+                year: 2026,
+                month: 11,
+            },
+            d("25"),
+        );
+        assert_eq!((s.remaining_usd, s.exceeded), (Decimal::ZERO, true));
+    }
+}

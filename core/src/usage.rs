@@ -1,0 +1,297 @@
+//! Usage events and summaries over a window: "what did I spend, on what, this month?"
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::budget::{Budget, BudgetStatus, Month};
+use crate::cost::{CostStatus, Usage};
+use crate::provider::Provider;
+use crate::routing::Payer;
+
+/// One AI call's usage, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageEvent {
+    /// When the call was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The provider that served it.
+    pub provider: Provider,
+    /// The model, as the provider named it.
+    pub model: String,
+    /// The app feature that made it (`portfolio_chat`, …); empty when none was given.
+    #[serde(default)]
+    pub feature: String,
+    /// Who paid.
+    pub payer: Payer,
+    /// Tokens as the provider reported them.
+    pub usage: Usage,
+    /// Its exact cost; `None` when unpriced.
+    pub cost_usd: Option<Decimal>,
+    /// How far the cost can be trusted.
+    pub cost_status: CostStatus,
+}
+
+impl Usage {
+    /// Input-side and output-side tokens of a call, whatever the provider's way of counting:
+    /// the prompt with cached and cache-write tokens, and the output with reasoning tokens.
+    pub fn sent_and_received(&self, provider: Provider) -> (u64, u64) {
+        let s = provider.usage_semantics();
+        let input = if s.cached_included_in_input {
+            self.input_tokens
+        } else {
+            self.input_tokens
+                .saturating_add(self.cached_input_tokens)
+                .saturating_add(self.cache_write_tokens)
+        };
+        let output = if s.reasoning_included_in_output {
+            self.output_tokens
+        } else {
+            self.output_tokens.saturating_add(self.reasoning_tokens)
+        };
+        (input, output)
+    }
+
+    /// Every token of the call, in and out: what the system key's monthly cap counts.
+    pub fn total_tokens(&self, provider: Provider) -> u64 {
+        let (i, o) = self.sent_and_received(provider);
+        i.saturating_add(o)
+    }
+}
+
+/// A summary window: `days` days ending at `end` (events with `end - days < at ≤ end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// The last instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    /// Its length, 1 to 365 days.
+    pub days: u16,
+}
+
+/// A window length outside 1–365 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a usage window is 1 to 365 days, not {days}")]
+pub struct WindowOutOfRange {
+    /// The length asked for.
+    pub days: i64,
+}
+
+impl Window {
+    /// The `days` days up to `end`; 7, 30 and 90 are the usual ones.
+    pub fn new(end: OffsetDateTime, days: i64) -> Result<Window, WindowOutOfRange> {
+        match u16::try_from(days) {
+            Ok(d @ 1..=365) => Ok(Window { end, days: d }),
+            _ => Err(WindowOutOfRange { days }),
+        }
+    }
+
+    /// The instant the window starts after.
+    pub fn start(&self) -> OffsetDateTime {
+        self.end - Duration::days(i64::from(self.days))
+    }
+
+    /// Whether an event at `at` is in the window.
+    pub fn contains(&self, at: OffsetDateTime) -> bool {
+        at > self.start() && at <= self.end
+    }
+}
+
+/// Counts and cost of a set of calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Calls.
+    pub requests: u64,
+    /// Input-side tokens (prompt, cached and cache-write).
+    pub input_tokens: u64,
+    /// Output-side tokens (with reasoning).
+    pub output_tokens: u64,
+    /// `input_tokens + output_tokens`.
+    pub total_tokens: u64,
+    /// The exact sum of the priced calls' costs.
+    pub cost_usd: Decimal,
+    /// Calls whose cost is unknown (not in `cost_usd`).
+    pub unpriced_requests: u64,
+    /// Calls whose cost was computed from estimated tokens (in `cost_usd`).
+    pub estimated_requests: u64,
+}
+
+impl Totals {
+    fn add_event(&mut self, e: &UsageEvent) {
+        let (input, output) = e.usage.sent_and_received(e.provider);
+        self.requests += 1;
+        self.input_tokens = self.input_tokens.saturating_add(input);
+        self.output_tokens = self.output_tokens.saturating_add(output);
+        self.total_tokens = self
+            .total_tokens
+            .saturating_add(input.saturating_add(output));
+        match e.cost_usd {
+            Some(c) if e.cost_status != CostStatus::Unpriced => {
+                self.cost_usd += c;
+                if e.cost_status == CostStatus::Estimated {
+                    self.estimated_requests += 1;
+                }
+            }
+            _ => self.unpriced_requests += 1,
+        }
+    }
+
+    fn add(&mut self, o: &Totals) {
+        self.requests += o.requests;
+        self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(o.total_tokens);
+        self.cost_usd += o.cost_usd;
+        self.unpriced_requests += o.unpriced_requests;
+        self.estimated_requests += o.estimated_requests;
+    }
+}
+
+/// One day of a summary (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    /// The day.
+    pub date: Date,
+    /// Its totals.
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// The system key's monthly quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QuotaStatus {
+    /// The month (that of the window's end).
+    pub month: Month,
+    /// Tokens used through the system key.
+    pub used_tokens: u64,
+    /// The cap.
+    pub cap_tokens: u64,
+    /// Left, never negative.
+    pub left_tokens: u64,
+}
+
+/// Usage over a window, with breakdowns whose parts add up to the totals exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageSummary {
+    /// The window.
+    pub window: Window,
+    /// Everything in the window.
+    pub totals: Totals,
+    /// Per provider.
+    pub by_provider: BTreeMap<Provider, Totals>,
+    /// Per feature (`""` for calls without one).
+    pub by_feature: BTreeMap<String, Totals>,
+    /// Per `provider/model`.
+    pub by_model: BTreeMap<String, Totals>,
+    /// Per payer.
+    pub by_payer: BTreeMap<String, Totals>,
+    /// Per UTC day from the window's first to its last, days without calls included.
+    pub by_day: Vec<DayTotals>,
+    /// The system key's quota in the month of the window's end, if a cap was given.
+    pub system_quota: Option<QuotaStatus>,
+    /// The budget in the month of the window's end (user-paid costs), if a budget was given.
+    pub budget: Option<BudgetStatus>,
+}
+
+/// Summarizes `events` (any order, any span: those outside the window are skipped, but still
+/// count toward this month's quota and budget) over `window`.
+pub fn summarize(
+    events: &[UsageEvent],
+    window: Window,
+    system_cap: Option<u64>,
+    budget: Option<&Budget>,
+) -> UsageSummary {
+    let start = window.start();
+    let first_day = (start + Duration::NANOSECOND).date();
+    let days = (window.end.date() - first_day).whole_days() as usize + 1;
+    let month = Month::containing(window.end);
+    let month_start = month.start();
+
+    // One pass: every event lands in one group of (provider, payer, day, feature, model).
+    let mut groups: HashMap<
+        (Provider, Payer, i64, &str, &str),
+        Totals,
+        foldhash::fast::FixedState,
+    > = HashMap::with_capacity_and_hasher(4096, Default::default());
+    let (start_ns, end_ns) = (
+        start.unix_timestamp_nanos(),
+        window.end.unix_timestamp_nanos(),
+    );
+    let month_start_ns = month_start.unix_timestamp_nanos();
+    let first_day_s = first_day.midnight().assume_utc().unix_timestamp();
+    let mut system_tokens = 0u64;
+    let mut user_spent = Decimal::ZERO;
+    for e in events {
+        let at = e.at.unix_timestamp_nanos();
+        // The month of the window's end, up to the end.
+        if at >= month_start_ns && at <= end_ns {
+            match e.payer {
+                Payer::System => {
+                    system_tokens = system_tokens.saturating_add(e.usage.total_tokens(e.provider))
+                }
+                Payer::User => user_spent += e.cost_usd.unwrap_or_default(),
+            }
+        }
+        if at <= start_ns || at > end_ns {
+            continue;
+        }
+        let day = (e.at.unix_timestamp() - first_day_s).div_euclid(86_400);
+        groups
+            .entry((
+                e.provider,
+                e.payer,
+                day,
+                e.feature.as_str(),
+                e.model.as_str(),
+            ))
+            .or_default()
+            .add_event(e);
+    }
+
+    let mut totals = Totals::default();
+    let mut by_provider: BTreeMap<Provider, Totals> = BTreeMap::new();
+    let mut by_feature: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut by_model: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut by_payer: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut by_day: Vec<DayTotals> = (0..days)
+        .map(|i| DayTotals {
+            date: first_day + Duration::days(i as i64),
+            totals: Totals::default(),
+        })
+        .collect();
+    for ((provider, payer, day, feature, model), t) in &groups {
+        totals.add(t);
+        by_provider.entry(*provider).or_default().add(t);
+        by_feature.entry((*feature).to_owned()).or_default().add(t);
+        by_model
+            .entry(format!("{provider}/{model}"))
+            .or_default()
+            .add(t);
+        let payer = match payer {
+            Payer::User => "user",
+            Payer::System => "system",
+        };
+        by_payer.entry(payer.to_owned()).or_default().add(t);
+        if let Some(d) = usize::try_from(*day).ok().and_then(|i| by_day.get_mut(i)) {
+            d.totals.add(t);
+        }
+    }
+    UsageSummary {
+        window,
+        totals,
+        by_provider,
+        by_feature,
+        by_model,
+        by_payer,
+        by_day,
+        system_quota: system_cap.map(|cap| QuotaStatus {
+            month,
+            used_tokens: system_tokens,
+            cap_tokens: cap,
+            left_tokens: cap.saturating_sub(system_tokens),
+        }),
+        budget: budget.map(|b| b.status(month, user_spent)),
+    }
+}
