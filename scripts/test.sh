@@ -24,6 +24,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "tests (unit, integration, CLI, benchmarks in test mode)"
 cargo test --workspace --all-targets --locked
 
+step "byokit-core without its default features (no tokenizer tables)"
+cargo check --quiet --locked -p byokit-core --no-default-features
+
 step "doc tests"
 cargo test --workspace --doc --locked
 

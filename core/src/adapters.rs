@@ -34,6 +34,7 @@ use serde_json::Value;
 use crate::chat::{ChatRequest, ChatResponse, FinishReason};
 use crate::cost::Usage;
 use crate::error::{classify_error, classify_error_value, ProviderError};
+use crate::estimate::approximate_tokens;
 use crate::http::{Headers, HttpRequest};
 use crate::key::ApiKey;
 use crate::provider::Provider;
@@ -331,7 +332,7 @@ impl StreamAccumulator {
             Some(usage) => StreamUsage::Reported { usage },
             None => StreamUsage::Unknown {
                 estimate: Usage {
-                    output_tokens: estimate_tokens(&state.text),
+                    output_tokens: approximate_tokens(&state.text),
                     estimated: true,
                     ..Usage::default()
                 },
@@ -372,10 +373,4 @@ impl StreamAccumulator {
         }
         Ok(())
     }
-}
-
-/// A rough token count of `text`: about 4 characters a token, rounded up. Used only for
-/// estimates, which are always labelled as such.
-pub fn estimate_tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4)
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod chat;
 pub mod cost;
 pub mod error;
+pub mod estimate;
 pub mod http;
 pub mod key;
 pub mod ledger;
@@ -24,6 +25,7 @@ pub use adapters::{
 pub use budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 pub use chat::{ChatRequest, ChatResponse, FinishReason, Message, Role};
 pub use error::{classify_error, ErrorKind, ProviderError};
+pub use estimate::{estimate_chat, estimate_text, EstimateMethod, TokenEstimate};
 pub use http::{Headers, HttpRequest, Method};
 pub use key::{check_key, ApiKey, KeyProblem};
 pub use ledger::{Ledger, OverLimit};
