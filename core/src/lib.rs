@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod http;
 pub mod key;
 pub mod ledger;
+pub mod protocol;
 pub mod provider;
 pub mod ratelimit;
 pub mod routing;

@@ -1,6 +1,7 @@
 //! The `byokit` command line: argument parsing, catalog loading, and one module per command.
 
 mod cost;
+mod daemon;
 mod models;
 mod table;
 
@@ -24,6 +25,19 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "byokit|litellm|genai-prices")]
     pub catalog_format: Option<CatalogFormat>,
 
+    /// byokd's socket (default: $BYOKIT_SOCKET, else $XDG_RUNTIME_DIR/byokit/byokd.sock, else in
+    /// the data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// byokd's data directory, for starting it (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The user to act for (the spec's clerk_id).
+    #[arg(long, global = true, default_value = byokit_core::protocol::DEFAULT_USER)]
+    pub user: String,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -36,6 +50,21 @@ pub enum Command {
     Cost(cost::CostArgs),
     /// The models in the catalog with their prices per million tokens.
     Models(models::ModelsArgs),
+    /// API key configurations (kept encrypted by byokd).
+    #[command(subcommand)]
+    Config(daemon::ConfigCommand),
+    /// Usage: a summary over the last N days, or `usage record`.
+    Usage(daemon::UsageArgs),
+    /// Who would serve and pay for a call now, and why.
+    Route(daemon::RouteArgs),
+    /// The monthly budget.
+    #[command(subcommand)]
+    Budget(daemon::BudgetCommand),
+    /// Budget alerts fired.
+    Alerts(daemon::JsonFlag),
+    /// The daemon itself.
+    #[command(subcommand)]
+    Daemon(daemon::DaemonCommand),
 }
 
 /// A failure reported to the user as one line on stderr, with exit code 1.
@@ -63,10 +92,29 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command, writing its output to `out`.
 pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    let catalog = load_catalog(&cli.catalog, cli.catalog_format)?;
+    let catalog = || load_catalog(&cli.catalog, cli.catalog_format);
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(crate::paths::default_data_dir);
+    let socket = cli
+        .socket
+        .clone()
+        .unwrap_or_else(|| crate::paths::default_socket(&data_dir));
+    let daemon = daemon::Target {
+        socket,
+        data_dir,
+        user: cli.user.clone(),
+    };
     match cli.command {
-        Command::Cost(args) => cost::run(&catalog, &args, out),
-        Command::Models(args) => models::run(&catalog, &args, out),
+        Command::Cost(args) => cost::run(&catalog()?, &args, out),
+        Command::Models(args) => models::run(&catalog()?, &args, out),
+        Command::Config(c) => daemon::config(&daemon, c, out),
+        Command::Usage(a) => daemon::usage(&daemon, a, out),
+        Command::Route(a) => daemon::route(&daemon, a, out),
+        Command::Budget(c) => daemon::budget(&daemon, c, out),
+        Command::Alerts(a) => daemon::alerts(&daemon, a, out),
+        Command::Daemon(c) => daemon::daemon(&daemon, c, out),
     }
 }
 

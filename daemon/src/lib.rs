@@ -1,4 +1,9 @@
-//! byokit's command-line tool and, to come, the local daemon `byokd` and the IPC client they
-//! share. Today the CLI answers from the price catalog alone and needs no daemon.
+//! byokd, the local byokit daemon (encrypted key vault, SQLite usage store, JSON-RPC over a
+//! local socket), the blocking client it shares with the CLI, and the `byokit` CLI itself.
 
 pub mod cli;
+pub mod client;
+pub mod paths;
+pub mod server;
+pub mod store;
+pub mod vault;

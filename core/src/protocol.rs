@@ -1,0 +1,266 @@
+//! The daemon's IPC protocol: JSON-RPC 2.0, one message per line, over a local socket. The
+//! parameter and result types of every method live here so that every client shares them; the
+//! protocol is described with an example per method in `docs/protocol.md`.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::budget::{BudgetPolicy, DEFAULT_ALERT_THRESHOLDS};
+use crate::cost::{CostStatus, Usage};
+use crate::key::ApiKey;
+use crate::provider::Provider;
+use crate::routing::Payer;
+
+/// The user a request acts for when it names none (the spec's `clerk_id`).
+pub const DEFAULT_USER: &str = "local";
+
+/// The largest message the daemon reads: 1 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+fn default_user() -> String {
+    DEFAULT_USER.to_owned()
+}
+
+/// JSON-RPC error codes the daemon answers with.
+pub mod codes {
+    /// The line is not JSON.
+    pub const PARSE_ERROR: i64 = -32700;
+    /// Not a JSON-RPC 2.0 request, or over the size limit.
+    pub const INVALID_REQUEST: i64 = -32600;
+    /// No such method.
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    /// The parameters do not fit the method.
+    pub const INVALID_PARAMS: i64 = -32602;
+    /// The daemon failed (storage); nothing was changed.
+    pub const INTERNAL: i64 = -32603;
+    /// A key that does not have its provider's format.
+    pub const BAD_KEY: i64 = -32001;
+    /// The thing asked for does not exist (no configuration, unknown model).
+    pub const NOT_FOUND: i64 = -32002;
+    /// Routing refused the call (cap reached, bad key, rate limited).
+    pub const REFUSED: i64 = -32003;
+}
+
+/// Parameters naming only the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+}
+
+impl Default for UserParams {
+    fn default() -> Self {
+        UserParams {
+            user: default_user(),
+        }
+    }
+}
+
+/// `config.save`: store a provider key (encrypted); the most recently saved becomes active.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSaveParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The key. Serializes masked, so it must be sent by a client that writes it out itself.
+    pub api_key: ApiKey,
+    /// A base URL for this configuration (a proxy, or a mock provider in tests).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The model to use with it.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// A stored configuration, as shown: the key masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigView {
+    /// The key's id.
+    pub key_id: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The key, masked (`sk-proj-…a1b2`).
+    pub api_key: String,
+    /// Its base URL, if not the provider's.
+    pub base_url: Option<String>,
+    /// Its model, if chosen.
+    pub model: Option<String>,
+    /// Whether it is the active configuration.
+    pub is_active: bool,
+    /// When it was saved.
+    #[serde(with = "time::serde::rfc3339")]
+    pub saved_at: OffsetDateTime,
+}
+
+/// `config.get`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigGetResult {
+    /// The active configuration, if the user has one.
+    pub active: Option<ConfigView>,
+    /// All of them, newest first.
+    pub configs: Vec<ConfigView>,
+}
+
+/// `config.delete` and `config.test`: one provider's configuration, or the active one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigTarget {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The provider; the active configuration's when absent.
+    #[serde(default)]
+    pub provider: Option<Provider>,
+}
+
+/// `config.delete`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigDeleteResult {
+    /// How many configurations were deleted. Usage history is never deleted.
+    pub deleted: u64,
+}
+
+/// `config.test`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigTestResult {
+    /// The provider tested.
+    pub provider: Provider,
+    /// `valid`, an error kind (`invalid_key`, `insufficient_credit`, `rate_limited`, …) or
+    /// `unreachable`.
+    pub outcome: String,
+    /// The provider's message, or why it could not be reached.
+    pub message: Option<String>,
+    /// The models the key can reach, when valid.
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+/// `usage.record`: one call's usage, exactly as the provider reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageRecordParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The model.
+    pub model: String,
+    /// The feature (`portfolio_chat`, …).
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// The token counts, as the provider reported them.
+    pub usage: Usage,
+    /// Who paid; the user's own key unless said.
+    #[serde(default = "user_payer")]
+    pub payer: Payer,
+    /// A key that makes a retried record count once.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// When the call was made; now when absent.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+    /// How long the call took.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// `ok`, or the error kind the call ended with.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+fn user_payer() -> Payer {
+    Payer::User
+}
+
+/// `usage.record`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecordResult {
+    /// The record's id.
+    pub id: i64,
+    /// Its exact cost, or `null` when unpriced.
+    pub cost_usd: Option<Decimal>,
+    /// `exact`, `estimated` or `unpriced`.
+    pub cost_status: CostStatus,
+    /// The catalog version it was priced with.
+    pub catalog_version: String,
+    /// The record had been made before (same idempotency key): nothing new was stored.
+    pub duplicate: bool,
+}
+
+/// `usage.summary`: a window of `days` days ending now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageSummaryParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The window, 1–365 days.
+    #[serde(default = "thirty")]
+    pub days: i64,
+}
+
+fn thirty() -> i64 {
+    30
+}
+
+/// `route`: who would serve and pay for a call now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The feature.
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// A model the caller insists on.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Estimated tokens of the call.
+    #[serde(default)]
+    pub estimated_tokens: u64,
+}
+
+/// `budget.set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSetParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The monthly limit in USD, a decimal string.
+    pub monthly_limit_usd: Decimal,
+    /// `block` or `allow_and_alert`.
+    #[serde(default)]
+    pub policy: BudgetPolicy,
+    /// Alert thresholds in percent.
+    #[serde(default = "default_thresholds")]
+    pub alert_thresholds: Vec<u8>,
+}
+
+fn default_thresholds() -> Vec<u8> {
+    DEFAULT_ALERT_THRESHOLDS.to_vec()
+}
+
+/// `daemon.status`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    /// byokd's version.
+    pub version: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Seconds since it started.
+    pub uptime_seconds: u64,
+    /// The socket it listens on.
+    pub socket: String,
+    /// Its data directory.
+    pub data_dir: String,
+    /// The price catalog's version.
+    pub catalog_version: String,
+}

@@ -1,0 +1,44 @@
+//! `byokd`: the local byokit daemon. Keeps API keys encrypted, usage in SQLite, and answers
+//! JSON-RPC on a local socket. Runs in the foreground; `byokit` starts it in the background.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use byokit_daemon::paths::{default_data_dir, default_socket};
+use byokit_daemon::server::{run, Options};
+use clap::Parser;
+
+/// byokd: the local byokit daemon.
+#[derive(Parser)]
+#[command(name = "byokd", version, about)]
+struct Args {
+    /// Where the database and the master key live (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The socket to listen on (default: $BYOKIT_SOCKET or $XDG_RUNTIME_DIR/byokit/byokd.sock).
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
+    let socket = args.socket.unwrap_or_else(|| default_socket(&data_dir));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("byokd: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Options { data_dir, socket })) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("byokd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! The commands that talk to byokd: config, usage, route, budget, alerts, daemon.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use byokit_core::{Decimal, Payer, Provider, Usage};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::table::{tokens, usd, Table};
+use super::{write_json, CliError};
+use crate::client::Client;
+
+/// Where byokd is, and who we act for.
+pub(super) struct Target {
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+    pub user: String,
+}
+
+impl Target {
+    /// Connects, starting byokd when none is running.
+    fn connect(&self) -> Result<Client, CliError> {
+        Ok(Client::connect_or_start(&self.socket, &self.data_dir)?)
+    }
+
+    fn call(&self, method: &str, mut params: Value) -> Result<Value, CliError> {
+        params["user"] = json!(self.user);
+        Ok(self.connect()?.call(method, params)?)
+    }
+}
+
+/// `--json` alone.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `byokit config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the configurations, keys masked.
+    Get(JsonFlag),
+    /// Save a key, read from standard input (never from the command line); it becomes active.
+    Save {
+        /// The provider: openai, anthropic, groq, gemini or mistral.
+        #[arg(long)]
+        provider: String,
+        /// A base URL (a proxy, or a mock provider).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The model to use with it.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a provider's configuration (the active one by default). Usage history stays.
+    Delete {
+        /// The provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test a configuration with a cheap real request to the provider.
+    Test {
+        /// The provider (the active configuration's by default).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn provider(name: &Option<String>) -> Result<Option<Provider>, CliError> {
+    Ok(name.as_deref().map(str::parse).transpose()?)
+}
+
+pub(super) fn config(
+    t: &Target,
+    command: ConfigCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match command {
+        ConfigCommand::Get(f) => {
+            let v = t.call("config.get", json!({}))?;
+            if f.json {
+                return write_json(out, &v);
+            }
+            let configs = v["configs"].as_array().cloned().unwrap_or_default();
+            if configs.is_empty() {
+                writeln!(
+                    out,
+                    "no API key configured for {}: the system key is used",
+                    t.user
+                )?;
+            }
+            for c in configs {
+                writeln!(
+                    out,
+                    "{}{}  {}  saved {}{}{}",
+                    if c["is_active"] == true { "* " } else { "  " },
+                    c["provider"].as_str().unwrap_or_default(),
+                    c["api_key"].as_str().unwrap_or_default(),
+                    c["saved_at"].as_str().unwrap_or_default(),
+                    c["model"]
+                        .as_str()
+                        .map(|m| format!("  model {m}"))
+                        .unwrap_or_default(),
+                    c["base_url"]
+                        .as_str()
+                        .map(|u| format!("  {u}"))
+                        .unwrap_or_default(),
+                )?;
+            }
+            Ok(())
+        }
+        ConfigCommand::Save {
+            provider: p,
+            base_url,
+            model,
+            json: as_json,
+        } => {
+            let p: Provider = p.parse()?;
+            let mut key = String::new();
+            std::io::stdin().read_to_string(&mut key)?;
+            let key = key.trim_end_matches(['\n', '\r']);
+            let v = t.call(
+                "config.save",
+                json!({"provider": p, "api_key": key, "base_url": base_url, "model": model}),
+            )?;
+            if as_json {
+                return write_json(out, &v);
+            }
+            writeln!(
+                out,
+                "saved {} key {} as the active configuration",
+                p,
+                v["api_key"].as_str().unwrap_or_default()
+            )?;
+            Ok(())
+        }
+        ConfigCommand::Delete {
+            provider: p,
+            json: as_json,
+        } => {
+            let v = t.call("config.delete", json!({"provider": provider(&p)?}))?;
+            if as_json {
+                return write_json(out, &v);
+            }
+            writeln!(
+                out,
+                "deleted {} configuration(s); usage history is kept",
+                v["deleted"]
+            )?;
+            Ok(())
+        }
+        ConfigCommand::Test {
+            provider: p,
+            json: as_json,
+        } => {
+            let v = t.call("config.test", json!({"provider": provider(&p)?}))?;
+            if as_json {
+                return write_json(out, &v);
+            }
+            let outcome = v["outcome"].as_str().unwrap_or_default();
+            match outcome {
+                "valid" => writeln!(
+                    out,
+                    "{}: the key works ({} models reachable)",
+                    v["provider"].as_str().unwrap_or_default(),
+                    v["models"].as_array().map_or(0, Vec::len)
+                )?,
+                _ => {
+                    return Err(CliError(format!(
+                        "{}: {}: {}",
+                        v["provider"].as_str().unwrap_or_default(),
+                        outcome.replace('_', " "),
+                        v["message"].as_str().unwrap_or_default()
+                    )))
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `byokit usage [--days N] [--json]`, or `byokit usage record ...`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct UsageArgs {
+    /// The window, 1 to 365 days.
+    #[arg(long, default_value_t = 30)]
+    pub days: i64,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Record usage instead.
+    #[command(subcommand)]
+    pub record: Option<UsageCommand>,
+}
+
+/// `byokit usage record`.
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Record one call's usage (token counts as the provider reported them).
+    Record {
+        /// The provider.
+        #[arg(long)]
+        provider: String,
+        /// The model.
+        #[arg(long)]
+        model: String,
+        /// The feature.
+        #[arg(long)]
+        feature: Option<String>,
+        /// Input tokens as reported.
+        #[arg(long)]
+        input: u64,
+        /// Output tokens as reported.
+        #[arg(long)]
+        output: u64,
+        /// Cached input tokens.
+        #[arg(long, default_value_t = 0)]
+        cached_input: u64,
+        /// Cache-write tokens.
+        #[arg(long, default_value_t = 0)]
+        cache_write: u64,
+        /// Reasoning tokens.
+        #[arg(long, default_value_t = 0)]
+        reasoning: u64,
+        /// The call went through the system key.
+        #[arg(long)]
+        system: bool,
+        /// Makes a retried record count once.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn usage(
+    t: &Target,
+    args: UsageArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    if let Some(UsageCommand::Record {
+        provider: p,
+        model,
+        feature,
+        input,
+        output,
+        cached_input,
+        cache_write,
+        reasoning,
+        system,
+        idempotency_key,
+        json: as_json,
+    }) = args.record
+    {
+        let p: Provider = p.parse()?;
+        let usage = Usage {
+            input_tokens: input,
+            output_tokens: output,
+            cached_input_tokens: cached_input,
+            cache_write_tokens: cache_write,
+            reasoning_tokens: reasoning,
+            estimated: false,
+        };
+        let payer = if system { Payer::System } else { Payer::User };
+        let v = t.call(
+            "usage.record",
+            json!({"provider": p, "model": model, "feature": feature, "usage": usage, "payer": payer, "idempotency_key": idempotency_key}),
+        )?;
+        if as_json {
+            return write_json(out, &v);
+        }
+        let cost = v["cost_usd"]
+            .as_str()
+            .map_or("unpriced".to_owned(), |c| format!("${c}"));
+        writeln!(
+            out,
+            "recorded #{}: {cost}{}",
+            v["id"],
+            if v["duplicate"] == true {
+                " (already recorded)"
+            } else {
+                ""
+            }
+        )?;
+        return Ok(());
+    }
+    let v = t.call("usage.summary", json!({"days": args.days}))?;
+    if args.json {
+        return write_json(out, &v);
+    }
+    write_summary(&v, args.days, out)
+}
+
+fn money(v: &Value) -> String {
+    v.as_str()
+        .and_then(|s| s.parse::<Decimal>().ok())
+        .map_or("?".into(), usd)
+}
+
+fn count(v: &Value) -> String {
+    tokens(v.as_u64().unwrap_or(0))
+}
+
+fn write_summary(v: &Value, days: i64, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let t = &v["totals"];
+    writeln!(
+        out,
+        "Last {days} days: {} requests, {} tokens ({} in, {} out), {}",
+        count(&t["requests"]),
+        count(&t["total_tokens"]),
+        count(&t["input_tokens"]),
+        count(&t["output_tokens"]),
+        money(&t["cost_usd"])
+    )?;
+    if t["unpriced_requests"].as_u64().unwrap_or(0) > 0 {
+        writeln!(
+            out,
+            "({} requests could not be priced and are not in the cost)",
+            count(&t["unpriced_requests"])
+        )?;
+    }
+    for (title, key) in [
+        ("provider", "by_provider"),
+        ("feature", "by_feature"),
+        ("model", "by_model"),
+    ] {
+        let Some(map) = v[key].as_object().filter(|m| !m.is_empty()) else {
+            continue;
+        };
+        writeln!(out)?;
+        let mut table = Table::new([title, "requests", "tokens", "cost"]);
+        for (name, t) in map {
+            let name = if name.is_empty() { "(none)" } else { name };
+            table.row([
+                name.to_owned(),
+                count(&t["requests"]),
+                count(&t["total_tokens"]),
+                money(&t["cost_usd"]),
+            ]);
+        }
+        table.write(out, "  ")?;
+    }
+    // A bar per day, scaled to the busiest day's cost (or tokens when nothing is priced).
+    if let Some(days) = v["by_day"].as_array() {
+        let cost = |d: &Value| {
+            d["cost_usd"]
+                .as_str()
+                .and_then(|s| s.parse::<Decimal>().ok())
+                .unwrap_or_default()
+        };
+        let max = days.iter().map(cost).max().unwrap_or_default();
+        if !max.is_zero() {
+            writeln!(out, "\n  cost per day")?;
+            for d in days {
+                let width = (cost(d) * Decimal::from(40) / max)
+                    .round()
+                    .try_into()
+                    .unwrap_or(0usize);
+                writeln!(
+                    out,
+                    "  {}  {:<40}  {}",
+                    d["date"].as_str().unwrap_or_default(),
+                    "█".repeat(width),
+                    money(&d["cost_usd"])
+                )?;
+            }
+        }
+    }
+    if let Some(q) = v["system_quota"].as_object() {
+        writeln!(
+            out,
+            "\nSystem key: {} of {} tokens used this month, {} left",
+            count(&q["used_tokens"]),
+            count(&q["cap_tokens"]),
+            count(&q["left_tokens"])
+        )?;
+    }
+    if let Some(b) = v["budget"].as_object() {
+        writeln!(
+            out,
+            "Budget: {} of {} spent this month ({}%)",
+            money(&b["spent_usd"]),
+            money(&b["limit_usd"]),
+            b["percent_used"].as_str().unwrap_or("?")
+        )?;
+    }
+    Ok(())
+}
+
+/// `byokit route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// The feature making the call.
+    #[arg(long)]
+    pub feature: Option<String>,
+    /// A model the caller insists on.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The call's estimated tokens.
+    #[arg(long, default_value_t = 0)]
+    pub tokens: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn route(
+    t: &Target,
+    a: RouteArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let v = t.call(
+        "route",
+        json!({"feature": a.feature, "model": a.model, "estimated_tokens": a.tokens}),
+    )?;
+    if a.json {
+        return write_json(out, &v);
+    }
+    writeln!(
+        out,
+        "{}/{} paid by {}",
+        v["provider"].as_str().unwrap_or_default(),
+        v["model"].as_str().unwrap_or_default(),
+        v["payer"].as_str().unwrap_or_default()
+    )?;
+    for line in v["explanation"].as_array().into_iter().flatten() {
+        writeln!(out, "  {}", line.as_str().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// `byokit budget ...`
+#[derive(Debug, Subcommand)]
+pub enum BudgetCommand {
+    /// Show the budget and this month's spending.
+    Get(JsonFlag),
+    /// Set a monthly limit in USD.
+    Set {
+        /// The limit, e.g. 25 or 12.50.
+        #[arg(long)]
+        monthly_limit: Decimal,
+        /// Only alert instead of blocking calls past the limit.
+        #[arg(long)]
+        allow_over: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn budget(
+    t: &Target,
+    c: BudgetCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match c {
+        BudgetCommand::Get(f) => {
+            let v = t.call("budget.get", json!({}))?;
+            if f.json {
+                return write_json(out, &v);
+            }
+            if v.is_null() {
+                writeln!(out, "no budget set")?;
+            } else {
+                let s = &v["status"];
+                writeln!(
+                    out,
+                    "{} of {} spent in {} ({}%), policy {}",
+                    money(&s["spent_usd"]),
+                    money(&s["limit_usd"]),
+                    s["month"]["year"]
+                        .as_i64()
+                        .map_or(String::new(), |y| format!(
+                            "{y}-{:02}",
+                            s["month"]["month"].as_i64().unwrap_or(0)
+                        )),
+                    s["percent_used"].as_str().unwrap_or("?"),
+                    s["policy"].as_str().unwrap_or_default()
+                )?;
+            }
+            Ok(())
+        }
+        BudgetCommand::Set {
+            monthly_limit,
+            allow_over,
+            json: as_json,
+        } => {
+            let policy = if allow_over {
+                "allow_and_alert"
+            } else {
+                "block"
+            };
+            let v = t.call(
+                "budget.set",
+                json!({"monthly_limit_usd": monthly_limit, "policy": policy}),
+            )?;
+            if as_json {
+                return write_json(out, &v);
+            }
+            writeln!(
+                out,
+                "budget set: {} a month ({})",
+                usd(monthly_limit),
+                policy.replace('_', " ")
+            )?;
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn alerts(
+    t: &Target,
+    f: JsonFlag,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let v = t.call("alerts.list", json!({}))?;
+    if f.json {
+        return write_json(out, &v);
+    }
+    let list = v.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        writeln!(out, "no alerts")?;
+    }
+    for a in list {
+        writeln!(
+            out,
+            "{}%  of {}  reached with {}",
+            a["threshold_percent"],
+            money(&a["limit_usd"]),
+            money(&a["spent_usd"])
+        )?;
+    }
+    Ok(())
+}
+
+/// `byokit daemon ...`
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Show the running daemon (starting it if needed).
+    Status(JsonFlag),
+    /// Stop it.
+    Stop,
+}
+
+pub(super) fn daemon(
+    t: &Target,
+    c: DaemonCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match c {
+        DaemonCommand::Status(f) => {
+            let v = t.call("daemon.status", json!({}))?;
+            if f.json {
+                return write_json(out, &v);
+            }
+            writeln!(
+                out,
+                "byokd {} (pid {}), up {} s, socket {}, data {}, catalog {}",
+                v["version"].as_str().unwrap_or_default(),
+                v["pid"],
+                v["uptime_seconds"],
+                v["socket"].as_str().unwrap_or_default(),
+                v["data_dir"].as_str().unwrap_or_default(),
+                v["catalog_version"].as_str().unwrap_or_default()
+            )?;
+            Ok(())
+        }
+        DaemonCommand::Stop => {
+            match Client::connect(&t.socket) {
+                Ok(mut c) => {
+                    c.call("daemon.stop", json!({}))?;
+                    writeln!(out, "byokd stopped")?;
+                }
+                Err(_) => writeln!(out, "byokd is not running")?,
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! byokd's IPC server: JSON-RPC 2.0, one message per line, over a Unix socket in a private
+//! directory. Many clients at once; a bad message gets an error reply and the connection goes on.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use byokit_core::adapters::{
+    build_test_request, interpret_test_response, RequestOptions, TestOutcome,
+};
+use byokit_core::budget::{Budget, Month};
+use byokit_core::protocol::{
+    codes, BudgetSetParams, ConfigDeleteResult, ConfigGetResult, ConfigSaveParams, ConfigTarget,
+    ConfigTestResult, DaemonStatus, RouteParams, UsageRecordParams, UsageSummaryParams, UserParams,
+    MAX_MESSAGE_BYTES,
+};
+use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
+use byokit_core::{
+    check_key, route, summarize, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method, RouteRequest,
+    RoutingConfig, Window,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+use crate::paths::{private_dir, private_file};
+use crate::store::{Command, NewConfig, StoreError, StoreHandle};
+use crate::vault::Vault;
+
+/// How byokd runs.
+pub struct Options {
+    /// The data directory (database, master key).
+    pub data_dir: PathBuf,
+    /// The socket path.
+    pub socket: PathBuf,
+}
+
+struct State {
+    store: StoreHandle,
+    vault: Vault,
+    catalog: Catalog,
+    started: Instant,
+    options: Options,
+    http: reqwest::Client,
+    system: Option<SystemKeyPolicy>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A JSON-RPC error.
+struct RpcError {
+    code: i64,
+    message: String,
+}
+
+impl RpcError {
+    fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for RpcError {
+    fn from(e: StoreError) -> Self {
+        RpcError::new(codes::INTERNAL, e.to_string())
+    }
+}
+
+/// Runs byokd until `daemon.stop` or a termination signal.
+pub async fn run(options: Options) -> Result<(), String> {
+    private_dir(&options.data_dir)
+        .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
+    if let Some(dir) = options.socket.parent() {
+        private_dir(dir).map_err(|e| format!("socket directory {}: {e}", dir.display()))?;
+    }
+    if UnixStream::connect(&options.socket).await.is_ok() {
+        return Err(format!(
+            "a daemon is already listening on {}",
+            options.socket.display()
+        ));
+    }
+    let _ = std::fs::remove_file(&options.socket); // a stale socket of a daemon that died
+    let listener = UnixListener::bind(&options.socket)
+        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
+    private_file(&options.socket)
+        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
+
+    let db = options.data_dir.join("byokit.db");
+    let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
+    private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
+    let vault = Vault::open(&options.data_dir).map_err(|e| e.to_string())?;
+    let catalog = Catalog::embedded().clone();
+    let (shutdown, mut stopped) = watch::channel(false);
+    let system = std::env::var_os("ANTHROPIC_API_KEY").map(|_| SystemKeyPolicy::default());
+    let state = Arc::new(State {
+        store: StoreHandle::start(conn, catalog.clone()),
+        vault,
+        catalog,
+        started: Instant::now(),
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?,
+        system,
+        shutdown,
+        options,
+    });
+    eprintln!("byokd: listening on {}", state.options.socket.display());
+    // The socket file belongs to the user running byokd: peers must be that user.
+    let uid = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata(&state.options.socket)
+            .map_err(|e| format!("socket {}: {e}", state.options.socket.display()))?,
+    );
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                // Only the OS user that runs byokd may talk to it.
+                match stream.peer_cred() {
+                    Ok(cred) if cred.uid() == uid => {}
+                    _ => {
+                        eprintln!("byokd: refused a connection from another user");
+                        continue;
+                    }
+                }
+                tokio::spawn(serve(Arc::clone(&state), stream));
+            }
+            _ = stopped.changed() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    let _ = std::fs::remove_file(&state.options.socket);
+    eprintln!("byokd: stopped");
+    Ok(())
+}
+
+enum Line {
+    Message(Vec<u8>),
+    TooLong,
+    End,
+}
+
+/// Reads one line of at most [`MAX_MESSAGE_BYTES`]; a longer one is skipped to its end.
+async fn read_line(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(if too_long {
+                Line::TooLong
+            } else if buf.is_empty() {
+                Line::End
+            } else {
+                Line::Message(std::mem::take(buf))
+            });
+        }
+        let (chunk, used, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..i], i + 1, true),
+            None => (available, available.len(), false),
+        };
+        if !too_long {
+            if buf.len() + chunk.len() > MAX_MESSAGE_BYTES {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        reader.consume(used);
+        if done {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Message(std::mem::take(buf))
+            });
+        }
+    }
+}
+
+async fn serve(state: Arc<State>, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut buf = Vec::new();
+    loop {
+        let reply = match read_line(&mut reader, &mut buf).await {
+            Ok(Line::End) | Err(_) => return,
+            Ok(Line::TooLong) => Some(error_reply(
+                Value::Null,
+                RpcError::new(
+                    codes::INVALID_REQUEST,
+                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
+                ),
+            )),
+            Ok(Line::Message(line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Ok(Line::Message(line)) => handle(&state, &line).await,
+        };
+        if let Some(reply) = reply {
+            let mut bytes = reply.to_string().into_bytes();
+            bytes.push(b'\n');
+            if write.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn error_reply(id: Value, e: RpcError) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message}})
+}
+
+/// Handles one message; `None` for a notification (no `id`).
+async fn handle(state: &State, line: &[u8]) -> Option<Value> {
+    let started = Instant::now();
+    let request: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(error_reply(
+                Value::Null,
+                RpcError::new(codes::PARSE_ERROR, format!("not JSON: {e}")),
+            ))
+        }
+    };
+    let id = request.get("id").cloned();
+    let (Some("2.0"), Some(method)) = (
+        request.get("jsonrpc").and_then(Value::as_str),
+        request.get("method").and_then(Value::as_str),
+    ) else {
+        return Some(error_reply(
+            id.unwrap_or(Value::Null),
+            RpcError::new(
+                codes::INVALID_REQUEST,
+                "not a JSON-RPC 2.0 request (needs \"jsonrpc\": \"2.0\" and a \"method\")",
+            ),
+        ));
+    };
+    let params = request.get("params").cloned().unwrap_or_else(|| json!({}));
+    let result = dispatch(state, method, params).await;
+    // The log names the method and the outcome, never the parameters (they may hold a key).
+    match &result {
+        Ok(_) => eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros()),
+        Err(e) => eprintln!("byokd: {method} error {}: {}", e.code, e.message),
+    }
+    let id = id?;
+    Some(match result {
+        Ok(value) => json!({"jsonrpc": "2.0", "id": id, "result": value}),
+        Err(e) => error_reply(id, e),
+    })
+}
+
+fn parse<T: DeserializeOwned>(params: Value) -> Result<T, RpcError> {
+    serde_json::from_value(params)
+        .map_err(|e| RpcError::new(codes::INVALID_PARAMS, format!("invalid params: {e}")))
+}
+
+fn to_value<T: Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))
+}
+
+async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, RpcError> {
+    match method {
+        "config.save" => config_save(state, parse(params)?).await,
+        "config.get" => config_get(state, parse(params)?).await,
+        "config.delete" => {
+            let p: ConfigTarget = parse(params)?;
+            let deleted = state
+                .store
+                .ask(|r| Command::DeleteConfig(p.user, p.provider, r))
+                .await?;
+            to_value(ConfigDeleteResult { deleted })
+        }
+        "config.test" => config_test(state, parse(params)?).await,
+        "usage.record" => {
+            let p: UsageRecordParams = parse(params)?;
+            if p.model.trim().is_empty() {
+                return Err(RpcError::new(
+                    codes::INVALID_PARAMS,
+                    "invalid params: `model` is empty",
+                ));
+            }
+            let result = state
+                .store
+                .ask(|r| Command::Record(p, OffsetDateTime::now_utc(), r))
+                .await?;
+            to_value(result)
+        }
+        "usage.summary" => {
+            let p: UsageSummaryParams = parse(params)?;
+            let now = OffsetDateTime::now_utc();
+            let window = Window::new(now, p.days)
+                .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
+            let since = window.start().min(Month::containing(now).start());
+            let events = state
+                .store
+                .ask(|r| Command::Events(p.user.clone(), since, r))
+                .await?;
+            let budget = state
+                .store
+                .ask(|r| Command::GetBudget(p.user.clone(), r))
+                .await?;
+            let cap = state.system.as_ref().map(|s| s.monthly_token_cap);
+            to_value(summarize(&events, window, cap, budget.as_ref()))
+        }
+        "route" => route_call(state, parse(params)?).await,
+        "budget.set" => {
+            let p: BudgetSetParams = parse(params)?;
+            if p.monthly_limit_usd.is_sign_negative() {
+                return Err(RpcError::new(
+                    codes::INVALID_PARAMS,
+                    "invalid params: a budget cannot be negative",
+                ));
+            }
+            let budget = Budget {
+                monthly_limit_usd: p.monthly_limit_usd,
+                policy: p.policy,
+                alert_thresholds: p.alert_thresholds,
+            };
+            state
+                .store
+                .ask(|r| Command::SetBudget(p.user, budget.clone(), r))
+                .await?;
+            to_value(budget)
+        }
+        "budget.get" => {
+            let p: UserParams = parse(params)?;
+            let budget = state
+                .store
+                .ask(|r| Command::GetBudget(p.user.clone(), r))
+                .await?;
+            let Some(budget) = budget else {
+                return Ok(Value::Null);
+            };
+            let month = Month::containing(OffsetDateTime::now_utc());
+            let events = state
+                .store
+                .ask(|r| Command::Events(p.user, month.start() - time::Duration::NANOSECOND, r))
+                .await?;
+            let spent = events
+                .iter()
+                .filter(|e| e.payer == byokit_core::Payer::User)
+                .filter_map(|e| e.cost_usd)
+                .sum();
+            to_value(json!({"budget": budget, "status": budget.status(month, spent)}))
+        }
+        "alerts.list" => {
+            let p: UserParams = parse(params)?;
+            to_value(state.store.ask(|r| Command::Alerts(p.user, r)).await?)
+        }
+        "daemon.status" => to_value(DaemonStatus {
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+            uptime_seconds: state.started.elapsed().as_secs(),
+            socket: state.options.socket.display().to_string(),
+            data_dir: state.options.data_dir.display().to_string(),
+            catalog_version: state.catalog.version().to_owned(),
+        }),
+        "daemon.stop" => {
+            let _ = state.shutdown.send(true);
+            Ok(json!({"stopping": true}))
+        }
+        other => Err(RpcError::new(
+            codes::METHOD_NOT_FOUND,
+            format!("unknown method `{other}`"),
+        )),
+    }
+}
+
+fn new_key_id() -> String {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let mut bytes = [0u8; 8];
+    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcError> {
+    check_key(p.provider, p.api_key.expose())
+        .map_err(|e| RpcError::new(codes::BAD_KEY, e.to_string()))?;
+    if let Some(url) = &p.base_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(RpcError::new(
+                codes::INVALID_PARAMS,
+                "invalid params: `base_url` must start with http:// or https://",
+            ));
+        }
+    }
+    let key_id = new_key_id();
+    let sealed = state.vault.seal(&p.user, p.provider, &key_id, &p.api_key);
+    let config = NewConfig {
+        user: p.user,
+        key_id,
+        provider: p.provider,
+        sealed,
+        masked: p.api_key.masked(),
+        base_url: p.base_url,
+        model: p.model,
+    };
+    to_value(state.store.ask(|r| Command::SaveConfig(config, r)).await?)
+}
+
+async fn config_get(state: &State, p: UserParams) -> Result<Value, RpcError> {
+    let configs: Vec<_> = state
+        .store
+        .ask(|r| Command::Configs(p.user, r))
+        .await?
+        .into_iter()
+        .map(|c| c.view)
+        .collect();
+    to_value(ConfigGetResult {
+        active: configs.iter().find(|c| c.is_active).cloned(),
+        configs,
+    })
+}
+
+async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> {
+    let configs = state
+        .store
+        .ask(|r| Command::Configs(p.user.clone(), r))
+        .await?;
+    let config = configs
+        .into_iter()
+        .find(|c| {
+            p.provider
+                .map_or(c.view.is_active, |want| c.view.provider == want)
+        })
+        .ok_or_else(|| {
+            RpcError::new(
+                codes::NOT_FOUND,
+                "no such configuration; save one with config.save",
+            )
+        })?;
+    let provider = config.view.provider;
+    let key: ApiKey = state
+        .vault
+        .open_key(&p.user, provider, &config.view.key_id, &config.sealed)
+        .map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))?;
+    let options = RequestOptions {
+        base_url: config.view.base_url.clone(),
+        browser: false,
+    };
+    let request = build_test_request(provider, &key, &options);
+    let mut builder = match request.method {
+        Method::Get => state.http.get(&request.url),
+        Method::Post => state.http.post(&request.url),
+    };
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let unreachable = |message: String| ConfigTestResult {
+        provider,
+        outcome: "unreachable".into(),
+        message: Some(message),
+        models: vec![],
+    };
+    let response = match builder.send().await {
+        Ok(r) => r,
+        // reqwest's error names the URL, never the headers.
+        Err(e) => return to_value(unreachable(e.without_url().to_string())),
+    };
+    let status = response.status().as_u16();
+    let headers: Headers = response
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (n.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let body = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return to_value(unreachable(e.without_url().to_string())),
+    };
+    let result =
+        match interpret_test_response(provider, status, &headers, &body, OffsetDateTime::now_utc())
+        {
+            Ok(TestOutcome::Valid { models, .. }) => ConfigTestResult {
+                provider,
+                outcome: "valid".into(),
+                message: None,
+                models,
+            },
+            Ok(TestOutcome::Failed { error }) => ConfigTestResult {
+                provider,
+                outcome: error.kind.as_str().into(),
+                message: Some(error.message),
+                models: vec![],
+            },
+            Err(e) => unreachable(e.to_string()),
+        };
+    to_value(result)
+}
+
+async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
+    let now = OffsetDateTime::now_utc();
+    let configs = state
+        .store
+        .ask(|r| Command::Configs(p.user.clone(), r))
+        .await?;
+    let used = state
+        .store
+        .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r))
+        .await?;
+    let mut config = RoutingConfig {
+        system: state.system.clone(),
+        ..RoutingConfig::default()
+    };
+    for c in configs {
+        if let Some(model) = &c.view.model {
+            config
+                .models
+                .by_provider
+                .insert(c.view.provider, model.clone());
+        }
+        // The active configuration is the most recently saved one.
+        let saved_at = if c.view.is_active {
+            now
+        } else {
+            c.view.saved_at
+        };
+        config.keys.push(UserKey {
+            id: c.view.key_id,
+            provider: c.view.provider,
+            saved_at,
+            last_used_at: None,
+            status: KeyStatus::Ok,
+            limits: KeyLimits::default(),
+        });
+    }
+    let request = RouteRequest {
+        feature: p.feature,
+        model: p.model,
+        estimated_tokens: p.estimated_tokens,
+    };
+    match route(&config, &Ledger::new(used), &request, now) {
+        Ok(decision) => to_value(decision),
+        Err(e) => Err(RpcError::new(codes::REFUSED, e.to_string())),
+    }
+}

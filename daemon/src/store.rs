@@ -1,0 +1,686 @@
+//! The SQLite store: configurations (keys encrypted by the vault), usage logs, budgets and
+//! alerts, every query scoped to one user.
+//!
+//! One thread owns the connection and takes commands from a queue. Consecutive writes are grouped
+//! into one transaction (group commit), and each is acknowledged only after that transaction has
+//! committed: acknowledged means durable.
+
+use std::path::Path;
+use std::sync::mpsc;
+
+use byokit_core::budget::{Alert, Budget, BudgetPolicy, FiredAlerts, Month};
+use byokit_core::protocol::{ConfigView, UsageRecordParams, UsageRecordResult};
+use byokit_core::{Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Usage, UsageEvent};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+/// The migrations, in order; `PRAGMA user_version` is the number applied. Never edit one that
+/// has shipped: add the next.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the spec's two tables, with what exact and explainable usage needs, budgets and alerts.
+    "CREATE TABLE user_api_configs (
+        id INTEGER PRIMARY KEY,
+        clerk_id TEXT NOT NULL,
+        key_id TEXT NOT NULL UNIQUE,
+        provider TEXT NOT NULL,
+        api_key BLOB NOT NULL,            -- XChaCha20-Poly1305: nonce then ciphertext
+        api_key_masked TEXT NOT NULL,
+        base_url TEXT,
+        model TEXT,
+        is_active INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,      -- unix milliseconds
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX user_api_configs_user ON user_api_configs (clerk_id, provider);
+    CREATE TABLE api_usage_logs (
+        id INTEGER PRIMARY KEY,
+        clerk_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        feature TEXT NOT NULL DEFAULT '',
+        payer TEXT NOT NULL,              -- user | system
+        prompt_tokens INTEGER NOT NULL,   -- the provider's input count, as reported
+        completion_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,    -- every token in and out
+        cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        usage_estimated INTEGER NOT NULL DEFAULT 0,
+        estimated_cost_usd TEXT,          -- exact decimal; NULL when unpriced; never REAL
+        cost_status TEXT NOT NULL,        -- exact | estimated | unpriced
+        catalog_version TEXT NOT NULL,
+        idempotency_key TEXT,
+        latency_ms INTEGER,
+        outcome TEXT NOT NULL DEFAULT 'ok',
+        created_at INTEGER NOT NULL,      -- unix milliseconds
+        UNIQUE (clerk_id, idempotency_key)
+    );
+    CREATE INDEX api_usage_logs_user_time ON api_usage_logs (clerk_id, created_at);
+    CREATE TABLE budgets (
+        clerk_id TEXT PRIMARY KEY,
+        monthly_limit_usd TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        alert_thresholds TEXT NOT NULL,   -- comma-separated percentages
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        clerk_id TEXT NOT NULL,
+        month TEXT NOT NULL,              -- YYYY-MM
+        threshold_percent INTEGER NOT NULL,
+        spent_usd TEXT NOT NULL,
+        limit_usd TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (clerk_id, month, threshold_percent)
+    );",
+];
+
+/// A store failure, without any secret in it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("storage: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A stored value cannot be read back.
+    #[error("storage: damaged row: {0}")]
+    Damaged(String),
+    /// The store thread is gone.
+    #[error("storage: the store is shut down")]
+    Closed,
+}
+
+fn ms(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_ms(v: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Opens (creating) the database and applies pending migrations.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies the migrations past the database's `user_version`, each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A stored configuration with its sealed key.
+pub struct StoredConfig {
+    /// The shown part.
+    pub view: ConfigView,
+    /// The sealed key.
+    pub sealed: Vec<u8>,
+}
+
+/// What the store thread is asked to do.
+pub enum Command {
+    /// Record usage.
+    Record(
+        UsageRecordParams,
+        OffsetDateTime,
+        oneshot::Sender<Result<UsageRecordResult, StoreError>>,
+    ),
+    /// Save a configuration: user, key id, provider, sealed key, masked key, base URL, model.
+    SaveConfig(NewConfig, oneshot::Sender<Result<ConfigView, StoreError>>),
+    /// The user's configurations, newest first.
+    Configs(
+        String,
+        oneshot::Sender<Result<Vec<StoredConfig>, StoreError>>,
+    ),
+    /// Delete a provider's configuration (or the active one).
+    DeleteConfig(
+        String,
+        Option<Provider>,
+        oneshot::Sender<Result<u64, StoreError>>,
+    ),
+    /// The user's events from an instant on.
+    Events(
+        String,
+        OffsetDateTime,
+        oneshot::Sender<Result<Vec<UsageEvent>, StoreError>>,
+    ),
+    /// System-paid tokens of the user in a month.
+    SystemTokens(String, Month, oneshot::Sender<Result<u64, StoreError>>),
+    /// Set a budget.
+    SetBudget(String, Budget, oneshot::Sender<Result<(), StoreError>>),
+    /// Get a budget.
+    GetBudget(String, oneshot::Sender<Result<Option<Budget>, StoreError>>),
+    /// The alerts of a user, newest first.
+    Alerts(String, oneshot::Sender<Result<Vec<Alert>, StoreError>>),
+}
+
+/// A configuration to save.
+pub struct NewConfig {
+    /// The user.
+    pub user: String,
+    /// Its new key id.
+    pub key_id: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The sealed key.
+    pub sealed: Vec<u8>,
+    /// The key masked.
+    pub masked: String,
+    /// Base URL.
+    pub base_url: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+}
+
+/// A handle to the store thread.
+#[derive(Clone)]
+pub struct StoreHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl StoreHandle {
+    /// Starts the store thread on an open connection.
+    pub fn start(conn: Connection, catalog: Catalog) -> StoreHandle {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("byokd-store".into())
+            .spawn(move || run(conn, catalog, rx))
+            .expect("the store thread starts");
+        StoreHandle { tx }
+    }
+
+    /// Sends a command and waits for its answer.
+    pub async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// How to answer a command once its transaction has ended (given the commit's error, if any).
+type Reply = Box<dyn FnOnce(Option<&StoreError>)>;
+
+/// The most commands grouped into one transaction.
+const MAX_BATCH: usize = 2048;
+
+fn run(mut conn: Connection, catalog: Catalog, rx: mpsc::Receiver<Command>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
+        }
+        // Replies wait until the transaction has committed.
+        let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+        let result = (|| -> Result<(), StoreError> {
+            let tx = conn.transaction()?;
+            for command in batch {
+                replies.push(execute(&tx, &catalog, command));
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        let failure = result.err();
+        for reply in replies {
+            reply(failure.as_ref());
+        }
+    }
+}
+
+/// Runs one command inside the batch's transaction; returns how to answer it once the
+/// transaction has ended (with the commit's error, if it failed).
+fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command) -> Reply {
+    fn answer<T: 'static>(
+        result: Result<T, StoreError>,
+        reply: oneshot::Sender<Result<T, StoreError>>,
+    ) -> Reply {
+        Box::new(move |commit_error| {
+            let result = match commit_error {
+                Some(e) => Err(StoreError::Damaged(format!("commit failed: {e}"))),
+                None => result,
+            };
+            let _ = reply.send(result);
+        })
+    }
+    match command {
+        Command::Record(p, now, reply) => answer(record(tx, catalog, p, now), reply),
+        Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
+        Command::Configs(user, reply) => answer(configs(tx, &user), reply),
+        Command::DeleteConfig(user, provider, reply) => {
+            answer(delete_config(tx, &user, provider), reply)
+        }
+        Command::Events(user, since, reply) => answer(events(tx, &user, since), reply),
+        Command::SystemTokens(user, month, reply) => answer(system_tokens(tx, &user, month), reply),
+        Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
+        Command::GetBudget(user, reply) => answer(get_budget(tx, &user), reply),
+        Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
+    }
+}
+
+fn record(
+    tx: &Transaction<'_>,
+    catalog: &Catalog,
+    p: UsageRecordParams,
+    now: OffsetDateTime,
+) -> Result<UsageRecordResult, StoreError> {
+    if let Some(key) = &p.idempotency_key {
+        let existing = tx
+            .query_row(
+                "SELECT id, estimated_cost_usd, cost_status, catalog_version FROM api_usage_logs
+                 WHERE clerk_id = ?1 AND idempotency_key = ?2",
+                params![p.user, key],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((id, cost, status, version)) = existing {
+            return Ok(UsageRecordResult {
+                id,
+                cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
+                cost_status: parse_status(&status)?,
+                catalog_version: version,
+                duplicate: true,
+            });
+        }
+    }
+    let at = p.at.unwrap_or(now);
+    let day = at.date();
+    // Priced with the prices of the call's day; an unknown model is recorded unpriced.
+    let (cost_usd, status) = match catalog.cost(
+        p.provider,
+        &p.model,
+        &p.usage,
+        &CostOptions {
+            batch: false,
+            at: Some(day),
+        },
+    ) {
+        Ok(c) => (c.cost_usd, c.status),
+        Err(_) => (None, CostStatus::Unpriced),
+    };
+    let cost_text = cost_usd.map(|c| c.to_string());
+    tx.prepare_cached(
+        "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
+            total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
+            estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?
+    .execute(params![
+        p.user,
+        p.provider.as_str(),
+        p.model,
+        p.feature.as_deref().unwrap_or(""),
+        payer_str(p.payer),
+        p.usage.input_tokens as i64,
+        p.usage.output_tokens as i64,
+        p.usage.total_tokens(p.provider) as i64,
+        p.usage.cached_input_tokens as i64,
+        p.usage.cache_write_tokens as i64,
+        p.usage.reasoning_tokens as i64,
+        p.usage.estimated,
+        cost_text,
+        status_str(status),
+        catalog.version(),
+        p.idempotency_key,
+        p.latency_ms.map(|v| v as i64),
+        p.outcome.as_deref().unwrap_or("ok"),
+        ms(at),
+    ])?;
+    let id = tx.last_insert_rowid();
+    if p.payer == Payer::User && cost_usd.is_some() {
+        fire_alerts(tx, &p.user, at)?;
+    }
+    Ok(UsageRecordResult {
+        id,
+        cost_usd,
+        cost_status: status,
+        catalog_version: catalog.version().to_owned(),
+        duplicate: false,
+    })
+}
+
+/// Stores the budget alerts that the month's spending now reaches, once each.
+fn fire_alerts(tx: &Transaction<'_>, user: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+    let Some(budget) = get_budget(tx, user)? else {
+        return Ok(());
+    };
+    let month = Month::containing(at);
+    let spent = user_spent(tx, user, month)?;
+    let mut fired = FiredAlerts {
+        month: Some(month),
+        thresholds: Default::default(),
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT threshold_percent FROM alerts WHERE clerk_id = ?1 AND month = ?2",
+    )?;
+    for t in stmt.query_map(params![user, month.to_string()], |r| r.get::<_, u8>(0))? {
+        fired.thresholds.insert(t?);
+    }
+    for alert in budget.alerts(&mut fired, spent, at) {
+        tx.execute(
+            "INSERT OR IGNORE INTO alerts (clerk_id, month, threshold_percent, spent_usd, limit_usd, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![user, month.to_string(), alert.threshold_percent, alert.spent_usd.to_string(), alert.limit_usd.to_string(), ms(at)],
+        )?;
+    }
+    Ok(())
+}
+
+/// The exact sum of the user's own-key costs in a month, added up in Rust: never an SQL `SUM`
+/// over text or floats.
+fn user_spent(tx: &Transaction<'_>, user: &str, month: Month) -> Result<Decimal, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT estimated_cost_usd FROM api_usage_logs
+         WHERE clerk_id = ?1 AND payer = 'user' AND created_at >= ?2 AND created_at < ?3 AND estimated_cost_usd IS NOT NULL",
+    )?;
+    let mut total = Decimal::ZERO;
+    for c in stmt.query_map(
+        params![user, ms(month.start()), ms(month.next().start())],
+        |r| r.get::<_, String>(0),
+    )? {
+        total += parse_decimal(&c?)?;
+    }
+    Ok(total)
+}
+
+fn system_tokens(tx: &Transaction<'_>, user: &str, month: Month) -> Result<u64, StoreError> {
+    let total: i64 = tx.query_row(
+        "SELECT COALESCE(SUM(total_tokens), 0) FROM api_usage_logs
+         WHERE clerk_id = ?1 AND payer = 'system' AND created_at >= ?2 AND created_at < ?3",
+        params![user, ms(month.start()), ms(month.next().start())],
+        |r| r.get(0),
+    )?;
+    Ok(total.max(0) as u64)
+}
+
+fn save_config(tx: &Transaction<'_>, c: NewConfig) -> Result<ConfigView, StoreError> {
+    let now = OffsetDateTime::now_utc();
+    // One configuration per provider: saving replaces it. Usage history is never touched.
+    tx.execute(
+        "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND provider = ?2",
+        params![c.user, c.provider.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE user_api_configs SET is_active = 0 WHERE clerk_id = ?1",
+        params![c.user],
+    )?;
+    tx.execute(
+        "INSERT INTO user_api_configs (clerk_id, key_id, provider, api_key, api_key_masked, base_url, model, is_active, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)",
+        params![c.user, c.key_id, c.provider.as_str(), c.sealed, c.masked, c.base_url, c.model, ms(now)],
+    )?;
+    Ok(ConfigView {
+        key_id: c.key_id,
+        provider: c.provider,
+        api_key: c.masked,
+        base_url: c.base_url,
+        model: c.model,
+        is_active: true,
+        saved_at: from_ms(ms(now)),
+    })
+}
+
+fn configs(tx: &Transaction<'_>, user: &str) -> Result<Vec<StoredConfig>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT key_id, provider, api_key, api_key_masked, base_url, model, is_active, updated_at
+         FROM user_api_configs WHERE clerk_id = ?1 ORDER BY updated_at DESC, id DESC",
+    )?;
+    let rows = stmt.query_map(params![user], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, bool>(6)?,
+            r.get::<_, i64>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key_id, provider, sealed, masked, base_url, model, is_active, updated) = row?;
+        let provider = provider
+            .parse()
+            .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?;
+        out.push(StoredConfig {
+            view: ConfigView {
+                key_id,
+                provider,
+                api_key: masked,
+                base_url,
+                model,
+                is_active,
+                saved_at: from_ms(updated),
+            },
+            sealed,
+        });
+    }
+    Ok(out)
+}
+
+fn delete_config(
+    tx: &Transaction<'_>,
+    user: &str,
+    provider: Option<Provider>,
+) -> Result<u64, StoreError> {
+    let deleted = match provider {
+        Some(p) => tx.execute(
+            "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND provider = ?2",
+            params![user, p.as_str()],
+        )?,
+        None => tx.execute(
+            "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND is_active = 1",
+            params![user],
+        )?,
+    };
+    // If the active one went, the most recently saved of the rest takes over.
+    let active: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM user_api_configs WHERE clerk_id = ?1 AND is_active = 1",
+        params![user],
+        |r| r.get(0),
+    )?;
+    if active == 0 {
+        tx.execute(
+            "UPDATE user_api_configs SET is_active = 1 WHERE id =
+             (SELECT id FROM user_api_configs WHERE clerk_id = ?1 ORDER BY updated_at DESC, id DESC LIMIT 1)",
+            params![user],
+        )?;
+    }
+    Ok(deleted as u64)
+}
+
+fn events(
+    tx: &Transaction<'_>,
+    user: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<UsageEvent>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT provider, model, feature, payer, prompt_tokens, completion_tokens, cached_input_tokens,
+                cache_write_tokens, reasoning_tokens, usage_estimated, estimated_cost_usd, cost_status, created_at
+         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at > ?2",
+    )?;
+    let rows = stmt.query_map(params![user, ms(since)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            [
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+            ],
+            r.get::<_, bool>(9)?,
+            r.get::<_, Option<String>>(10)?,
+            r.get::<_, String>(11)?,
+            r.get::<_, i64>(12)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (provider, model, feature, payer, n, estimated, cost, status, at) = row?;
+        let n = n.map(|v| v.max(0) as u64);
+        out.push(UsageEvent {
+            at: from_ms(at),
+            provider: provider
+                .parse()
+                .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?,
+            model,
+            feature,
+            payer: if payer == "system" {
+                Payer::System
+            } else {
+                Payer::User
+            },
+            usage: Usage {
+                input_tokens: n[0],
+                output_tokens: n[1],
+                cached_input_tokens: n[2],
+                cache_write_tokens: n[3],
+                reasoning_tokens: n[4],
+                estimated,
+            },
+            cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
+            cost_status: parse_status(&status)?,
+        });
+    }
+    Ok(out)
+}
+
+fn set_budget(tx: &Transaction<'_>, user: &str, b: &Budget) -> Result<(), StoreError> {
+    let thresholds: Vec<String> = b.alert_thresholds.iter().map(u8::to_string).collect();
+    tx.execute(
+        "INSERT INTO budgets (clerk_id, monthly_limit_usd, policy, alert_thresholds, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (clerk_id) DO UPDATE SET monthly_limit_usd = ?2, policy = ?3, alert_thresholds = ?4, updated_at = ?5",
+        params![user, b.monthly_limit_usd.to_string(), policy_str(b.policy), thresholds.join(","), ms(OffsetDateTime::now_utc())],
+    )?;
+    Ok(())
+}
+
+fn get_budget(tx: &Transaction<'_>, user: &str) -> Result<Option<Budget>, StoreError> {
+    let row = tx
+        .prepare_cached(
+            "SELECT monthly_limit_usd, policy, alert_thresholds FROM budgets WHERE clerk_id = ?1",
+        )?
+        .query_row(params![user], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((limit, policy, thresholds)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Budget {
+        monthly_limit_usd: parse_decimal(&limit)?,
+        policy: if policy == "allow_and_alert" {
+            BudgetPolicy::AllowAndAlert
+        } else {
+            BudgetPolicy::Block
+        },
+        alert_thresholds: thresholds
+            .split(',')
+            .filter_map(|t| t.parse().ok())
+            .collect(),
+    }))
+}
+
+fn alerts(tx: &Transaction<'_>, user: &str) -> Result<Vec<Alert>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT month, threshold_percent, spent_usd, limit_usd FROM alerts WHERE clerk_id = ?1 ORDER BY created_at DESC, id DESC",
+    )?;
+    let rows = stmt.query_map(params![user], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u8>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (month, pct, spent, limit) = row?;
+        let (y, m) = month
+            .split_once('-')
+            .ok_or_else(|| StoreError::Damaged(format!("month {month}")))?;
+        out.push(Alert {
+            month: Month {
+                year: y
+                    .parse()
+                    .map_err(|_| StoreError::Damaged(format!("month {month}")))?,
+                month: m
+                    .parse()
+                    .map_err(|_| StoreError::Damaged(format!("month {month}")))?,
+            },
+            threshold_percent: pct,
+            spent_usd: parse_decimal(&spent)?,
+            limit_usd: parse_decimal(&limit)?,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_decimal(s: &str) -> Result<Decimal, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Damaged(format!("decimal {s:?}")))
+}
+
+fn parse_status(s: &str) -> Result<CostStatus, StoreError> {
+    match s {
+        "exact" => Ok(CostStatus::Exact),
+        "estimated" => Ok(CostStatus::Estimated),
+        "unpriced" => Ok(CostStatus::Unpriced),
+        other => Err(StoreError::Damaged(format!("cost status {other}"))),
+    }
+}
+
+fn status_str(s: CostStatus) -> &'static str {
+    match s {
+        CostStatus::Exact => "exact",
+        CostStatus::Estimated => "estimated",
+        CostStatus::Unpriced => "unpriced",
+    }
+}
+
+fn payer_str(p: Payer) -> &'static str {
+    match p {
+        Payer::User => "user",
+        Payer::System => "system",
+    }
+}
+
+fn policy_str(p: BudgetPolicy) -> &'static str {
+    match p {
+        BudgetPolicy::Block => "block",
+        BudgetPolicy::AllowAndAlert => "allow_and_alert",
+    }
+}

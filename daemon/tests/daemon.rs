@@ -1,0 +1,646 @@
+//! byokd as users and apps meet it: a real daemon process on a temporary socket and data
+//! directory, driven by the real CLI and by raw JSON-RPC clients, with a mock provider on
+//! 127.0.0.1.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use byokit_daemon::client::Client;
+use serde_json::{json, Value};
+
+const OPENAI_KEY: &str =
+    "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
+const ANTHROPIC_KEY: &str =
+    "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
+
+fn bin(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_byokit")).with_file_name(name)
+}
+
+/// A byokd process on a fresh data directory; killed when dropped.
+struct Daemon {
+    dir: PathBuf,
+    child: Child,
+}
+
+impl Daemon {
+    fn start() -> Daemon {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "byokd-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Daemon::start_in(dir)
+    }
+
+    fn start_in(dir: PathBuf) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("test.log"))
+            .unwrap();
+        let child = Command::new(bin("byokd"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--socket")
+            .arg(dir.join("run/byokd.sock"))
+            .env_remove("ANTHROPIC_API_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let d = Daemon { dir, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while UnixStream::connect(d.socket()).is_err() {
+            assert!(Instant::now() < deadline, "byokd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        d
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("run/byokd.sock")
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.socket()).unwrap()
+    }
+
+    /// Runs the CLI against this daemon; returns (exit code, stdout, stderr).
+    fn cli(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+        let mut child = Command::new(bin("byokit"))
+            .arg("--socket")
+            .arg(self.socket())
+            .arg("--data-dir")
+            .arg(self.dir.join("data"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+
+    /// Every byte byokd wrote: database (and its WAL), logs.
+    fn written_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for dir in [self.dir.clone(), self.dir.join("data")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    all.extend(std::fs::read(path).unwrap_or_default());
+                }
+            }
+        }
+        all
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// A mock OpenAI on 127.0.0.1: `GET /v1/models` answers the shared fixture to the right key,
+/// 401 with OpenAI's error body to any other.
+fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/providers/openai");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            log.lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or_default().to_owned());
+            let authorized = head.to_ascii_lowercase().contains(&format!(
+                "authorization: bearer {}",
+                key.to_ascii_lowercase()
+            ));
+            let (status, file) = if !head.starts_with("GET /v1/models ") {
+                ("404 Not Found", "error_404_model_not_found.json")
+            } else if authorized {
+                ("200 OK", "models.json")
+            } else {
+                ("401 Unauthorized", "error_401_invalid_api_key.json")
+            };
+            let body = std::fs::read(fixtures.join(file)).unwrap();
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, seen)
+}
+
+#[test]
+fn the_spec_settings_flow_end_to_end() {
+    let d = Daemon::start();
+    let (base, requests) = mock_openai(OPENAI_KEY);
+    fn alice<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [&["--user", "alice"][..], args].concat()
+    }
+
+    // Save: the key comes on standard input, never on the command line.
+    let (code, out, err) = d.cli(
+        &alice(&[
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ]),
+        Some(OPENAI_KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sk-proj-…4c2e"), "{out}");
+    // Get: masked.
+    let (code, out, _) = d.cli(&alice(&["config", "get", "--json"]), None);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["active"]["provider"], "openai");
+    assert_eq!(v["active"]["api_key"], "sk-proj-…4c2e");
+    // Test: a real HTTP request to the mock provider with the stored key.
+    let (code, out, err) = d.cli(&alice(&["config", "test", "--json"]), None);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"], "valid", "{v}");
+    assert!(v["models"].as_array().unwrap().len() > 3);
+    assert_eq!(
+        requests.lock().unwrap().last().unwrap(),
+        "GET /v1/models HTTP/1.1"
+    );
+    // Record three calls, one of them retried with the same idempotency key.
+    for key in ["a", "b", "a"] {
+        let (code, _, err) = d.cli(
+            &alice(&[
+                "usage",
+                "record",
+                "--provider",
+                "openai",
+                "--model",
+                "gpt-4o",
+                "--input",
+                "2000",
+                "--cached-input",
+                "1536",
+                "--output",
+                "300",
+                "--feature",
+                "portfolio_chat",
+                "--idempotency-key",
+                key,
+            ]),
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    for days in ["7", "30", "90"] {
+        let (code, out, _) = d.cli(&alice(&["usage", "--days", days, "--json"]), None);
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["totals"]["requests"], 2, "the retried record counts once");
+        assert_eq!(v["totals"]["cost_usd"], "0.01216");
+        assert_eq!(v["by_feature"]["portfolio_chat"]["cost_usd"], "0.01216");
+        assert_eq!(v["by_model"]["openai/gpt-4o"]["requests"], 2);
+    }
+    let (code, out, _) = d.cli(&alice(&["usage", "--days", "7"]), None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Last 7 days: 2 requests"), "{out}");
+    // Delete: the configuration goes, the usage history stays.
+    let (code, _, _) = d.cli(&alice(&["config", "delete"]), None);
+    assert_eq!(code, 0);
+    let (_, out, _) = d.cli(&alice(&["config", "get", "--json"]), None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["active"],
+        Value::Null
+    );
+    let (_, out, _) = d.cli(&alice(&["usage", "--json"]), None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["totals"]["requests"],
+        2
+    );
+}
+
+#[test]
+fn a_wrong_key_tests_invalid_with_the_provider_message() {
+    let d = Daemon::start();
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let other = "sk-proj-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4Oo5Pp6Qq7Rr8Ss9Tt0Uu1Vv2";
+    let (code, _, err) = d.cli(
+        &[
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ],
+        Some(other),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = d.cli(&["config", "test"], None);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("byokit: openai: invalid key: Incorrect API key provided"),
+        "{err}"
+    );
+    assert!(!err.contains(other), "the key is not echoed: {err}");
+    // A provider that does not answer is "unreachable", not a crash.
+    let (code, _, _) = d.cli(
+        &[
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+        ],
+        Some(other),
+    );
+    assert_eq!(code, 0);
+    let (_, out, _) = d.cli(&["config", "test", "--json"], None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["outcome"],
+        "unreachable"
+    );
+}
+
+#[test]
+fn users_never_see_each_others_data() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    c.call(
+        "config.save",
+        json!({"user": "alice", "provider": "openai", "api_key": OPENAI_KEY}),
+    )
+    .unwrap();
+    c.call("usage.record", json!({"user": "alice", "provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 10, "output_tokens": 10}})).unwrap();
+    let bob = c.call("config.get", json!({"user": "bob"})).unwrap();
+    assert_eq!(bob["configs"], json!([]));
+    let bob = c
+        .call("usage.summary", json!({"user": "bob", "days": 30}))
+        .unwrap();
+    assert_eq!(bob["totals"]["requests"], 0);
+    assert_eq!(
+        c.call(
+            "config.delete",
+            json!({"user": "bob", "provider": "openai"})
+        )
+        .unwrap()["deleted"],
+        0
+    );
+    assert_eq!(
+        c.call("config.get", json!({"user": "alice"})).unwrap()["configs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Sends raw bytes, returns the reply lines read until `n` arrived.
+fn raw(socket: &Path, bytes: &[u8], n: usize) -> Vec<Value> {
+    let mut s = UnixStream::connect(socket).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut r = BufReader::new(s);
+    (0..n)
+        .map(|_| {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            serde_json::from_str(&line).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn bad_input_gets_errors_and_the_daemon_goes_on() {
+    let d = Daemon::start();
+    let s = d.socket();
+    let code = |v: &Value| v["error"]["code"].as_i64().unwrap_or(0);
+    // Garbage, a wrong envelope, an unknown method, wrong types, then a good call: one connection.
+    let replies = raw(
+        &s,
+        concat!(
+            "garbage\n",
+            "{\"jsonrpc\": \"1.0\", \"id\": 1, \"method\": \"daemon.status\"}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"no.such\"}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": \"usage.record\", \"params\": {\"provider\": \"openai\", \"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": \"many\"}}}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 4, \"method\": \"usage.summary\", \"params\": {\"days\": 400}}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 5, \"method\": \"config.save\", \"params\": {\"provider\": \"openai\", \"api_key\": \"sk-ant-api03-looks-like-anthropic-0123456789abcdefghijklmnopqrstuvwxyz0123\"}}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 6, \"method\": \"usage.record\", \"params\": {\"provider\": \"nosuch\", \"model\": \"x\", \"usage\": {}}}\n",
+            "{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \"daemon.status\"}\n",
+        )
+        .as_bytes(),
+        8,
+    );
+    assert_eq!(code(&replies[0]), -32700);
+    assert_eq!(code(&replies[1]), -32600);
+    assert_eq!(code(&replies[2]), -32601);
+    assert_eq!(code(&replies[3]), -32602);
+    assert!(
+        replies[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{}",
+        replies[3]
+    );
+    assert_eq!(code(&replies[4]), -32602);
+    assert_eq!(code(&replies[5]), -32001);
+    assert_eq!(
+        replies[5]["error"]["message"],
+        "this looks like an API key for anthropic, not for openai"
+    );
+    assert_eq!(code(&replies[6]), -32602);
+    assert_eq!(replies[7]["id"], 7);
+    assert!(replies[7]["result"]["pid"].is_u64());
+    // A line over 1 MiB is refused; the same connection goes on.
+    let mut huge = vec![b'x'; 2 * 1024 * 1024];
+    huge.extend_from_slice(b"\n{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": \"daemon.status\"}\n");
+    let replies = raw(&s, &huge, 2);
+    assert_eq!(code(&replies[0]), -32600);
+    assert_eq!(replies[1]["id"], 9);
+    // Half a line, then the client vanishes.
+    {
+        let mut h = UnixStream::connect(&s).unwrap();
+        h.write_all(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"meth")
+            .unwrap();
+    }
+    // Notifications (no id) get no reply; the next call does.
+    let replies = raw(&s, b"{\"jsonrpc\": \"2.0\", \"method\": \"daemon.status\"}\n{\"jsonrpc\": \"2.0\", \"id\": 10, \"method\": \"daemon.status\"}\n", 1);
+    assert_eq!(replies[0]["id"], 10);
+    assert!(d.client().call("daemon.status", json!({})).is_ok());
+}
+
+#[test]
+fn thirty_two_clients_recording_at_once_give_exact_totals() {
+    let d = Daemon::start();
+    let per_client = 50;
+    std::thread::scope(|scope| {
+        for i in 0..32 {
+            let socket = d.socket();
+            scope.spawn(move || {
+                let mut c = Client::connect(&socket).unwrap();
+                for j in 0..per_client {
+                    let r = c
+                        .call(
+                            "usage.record",
+                            json!({"user": "load", "provider": "anthropic", "model": "claude-sonnet-4", "feature": format!("f{}", i % 4),
+                                   "usage": {"input_tokens": 1000, "output_tokens": 1000}, "idempotency_key": format!("{i}-{j}")}),
+                        )
+                        .unwrap();
+                    assert_eq!(r["cost_usd"], "0.018");
+                }
+            });
+        }
+    });
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "load", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 32 * per_client);
+    // 1,600 × $0.018, exactly.
+    assert_eq!(s["totals"]["cost_usd"], "28.800");
+    assert_eq!(s["by_feature"]["f0"]["requests"], 8 * per_client);
+}
+
+#[test]
+fn every_acknowledged_record_survives_a_kill_exactly_once() {
+    let mut d = Daemon::start();
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    std::thread::scope(|scope| {
+        for i in 0..8 {
+            let socket = d.socket();
+            let acked = Arc::clone(&acked);
+            scope.spawn(move || {
+                let Ok(mut c) = Client::connect(&socket) else { return };
+                for j in 0.. {
+                    let key = format!("{i}-{j}");
+                    let r = c.call(
+                        "usage.record",
+                        json!({"user": "crash", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": 100, "output_tokens": 10}, "idempotency_key": key}),
+                    );
+                    match r {
+                        Ok(_) => acked.lock().unwrap().push(key),
+                        Err(_) => return, // the daemon died under us
+                    }
+                }
+            });
+        }
+        // Let the load run, then SIGKILL mid-flight.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acked.lock().unwrap().len() < 2000 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        d.kill();
+    });
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 2000,
+        "{} records acknowledged before the kill",
+        acked.len()
+    );
+    let _ = std::fs::remove_file(d.socket());
+    let restarted = Daemon::start_in(d.dir.clone());
+    let mut c = restarted.client();
+    let stored = c
+        .call("usage.summary", json!({"user": "crash", "days": 1}))
+        .unwrap()["totals"]["requests"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        stored >= acked.len() as u64,
+        "stored {stored} < acknowledged {}",
+        acked.len()
+    );
+    // Each acknowledged record is there, once: recording it again is a duplicate.
+    for key in &acked {
+        let r = c
+            .call("usage.record", json!({"user": "crash", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": 100, "output_tokens": 10}, "idempotency_key": key}))
+            .unwrap();
+        assert_eq!(r["duplicate"], true, "{key} was acknowledged but lost");
+    }
+    let after = c
+        .call("usage.summary", json!({"user": "crash", "days": 1}))
+        .unwrap()["totals"]["requests"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(after, stored, "no acknowledged record was stored twice");
+    std::mem::forget(d); // its directory now belongs to `restarted`
+}
+
+#[test]
+fn the_plaintext_key_is_nowhere_but_in_memory() {
+    let d = Daemon::start();
+    let (base, _) = mock_openai("not-this-one");
+    let mut replies = String::new();
+    for (provider, key) in [("openai", OPENAI_KEY), ("anthropic", ANTHROPIC_KEY)] {
+        let (code, out, err) = d.cli(
+            &[
+                "--user",
+                "kim",
+                "config",
+                "save",
+                "--provider",
+                provider,
+                "--json",
+            ],
+            Some(key),
+        );
+        assert_eq!(code, 0, "{err}");
+        replies += &out;
+        replies += &err;
+    }
+    let (_, out, err) = d.cli(
+        &[
+            "--user",
+            "kim",
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ],
+        Some(OPENAI_KEY),
+    );
+    replies += &out;
+    replies += &err;
+    for args in [
+        &["config", "get", "--json"][..],
+        &["config", "test", "--json"],
+        &["config", "test"],
+        &["route", "--json"],
+        &["usage", "--json"],
+    ] {
+        let (_, out, err) = d.cli(&[&["--user", "kim"][..], args].concat(), None);
+        replies += &out;
+        replies += &err;
+    }
+    let mut c = d.client();
+    let _ = c.call(
+        "config.save",
+        json!({"user": "kim", "provider": "groq", "api_key": OPENAI_KEY}),
+    );
+    let _ = c.call(
+        "config.save",
+        json!({"user": "kim", "provider": "openai", "api_key": format!(" {OPENAI_KEY}")}),
+    );
+    let dump = d.written_bytes();
+    for key in [OPENAI_KEY, ANTHROPIC_KEY] {
+        assert!(!replies.contains(key), "a reply or message shows the key");
+        // Any 16-character piece of the key (past its prefix) would be a leak.
+        let secret = &key[14..30];
+        assert!(!replies.contains(secret));
+        assert!(
+            !contains(&dump, secret),
+            "the database or a log holds the key"
+        );
+    }
+    assert!(
+        contains(&dump, "sk-proj-…4c2e"),
+        "the masked form is stored"
+    );
+}
+
+#[test]
+fn the_database_and_master_key_are_private_and_migrations_reapply_cleanly() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start();
+    let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(d.dir.join("data")), 0o700);
+    assert_eq!(mode(d.dir.join("data/master.key")), 0o600);
+    assert_eq!(mode(d.dir.join("data/byokit.db")), 0o600);
+    assert_eq!(mode(d.dir.join("run")), 0o700);
+    assert_eq!(mode(d.socket()) & 0o077, 0);
+    // An empty database (schema 0) migrates to the latest; a migrated one is left as it is.
+    let path = d.dir.join("fresh.db");
+    let conn = byokit_daemon::store::open(&path).unwrap();
+    let version: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, byokit_daemon::store::MIGRATIONS.len());
+    conn.execute(
+        "INSERT INTO budgets VALUES ('u', '10', 'block', '50,80,100', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let conn = byokit_daemon::store::open(&path).unwrap();
+    let kept: String = conn
+        .query_row("SELECT monthly_limit_usd FROM budgets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "10");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_socket_refuses_to_start() {
+    let d = Daemon::start();
+    let out = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(d.dir.join("data2"))
+        .arg("--socket")
+        .arg(d.socket())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already listening"));
+    assert!(d.client().call("daemon.status", json!({})).is_ok());
+    let mut s = String::new();
+    let _ = std::fs::File::open(d.dir.join("test.log"))
+        .unwrap()
+        .read_to_string(&mut s);
+    assert!(s.contains("listening on"));
+}
