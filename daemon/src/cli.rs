@@ -62,6 +62,11 @@ pub enum Command {
     Budget(daemon::BudgetCommand),
     /// Budget alerts fired.
     Alerts(daemon::JsonFlag),
+    /// What your own usage would have cost on every model of the catalog.
+    Compare(daemon::CompareArgs),
+    /// The key vault.
+    #[command(subcommand)]
+    Vault(daemon::VaultCommand),
     /// The daemon itself.
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
@@ -114,6 +119,8 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Route(a) => daemon::route(&daemon, a, out),
         Command::Budget(c) => daemon::budget(&daemon, c, out),
         Command::Alerts(a) => daemon::alerts(&daemon, a, out),
+        Command::Compare(a) => daemon::compare(&daemon, a, out),
+        Command::Vault(c) => daemon::vault(&daemon, c, out),
         Command::Daemon(c) => daemon::daemon(&daemon, c, out),
     }
 }

@@ -16,8 +16,8 @@ use byokit_core::protocol::{
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    check_key, route, summarize, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method, RouteRequest,
-    RoutingConfig, Window,
+    check_key, route, summarize, what_if, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method,
+    RouteRequest, RoutingConfig, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -41,7 +41,9 @@ pub struct Options {
 
 struct State {
     store: StoreHandle,
-    vault: Vault,
+    /// Replaced whole by a rotation, which holds it for writing from start to end, so that no
+    /// key is sealed with the old master key once the rows have been re-sealed.
+    vault: tokio::sync::RwLock<Arc<Vault>>,
     catalog: Catalog,
     started: Instant,
     options: Options,
@@ -93,13 +95,18 @@ pub async fn run(options: Options) -> Result<(), String> {
     let db = options.data_dir.join("byokit.db");
     let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
-    let vault = Vault::open(&options.data_dir).map_err(|e| e.to_string())?;
+    let check = crate::store::vault_check(&conn).map_err(|e| e.to_string())?;
+    let vault =
+        Vault::open_checked(&options.data_dir, check.as_deref()).map_err(|e| e.to_string())?;
+    if check.is_none() {
+        crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
+    }
     let catalog = Catalog::embedded().clone();
     let (shutdown, mut stopped) = watch::channel(false);
     let system = std::env::var_os("ANTHROPIC_API_KEY").map(|_| SystemKeyPolicy::default());
     let state = Arc::new(State {
         store: StoreHandle::start(conn, catalog.clone()),
-        vault,
+        vault: tokio::sync::RwLock::new(Arc::new(vault)),
         catalog,
         started: Instant::now(),
         http: reqwest::Client::builder()
@@ -309,6 +316,33 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let cap = state.system.as_ref().map(|s| s.monthly_token_cap);
             to_value(summarize(&events, window, cap, budget.as_ref()))
         }
+        "usage.export" => {
+            let p: UsageSummaryParams = parse(params)?;
+            let window = Window::new(OffsetDateTime::now_utc(), p.days)
+                .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
+            let mut events = state
+                .store
+                .ask(|r| Command::Events(p.user, window.start(), r))
+                .await?;
+            events.sort_by_key(|e| e.at);
+            to_value(events)
+        }
+        "usage.compare" => {
+            let p: UsageSummaryParams = parse(params)?;
+            let window = Window::new(OffsetDateTime::now_utc(), p.days)
+                .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
+            let events = state
+                .store
+                .ask(|r| Command::Events(p.user, window.start(), r))
+                .await?;
+            let mut work: std::collections::HashMap<Workload, u64> =
+                std::collections::HashMap::new();
+            for e in &events {
+                *work.entry(Workload::of(e)).or_default() += 1;
+            }
+            let work: Vec<(Workload, u64)> = work.into_iter().collect();
+            to_value(what_if(&state.catalog, &work, u32::from(window.days)))
+        }
         "route" => route_call(state, parse(params)?).await,
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
@@ -354,6 +388,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let p: UserParams = parse(params)?;
             to_value(state.store.ask(|r| Command::Alerts(p.user, r)).await?)
         }
+        "vault.rotate" => vault_rotate(state).await,
         "daemon.status" => to_value(DaemonStatus {
             version: env!("CARGO_PKG_VERSION").into(),
             pid: std::process::id(),
@@ -371,6 +406,39 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             format!("unknown method `{other}`"),
         )),
     }
+}
+
+/// Re-encrypts every stored key under a new master key, crash-safely: the new key is written to
+/// `master.key.new` first; one transaction re-seals every row and records the new key's check
+/// value; only then is the file renamed over `master.key`. A crash before the commit leaves the
+/// old key in force, after it the next start finishes the rename (`Vault::open_checked`).
+async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
+    let data_dir = state.options.data_dir.clone();
+    let internal = |e: String| RpcError::new(codes::INTERNAL, e);
+    // One rotation at a time, and no key sealed meanwhile.
+    let mut current = state.vault.write().await;
+    let master = Vault::new_master_key();
+    let new =
+        Arc::new(Vault::from_bytes(&master).ok_or_else(|| internal("new master key".into()))?);
+    crate::vault::write_new_private(&data_dir.join("master.key.new"), &master)
+        .map_err(|e| internal(format!("master.key.new: {e}")))?;
+    let old = Arc::clone(&current);
+    let sealer = Arc::clone(&new);
+    let reseal: Box<crate::store::Resealer> = Box::new(move |user, provider, key_id, sealed| {
+        let key = old
+            .open_key(user, provider, key_id, sealed)
+            .map_err(|e| e.to_string())?;
+        Ok(sealer.seal(user, provider, key_id, &key))
+    });
+    let check = new.seal_check();
+    let resealed = state
+        .store
+        .ask(|r| Command::Reseal(reseal, check, r))
+        .await?;
+    std::fs::rename(data_dir.join("master.key.new"), data_dir.join("master.key"))
+        .map_err(|e| internal(format!("master.key: {e}")))?;
+    *current = new;
+    Ok(json!({"resealed": resealed}))
 }
 
 fn new_key_id() -> String {
@@ -392,7 +460,9 @@ async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcErr
         }
     }
     let key_id = new_key_id();
-    let sealed = state.vault.seal(&p.user, p.provider, &key_id, &p.api_key);
+    // Held until the row is saved: a rotation waits for it.
+    let vault = state.vault.read().await;
+    let sealed = vault.seal(&p.user, p.provider, &key_id, &p.api_key);
     let config = NewConfig {
         user: p.user,
         key_id,
@@ -402,7 +472,9 @@ async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcErr
         base_url: p.base_url,
         model: p.model,
     };
-    to_value(state.store.ask(|r| Command::SaveConfig(config, r)).await?)
+    let saved = state.store.ask(|r| Command::SaveConfig(config, r)).await?;
+    drop(vault);
+    to_value(saved)
 }
 
 async fn config_get(state: &State, p: UserParams) -> Result<Value, RpcError> {
@@ -439,6 +511,8 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
     let provider = config.view.provider;
     let key: ApiKey = state
         .vault
+        .read()
+        .await
         .open_key(&p.user, provider, &config.view.key_id, &config.sealed)
         .map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))?;
     let options = RequestOptions {

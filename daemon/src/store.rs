@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         UNIQUE (clerk_id, month, threshold_percent)
     );",
+    // 2: which master key the stored keys are sealed with (for crash-safe key rotation).
+    "CREATE TABLE vault_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        check_value BLOB NOT NULL
+    );",
 ];
 
 /// A store failure, without any secret in it.
@@ -165,6 +170,34 @@ pub enum Command {
     GetBudget(String, oneshot::Sender<Result<Option<Budget>, StoreError>>),
     /// The alerts of a user, newest first.
     Alerts(String, oneshot::Sender<Result<Vec<Alert>, StoreError>>),
+    /// Re-seal every stored key with a new master key, and record the new check value, in one
+    /// transaction. Answers how many keys were re-sealed.
+    Reseal(
+        Box<Resealer>,
+        Vec<u8>,
+        oneshot::Sender<Result<u64, StoreError>>,
+    ),
+}
+
+/// Re-seals one stored key: (user, provider, key id, sealed) to the new sealed bytes.
+pub type Resealer = dyn FnMut(&str, Provider, &str, &[u8]) -> Result<Vec<u8>, String> + Send;
+
+/// The vault check value stored in the database, if any.
+pub fn vault_check(conn: &Connection) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .query_row("SELECT check_value FROM vault_meta WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Stores the vault check value.
+pub fn set_vault_check(conn: &Connection, check: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO vault_meta (id, check_value) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET check_value = ?1",
+        params![check],
+    )?;
+    Ok(())
 }
 
 /// A configuration to save.
@@ -272,6 +305,9 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command) -> Reply {
         Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
         Command::GetBudget(user, reply) => answer(get_budget(tx, &user), reply),
         Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
+        Command::Reseal(mut reseal, check, reply) => {
+            answer(reseal_all(tx, &mut *reseal, &check), reply)
+        }
     }
 }
 
@@ -647,6 +683,31 @@ fn alerts(tx: &Transaction<'_>, user: &str) -> Result<Vec<Alert>, StoreError> {
         });
     }
     Ok(out)
+}
+
+fn reseal_all(
+    tx: &Transaction<'_>,
+    reseal: &mut Resealer,
+    check: &[u8],
+) -> Result<u64, StoreError> {
+    let rows: Vec<(i64, String, String, String, Vec<u8>)> = tx
+        .prepare("SELECT id, clerk_id, provider, key_id, api_key FROM user_api_configs")?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (id, user, provider, key_id, sealed) in &rows {
+        let provider: Provider = provider
+            .parse()
+            .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?;
+        let resealed = reseal(user, provider, key_id, sealed).map_err(StoreError::Damaged)?;
+        tx.execute(
+            "UPDATE user_api_configs SET api_key = ?1 WHERE id = ?2",
+            params![resealed, id],
+        )?;
+    }
+    set_vault_check(tx, check)?;
+    Ok(rows.len() as u64)
 }
 
 fn parse_decimal(s: &str) -> Result<Decimal, StoreError> {

@@ -19,7 +19,11 @@ use crate::paths::private_file;
 /// Nonce length of XChaCha20-Poly1305.
 const NONCE: usize = 24;
 
+/// The plaintext of the vault check value.
+const CHECK: &[u8] = b"byokit-vault-v1";
+
 /// Why a key could not be sealed or opened. Never carries the key.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// The master key file cannot be read or written.
@@ -72,6 +76,65 @@ impl Vault {
             Err(e) => return Err(err(e)),
         };
         Vault::from_bytes(&key).ok_or(VaultError::BadMasterKey(path))
+    }
+
+    /// Opens the vault of `data_dir` for a database whose vault check value is `check`, finishing
+    /// an interrupted rotation: if the check opens with `master.key.new` (the rotation committed
+    /// but the new key file was not yet renamed), that key is moved into place; a leftover
+    /// `master.key.new` of a rotation that never committed is removed.
+    pub fn open_checked(data_dir: &Path, check: Option<&[u8]>) -> Result<Vault, VaultError> {
+        let new_path = data_dir.join("master.key.new");
+        let io_err = |source| VaultError::MasterKey {
+            path: new_path.clone(),
+            source,
+        };
+        if let (Some(check), Ok(bytes)) = (check, fs::read(&new_path)) {
+            let bytes = Zeroizing::new(bytes);
+            if let Some(new) = Vault::from_bytes(&bytes).filter(|v| v.opens_check(check)) {
+                fs::rename(&new_path, data_dir.join("master.key")).map_err(io_err)?;
+                return Ok(new);
+            }
+        }
+        let vault = Vault::open(data_dir)?;
+        if new_path.exists() {
+            fs::remove_file(&new_path).map_err(io_err)?;
+        }
+        match check {
+            Some(check) if !vault.opens_check(check) => Err(VaultError::Tampered),
+            _ => Ok(vault),
+        }
+    }
+
+    /// A value only this master key opens, stored in the database to tell which key it uses.
+    pub fn seal_check(&self) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: CHECK,
+                    aad: b"byokit vault check",
+                },
+            )
+            .unwrap_or_default();
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    /// Whether `check` was sealed by this master key.
+    pub fn opens_check(&self, check: &[u8]) -> bool {
+        check.len() >= NONCE && {
+            let (nonce, body) = check.split_at(NONCE);
+            self.cipher
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: body,
+                        aad: b"byokit vault check",
+                    },
+                )
+                .is_ok_and(|p| p == CHECK)
+        }
     }
 
     /// A vault with the given master key bytes (32), e.g. a new one during rotation.
@@ -188,6 +251,34 @@ mod tests {
         assert!(vault
             .open_key("alice", Provider::OpenAi, "k1", &sealed[..10])
             .is_err());
+    }
+
+    #[test]
+    fn an_interrupted_rotation_finishes_or_rolls_back_at_start() {
+        let dir = std::env::temp_dir().join(format!("byokit-vault-rot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = Vault::open(&dir).unwrap();
+        let old_check = old.seal_check();
+        let new_bytes = Vault::new_master_key();
+        let new = Vault::from_bytes(&new_bytes).unwrap();
+        // Crashed before the commit: the database still says "old"; the new file is dropped.
+        write_new_private(&dir.join("master.key.new"), &new_bytes).unwrap();
+        let v = Vault::open_checked(&dir, Some(&old_check)).unwrap();
+        assert!(v.opens_check(&old_check));
+        assert!(!dir.join("master.key.new").exists());
+        // Crashed after the commit, before the rename: the database says "new"; finish it.
+        write_new_private(&dir.join("master.key.new"), &new_bytes).unwrap();
+        let new_check = new.seal_check();
+        let v = Vault::open_checked(&dir, Some(&new_check)).unwrap();
+        assert!(v.opens_check(&new_check));
+        assert!(!dir.join("master.key.new").exists());
+        assert_eq!(
+            std::fs::read(dir.join("master.key")).unwrap(),
+            new_bytes.as_slice()
+        );
+        // A database sealed under a key that is not there: refuse rather than guess.
+        assert!(Vault::open_checked(&dir, Some(&old_check)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -644,3 +644,114 @@ fn a_second_daemon_on_the_same_socket_refuses_to_start() {
         .read_to_string(&mut s);
     assert!(s.contains("listening on"));
 }
+
+#[test]
+fn vault_rotate_reencrypts_every_key_and_they_still_work() {
+    let d = Daemon::start();
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let (code, _, err) = d.cli(
+        &[
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ],
+        Some(OPENAI_KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = d.cli(
+        &["--user", "bo", "config", "save", "--provider", "anthropic"],
+        Some(ANTHROPIC_KEY),
+    );
+    assert_eq!(code, 0);
+    let master_before = std::fs::read(d.dir.join("data/master.key")).unwrap();
+    let (code, out, err) = d.cli(&["vault", "rotate"], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "master key rotated; 2 stored key(s) re-encrypted"
+    );
+    let master_after = std::fs::read(d.dir.join("data/master.key")).unwrap();
+    assert_ne!(master_before, master_after);
+    assert!(!d.dir.join("data/master.key.new").exists());
+    // The re-sealed key still reaches the provider, now and after a restart.
+    let (_, out, _) = d.cli(&["config", "test", "--json"], None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["outcome"],
+        "valid"
+    );
+    let dir = d.dir.clone();
+    let mut d = d;
+    d.kill();
+    std::mem::forget(d);
+    let _ = std::fs::remove_file(dir.join("run/byokd.sock"));
+    let d = Daemon::start_in(dir);
+    let (_, out, _) = d.cli(&["config", "test", "--json"], None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["outcome"],
+        "valid"
+    );
+}
+
+#[test]
+fn export_and_compare_work_on_the_users_history() {
+    let d = Daemon::start();
+    for (i, model) in ["gpt-4o", "gpt-4o-mini", "gpt-4o"].iter().enumerate() {
+        let (code, _, err) = d.cli(
+            &[
+                "usage",
+                "record",
+                "--provider",
+                "openai",
+                "--model",
+                model,
+                "--input",
+                "1500",
+                "--output",
+                "400",
+                "--feature",
+                "cover_letter, draft",
+                "--idempotency-key",
+                &i.to_string(),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = d.cli(&["usage", "export", "--days", "7"], None);
+    assert_eq!(code, 0);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["cost_usd"], "0.00775");
+    let (code, out, _) = d.cli(&["usage", "export", "--format", "csv"], None);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[0].starts_with("at,provider,model,feature,payer,"));
+    assert!(
+        rows[1]
+            .contains(",openai,gpt-4o,\"cover_letter, draft\",user,1500,400,0,0,0,0.00775,exact"),
+        "{}",
+        rows[1]
+    );
+    let (code, _, err) = d.cli(&["usage", "export", "--format", "xml"], None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        "byokit: unknown export format `xml`; use jsonl or csv"
+    );
+    // What the same three calls cost elsewhere, cheapest first, gpt-4o-mini priced exactly.
+    let (code, out, _) = d.cli(&["compare", "--json"], None);
+    assert_eq!(code, 0);
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let mini = rows.iter().find(|r| r["model"] == "gpt-4o-mini").unwrap();
+    assert_eq!(mini["cost_usd"], "0.001395"); // 3 × (1500 × 0.15 + 400 × 0.60) / 1M
+    let (code, out, _) = d.cli(&["compare", "--top", "3"], None);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 5, "{out}");
+}

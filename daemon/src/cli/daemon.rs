@@ -206,9 +206,18 @@ pub struct UsageArgs {
     pub record: Option<UsageCommand>,
 }
 
-/// `byokit usage record`.
+/// `byokit usage record` and `byokit usage export`.
 #[derive(Debug, Subcommand)]
 pub enum UsageCommand {
+    /// Every recorded call of the last N days, oldest first, as JSON Lines or CSV.
+    Export {
+        /// The window, 1 to 365 days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// `jsonl` or `csv`.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
     /// Record one call's usage (token counts as the provider reported them).
     Record {
         /// The provider.
@@ -252,6 +261,9 @@ pub(super) fn usage(
     args: UsageArgs,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
+    if let Some(UsageCommand::Export { days, format }) = &args.record {
+        return export(t, *days, format, out);
+    }
     if let Some(UsageCommand::Record {
         provider: p,
         model,
@@ -303,6 +315,131 @@ pub(super) fn usage(
         return write_json(out, &v);
     }
     write_summary(&v, args.days, out)
+}
+
+fn export(
+    t: &Target,
+    days: i64,
+    format: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    if format != "jsonl" && format != "csv" {
+        return Err(CliError(format!(
+            "unknown export format `{format}`; use jsonl or csv"
+        )));
+    }
+    let v = t.call("usage.export", json!({"days": days}))?;
+    let events = v.as_array().cloned().unwrap_or_default();
+    if format == "jsonl" {
+        for e in events {
+            writeln!(out, "{e}")?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "at,provider,model,feature,payer,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_status")?;
+    for e in events {
+        let u = &e["usage"];
+        let field = |v: &Value| {
+            let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let s = if v.is_null() { String::new() } else { s };
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s
+            }
+        };
+        let row = [
+            &e["at"],
+            &e["provider"],
+            &e["model"],
+            &e["feature"],
+            &e["payer"],
+            &u["input_tokens"],
+            &u["output_tokens"],
+            &u["cached_input_tokens"],
+            &u["cache_write_tokens"],
+            &u["reasoning_tokens"],
+            &e["cost_usd"],
+            &e["cost_status"],
+        ]
+        .map(field)
+        .join(",");
+        writeln!(out, "{row}")?;
+    }
+    Ok(())
+}
+
+/// `byokit compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The window of your usage to re-price, 1 to 365 days.
+    #[arg(long, default_value_t = 30)]
+    pub days: i64,
+    /// Show this many models (cheapest first).
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn compare(
+    t: &Target,
+    a: CompareArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let v = t.call("usage.compare", json!({"days": a.days}))?;
+    if a.json {
+        return write_json(out, &v);
+    }
+    writeln!(
+        out,
+        "Your last {} days of usage, re-priced on each model (cheapest first):",
+        a.days
+    )?;
+    let mut table = Table::new(["model", "cost", ""]);
+    for row in v.as_array().into_iter().flatten().take(a.top) {
+        table.row([
+            format!(
+                "{}/{}",
+                row["provider"].as_str().unwrap_or_default(),
+                row["model"].as_str().unwrap_or_default()
+            ),
+            money(&row["cost_usd"]),
+            if row["free_tier"] == true {
+                "free tier".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    table.write(out, "  ")?;
+    Ok(())
+}
+
+/// `byokit vault ...`
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-encrypt every stored key under a new master key (crash-safe).
+    Rotate,
+}
+
+pub(super) fn vault(
+    t: &Target,
+    c: VaultCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match c {
+        VaultCommand::Rotate => {
+            let v = t.connect()?.call("vault.rotate", json!({}))?;
+            writeln!(
+                out,
+                "master key rotated; {} stored key(s) re-encrypted",
+                v["resealed"]
+            )?;
+            Ok(())
+        }
+    }
 }
 
 fn money(v: &Value) -> String {

@@ -1,0 +1,250 @@
+//! Load harness for byokd over its real socket, on loopback only, bounded in time.
+//!
+//! Run: `cargo bench -p byokit-daemon --bench load` (options after `--`: `--seconds N`,
+//! `--clients N`, `--rate N`, `--events N`). It starts a release byokd on a temporary data
+//! directory and measures:
+//! 1. durable `usage.record` throughput from N clients (each record acknowledged after commit);
+//! 2. round-trip latency percentiles at a fixed total rate;
+//! 3. `usage.summary` time for a user with `--events` stored events over 90 days.
+//!
+//! Figures are in `docs/benchmarks.md`.
+
+// A harness binary, not a library.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use byokit_daemon::client::Client;
+use serde_json::json;
+
+struct Options {
+    seconds: u64,
+    clients: usize,
+    rate: u64,
+    events: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        seconds: 5,
+        clients: 16,
+        rate: 5_000,
+        events: 1_000_000,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(2) {
+        let value = || {
+            pair[1]
+                .parse()
+                .unwrap_or_else(|_| panic!("{} takes a number", pair[0]))
+        };
+        match pair[0].as_str() {
+            "--seconds" => o.seconds = value(),
+            "--clients" => o.clients = value() as usize,
+            "--rate" => o.rate = value(),
+            "--events" => o.events = value(),
+            _ => {}
+        }
+    }
+    o
+}
+
+struct Daemon(Child, PathBuf);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+fn start(dir: &PathBuf) -> Daemon {
+    let socket = dir.join("byokd.sock");
+    let child = Command::new(env!("CARGO_BIN_EXE_byokd"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--socket")
+        .arg(&socket)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Client::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "byokd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Daemon(child, dir.clone())
+}
+
+fn record(c: &mut Client, user: &str, n: u64) {
+    c.call(
+        "usage.record",
+        json!({"user": user, "provider": "openai", "model": "gpt-4o-mini", "feature": "portfolio_chat",
+               "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": format!("{user}-{n}")}),
+    )
+    .unwrap();
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        // `cargo test --benches` runs benches in test mode: nothing to check here.
+        return;
+    }
+    let o = options();
+    let dir = std::env::temp_dir().join(format!("byokd-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let daemon = start(&dir);
+    let socket = dir.join("byokd.sock");
+
+    // 1. Throughput: N clients recording as fast as acknowledgements come.
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..o.clients {
+            let (socket, done, stop) = (socket.clone(), Arc::clone(&done), Arc::clone(&stop));
+            s.spawn(move || {
+                let mut c = Client::connect(&socket).unwrap();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    record(&mut c, &format!("tput{i}"), n);
+                    n += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(o.seconds));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = done.load(Ordering::Relaxed);
+    println!(
+        "usage.record throughput, {} clients, {:.1} s: {total} durable records, {:.0} records/s",
+        o.clients,
+        elapsed,
+        total as f64 / elapsed
+    );
+
+    // 2. Latency at a fixed total rate, spread over the clients.
+    let per_client = (o.rate as f64 / o.clients as f64).max(1.0);
+    let interval = Duration::from_secs_f64(1.0 / per_client);
+    let mut all: Vec<Duration> = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..o.clients)
+            .map(|i| {
+                let socket = socket.clone();
+                let seconds = o.seconds;
+                s.spawn(move || {
+                    let mut c = Client::connect(&socket).unwrap();
+                    let mut times = Vec::new();
+                    let begin = Instant::now();
+                    let mut next = begin;
+                    let mut n = 0;
+                    while begin.elapsed() < Duration::from_secs(seconds) {
+                        let now = Instant::now();
+                        if now < next {
+                            std::thread::sleep(next - now);
+                        }
+                        let t = Instant::now();
+                        record(&mut c, &format!("lat{i}"), n);
+                        times.push(t.elapsed());
+                        n += 1;
+                        next += interval;
+                    }
+                    times
+                })
+            })
+            .collect();
+        for h in handles {
+            all.extend(h.join().unwrap());
+        }
+    });
+    all.sort_unstable();
+    println!(
+        "usage.record round trip at {} records/s for {} s ({} records): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        o.rate,
+        o.seconds,
+        all.len(),
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+    );
+    drop(daemon);
+
+    // 3. A summary over a user with many stored events across 90 days, written straight into a
+    //    fresh database (the same schema byokd uses), then asked of byokd.
+    let dir2 = dir.with_extension("summary");
+    let _ = std::fs::remove_dir_all(&dir2);
+    std::fs::create_dir_all(dir2.join("data")).unwrap();
+    {
+        let mut conn = byokit_daemon::store::open(&dir2.join("data/byokit.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let span_ms = 90 * 86_400_000i64 - 60_000;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens, total_tokens,
+                     estimated_cost_usd, cost_status, catalog_version, created_at) VALUES ('big', ?1, ?2, ?3, ?4, 1500, 400, 1900, ?5, 'exact', 'load', ?6)",
+                )
+                .unwrap();
+            let models = [
+                ("openai", "gpt-4o-mini"),
+                ("anthropic", "claude-sonnet-4-20250514"),
+                ("groq", "llama-3.3-70b-versatile"),
+                ("gemini", "gemini-2.5-flash"),
+            ];
+            let features = [
+                "portfolio_chat",
+                "resume_generation",
+                "cover_letter",
+                "ai_assistant",
+                "job_matching",
+            ];
+            for i in 0..o.events {
+                let (p, m) = models[(i % 4) as usize];
+                let payer = if i % 5 == 0 { "system" } else { "user" };
+                let at = now_ms - (i as i64 * span_ms / o.events as i64);
+                stmt.execute(rusqlite::params![
+                    p,
+                    m,
+                    features[(i % 5) as usize],
+                    payer,
+                    "0.000465",
+                    at
+                ])
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let daemon = start(&dir2);
+    let mut c = Client::connect(&dir2.join("byokd.sock")).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let s = c
+            .call("usage.summary", json!({"user": "big", "days": 90}))
+            .unwrap();
+        times.push(t.elapsed());
+        assert_eq!(s["totals"]["requests"].as_u64(), Some(o.events));
+    }
+    times.sort_unstable();
+    println!(
+        "usage.summary over {} stored events, 90 days: median {:.1} ms, best {:.1} ms (5 runs)",
+        o.events,
+        times[2].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3
+    );
+    drop(daemon);
+}
