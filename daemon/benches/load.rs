@@ -12,7 +12,7 @@
 // A harness binary, not a library.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ impl Drop for Daemon {
     }
 }
 
-fn start(dir: &PathBuf) -> Daemon {
+fn start(dir: &Path) -> Daemon {
     let socket = dir.join("byokd.sock");
     let child = Command::new(env!("CARGO_BIN_EXE_byokd"))
         .arg("--data-dir")
@@ -78,7 +78,7 @@ fn start(dir: &PathBuf) -> Daemon {
         assert!(Instant::now() < deadline, "byokd did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Daemon(child, dir.clone())
+    Daemon(child, dir.to_path_buf())
 }
 
 fn record(c: &mut Client, user: &str, n: u64) {
