@@ -193,31 +193,60 @@ async fn read_line(
     }
 }
 
+/// Requests one connection may have in progress at once.
+const IN_FLIGHT_PER_CONNECTION: usize = 256;
+
+/// Serves one connection. Requests are handled concurrently (a client may send many before
+/// reading replies, which come back as they finish, matched by `id`), so that concurrent
+/// writes share transactions.
 async fn serve(state: Arc<State>, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    let mut buf = Vec::new();
-    loop {
-        let reply = match read_line(&mut reader, &mut buf).await {
-            Ok(Line::End) | Err(_) => return,
-            Ok(Line::TooLong) => Some(error_reply(
-                Value::Null,
-                RpcError::new(
-                    codes::INVALID_REQUEST,
-                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
-                ),
-            )),
-            Ok(Line::Message(line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
-            Ok(Line::Message(line)) => handle(&state, &line).await,
-        };
-        if let Some(reply) = reply {
-            let mut bytes = reply.to_string().into_bytes();
-            bytes.push(b'\n');
+    let (replies, mut outbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
+    let writer = tokio::spawn(async move {
+        while let Some(bytes) = outbox.recv().await {
             if write.write_all(&bytes).await.is_err() {
                 return;
             }
         }
+    });
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_PER_CONNECTION));
+    let mut reader = BufReader::new(read);
+    let mut buf = Vec::new();
+    loop {
+        let line = match read_line(&mut reader, &mut buf).await {
+            Ok(Line::End) | Err(_) => break,
+            Ok(Line::TooLong) => {
+                let e = RpcError::new(
+                    codes::INVALID_REQUEST,
+                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
+                );
+                let _ = replies
+                    .send(reply_bytes(&error_reply(Value::Null, e)))
+                    .await;
+                continue;
+            }
+            Ok(Line::Message(line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Ok(Line::Message(line)) => line,
+        };
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        let (state, replies) = (Arc::clone(&state), replies.clone());
+        tokio::spawn(async move {
+            if let Some(reply) = handle(&state, &line).await {
+                let _ = replies.send(reply_bytes(&reply)).await;
+            }
+            drop(slot);
+        });
     }
+    drop(replies);
+    let _ = writer.await;
+}
+
+fn reply_bytes(reply: &Value) -> Vec<u8> {
+    let mut bytes = reply.to_string().into_bytes();
+    bytes.push(b'\n');
+    bytes
 }
 
 fn error_reply(id: Value, e: RpcError) -> Value {

@@ -385,33 +385,45 @@ fn bad_input_gets_errors_and_the_daemon_goes_on() {
         .as_bytes(),
         8,
     );
-    assert_eq!(code(&replies[0]), -32700);
-    assert_eq!(code(&replies[1]), -32600);
-    assert_eq!(code(&replies[2]), -32601);
-    assert_eq!(code(&replies[3]), -32602);
+    // Replies come as requests finish, matched by id (the garbage line's reply has a null id).
+    let by_id = |id: i64| {
+        replies
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no reply {id}"))
+    };
+    let unnamed: Vec<&Value> = replies.iter().filter(|r| r["id"].is_null()).collect();
+    assert_eq!(unnamed.len(), 1);
+    assert_eq!(code(unnamed[0]), -32700);
+    assert_eq!(code(by_id(1)), -32600);
+    assert_eq!(code(by_id(2)), -32601);
+    assert_eq!(code(by_id(3)), -32602);
     assert!(
-        replies[3]["error"]["message"]
+        by_id(3)["error"]["message"]
             .as_str()
             .unwrap()
             .contains("invalid type"),
         "{}",
-        replies[3]
+        by_id(3)
     );
-    assert_eq!(code(&replies[4]), -32602);
-    assert_eq!(code(&replies[5]), -32001);
+    assert_eq!(code(by_id(4)), -32602);
+    assert_eq!(code(by_id(5)), -32001);
     assert_eq!(
-        replies[5]["error"]["message"],
+        by_id(5)["error"]["message"],
         "this looks like an API key for anthropic, not for openai"
     );
-    assert_eq!(code(&replies[6]), -32602);
-    assert_eq!(replies[7]["id"], 7);
-    assert!(replies[7]["result"]["pid"].is_u64());
+    assert_eq!(code(by_id(6)), -32602);
+    assert!(by_id(7)["result"]["pid"].is_u64());
     // A line over 1 MiB is refused; the same connection goes on.
     let mut huge = vec![b'x'; 2 * 1024 * 1024];
     huge.extend_from_slice(b"\n{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": \"daemon.status\"}\n");
     let replies = raw(&s, &huge, 2);
-    assert_eq!(code(&replies[0]), -32600);
-    assert_eq!(replies[1]["id"], 9);
+    assert!(replies
+        .iter()
+        .any(|r| r["id"].is_null() && code(r) == -32600));
+    assert!(replies
+        .iter()
+        .any(|r| r["id"] == 9 && r["result"].is_object()));
     // Half a line, then the client vanishes.
     {
         let mut h = UnixStream::connect(&s).unwrap();
@@ -754,4 +766,25 @@ fn export_and_compare_work_on_the_users_history() {
     let (code, out, _) = d.cli(&["compare", "--top", "3"], None);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 5, "{out}");
+}
+
+#[test]
+fn pipelined_requests_on_one_connection_all_get_their_reply() {
+    let d = Daemon::start();
+    let mut batch = String::new();
+    for i in 0..500 {
+        batch += &json!({"jsonrpc": "2.0", "id": i, "method": "usage.record",
+            "params": {"user": "pipe", "provider": "groq", "model": "llama-3.3-70b-versatile", "usage": {"input_tokens": 100, "output_tokens": 100}}})
+        .to_string();
+        batch.push('\n');
+    }
+    let replies = raw(&d.socket(), batch.as_bytes(), 500);
+    let mut ids: Vec<i64> = replies.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..500).collect::<Vec<_>>());
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "pipe", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 500);
 }
