@@ -100,7 +100,7 @@ impl Window {
 }
 
 /// Counts and cost of a set of calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Calls.
     pub requests: u64,
@@ -119,7 +119,8 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add_event(&mut self, e: &UsageEvent) {
+    /// Adds one event.
+    pub fn add_event(&mut self, e: &UsageEvent) {
         let (input, output) = e.usage.sent_and_received(e.provider);
         self.requests += 1;
         self.input_tokens = self.input_tokens.saturating_add(input);
@@ -138,7 +139,8 @@ impl Totals {
         }
     }
 
-    fn add(&mut self, o: &Totals) {
+    /// Adds another set of totals.
+    pub fn add(&mut self, o: &Totals) {
         self.requests += o.requests;
         self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
         self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
@@ -203,42 +205,92 @@ pub fn summarize(
     system_cap: Option<u64>,
     budget: Option<&Budget>,
 ) -> UsageSummary {
-    let start = window.start();
-    let first_day = (start + Duration::NANOSECOND).date();
-    let days = (window.end.date() - first_day).whole_days() as usize + 1;
-    let month = Month::containing(window.end);
-    let month_start = month.start();
-
-    // One pass: every event lands in one group of (provider, payer, day, feature, model).
-    let mut groups: HashMap<
-        (Provider, Payer, i64, &str, &str),
-        Totals,
-        foldhash::fast::FixedState,
-    > = HashMap::with_capacity_and_hasher(4096, Default::default());
-    let (start_ns, end_ns) = (
-        start.unix_timestamp_nanos(),
-        window.end.unix_timestamp_nanos(),
-    );
-    let month_start_ns = month_start.unix_timestamp_nanos();
-    let first_day_s = first_day.midnight().assume_utc().unix_timestamp();
-    let mut system_tokens = 0u64;
-    let mut user_spent = Decimal::ZERO;
+    let mut s = Summarizer::new(window);
     for e in events {
+        s.add_event(e);
+    }
+    s.finish(system_cap, budget)
+}
+
+/// One day's totals of one (provider, payer, feature, model), as a store keeps them
+/// pre-aggregated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayGroup {
+    /// The UTC day.
+    pub day: Date,
+    /// Provider.
+    pub provider: Provider,
+    /// Payer.
+    pub payer: Payer,
+    /// Feature (`""` for none).
+    pub feature: String,
+    /// Model.
+    pub model: String,
+    /// The day's totals for them.
+    pub totals: Totals,
+}
+
+/// Builds a [`UsageSummary`] from events and from whole days already added up.
+///
+/// A store that keeps daily totals gives the whole days with [`Summarizer::add_day`] and the
+/// events of the two partial days at the window's edges (the days of its start and of its end)
+/// with [`Summarizer::add_event`]; the result is the same as summarizing every event. Days in
+/// the month of the window's end count toward its quota and budget even when they are before the
+/// window.
+pub struct Summarizer<'a> {
+    window: Window,
+    first_day: Date,
+    days: usize,
+    month_start: OffsetDateTime,
+    start_ns: i128,
+    end_ns: i128,
+    month_start_ns: i128,
+    first_day_s: i64,
+    groups: HashMap<(Provider, Payer, i64, &'a str, &'a str), Totals, foldhash::fast::FixedState>,
+    system_tokens: u64,
+    user_spent: Decimal,
+}
+
+impl<'a> Summarizer<'a> {
+    /// An empty summary of `window`.
+    pub fn new(window: Window) -> Summarizer<'a> {
+        let start = window.start();
+        let first_day = (start + Duration::NANOSECOND).date();
+        let month_start = Month::containing(window.end).start();
+        Summarizer {
+            window,
+            first_day,
+            days: (window.end.date() - first_day).whole_days() as usize + 1,
+            month_start,
+            start_ns: start.unix_timestamp_nanos(),
+            end_ns: window.end.unix_timestamp_nanos(),
+            month_start_ns: month_start.unix_timestamp_nanos(),
+            first_day_s: first_day.midnight().assume_utc().unix_timestamp(),
+            groups: HashMap::with_capacity_and_hasher(4096, Default::default()),
+            system_tokens: 0,
+            user_spent: Decimal::ZERO,
+        }
+    }
+
+    /// Adds one event: to the window if it falls in it, to the month's quota and budget if it
+    /// falls in the month of the window's end, up to the end.
+    pub fn add_event(&mut self, e: &'a UsageEvent) {
         let at = e.at.unix_timestamp_nanos();
-        // The month of the window's end, up to the end.
-        if at >= month_start_ns && at <= end_ns {
+        if at >= self.month_start_ns && at <= self.end_ns {
             match e.payer {
                 Payer::System => {
-                    system_tokens = system_tokens.saturating_add(e.usage.total_tokens(e.provider))
+                    self.system_tokens = self
+                        .system_tokens
+                        .saturating_add(e.usage.total_tokens(e.provider))
                 }
-                Payer::User => user_spent += e.cost_usd.unwrap_or_default(),
+                Payer::User => self.user_spent += e.cost_usd.unwrap_or_default(),
             }
         }
-        if at <= start_ns || at > end_ns {
-            continue;
+        if at <= self.start_ns || at > self.end_ns {
+            return;
         }
-        let day = (e.at.unix_timestamp() - first_day_s).div_euclid(86_400);
-        groups
+        let day = (e.at.unix_timestamp() - self.first_day_s).div_euclid(86_400);
+        self.groups
             .entry((
                 e.provider,
                 e.payer,
@@ -250,48 +302,81 @@ pub fn summarize(
             .add_event(e);
     }
 
-    let mut totals = Totals::default();
-    let mut by_provider: BTreeMap<Provider, Totals> = BTreeMap::new();
-    let mut by_feature: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut by_model: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut by_payer: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut by_day: Vec<DayTotals> = (0..days)
-        .map(|i| DayTotals {
-            date: first_day + Duration::days(i as i64),
-            totals: Totals::default(),
-        })
-        .collect();
-    for ((provider, payer, day, feature, model), t) in &groups {
-        totals.add(t);
-        by_provider.entry(*provider).or_default().add(t);
-        by_feature.entry((*feature).to_owned()).or_default().add(t);
-        by_model
-            .entry(format!("{provider}/{model}"))
-            .or_default()
-            .add(t);
-        let payer = match payer {
-            Payer::User => "user",
-            Payer::System => "system",
-        };
-        by_payer.entry(payer.to_owned()).or_default().add(t);
-        if let Some(d) = usize::try_from(*day).ok().and_then(|i| by_day.get_mut(i)) {
-            d.totals.add(t);
+    /// Adds a whole day's totals. Only days strictly between the window's first and last day go
+    /// to the window (the edge days must come as events); days of the month of the window's end,
+    /// before its last day, go to the quota and budget.
+    pub fn add_day(&mut self, g: &'a DayGroup) {
+        let day_start = g.day.midnight().assume_utc();
+        if day_start >= self.month_start && g.day < self.window.end.date() {
+            match g.payer {
+                Payer::System => {
+                    self.system_tokens = self.system_tokens.saturating_add(g.totals.total_tokens)
+                }
+                Payer::User => self.user_spent += g.totals.cost_usd,
+            }
+        }
+        if g.day > self.first_day && g.day < self.window.end.date() {
+            let day = (g.day - self.first_day).whole_days();
+            self.groups
+                .entry((
+                    g.provider,
+                    g.payer,
+                    day,
+                    g.feature.as_str(),
+                    g.model.as_str(),
+                ))
+                .or_default()
+                .add(&g.totals);
         }
     }
-    UsageSummary {
-        window,
-        totals,
-        by_provider,
-        by_feature,
-        by_model,
-        by_payer,
-        by_day,
-        system_quota: system_cap.map(|cap| QuotaStatus {
-            month,
-            used_tokens: system_tokens,
-            cap_tokens: cap,
-            left_tokens: cap.saturating_sub(system_tokens),
-        }),
-        budget: budget.map(|b| b.status(month, user_spent)),
+
+    /// The summary.
+    pub fn finish(self, system_cap: Option<u64>, budget: Option<&Budget>) -> UsageSummary {
+        let mut totals = Totals::default();
+        let mut by_provider: BTreeMap<Provider, Totals> = BTreeMap::new();
+        let mut by_feature: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut by_model: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut by_payer: BTreeMap<String, Totals> = BTreeMap::new();
+        let first_day = self.first_day;
+        let mut by_day: Vec<DayTotals> = (0..self.days)
+            .map(|i| DayTotals {
+                date: first_day + Duration::days(i as i64),
+                totals: Totals::default(),
+            })
+            .collect();
+        for ((provider, payer, day, feature, model), t) in &self.groups {
+            totals.add(t);
+            by_provider.entry(*provider).or_default().add(t);
+            by_feature.entry((*feature).to_owned()).or_default().add(t);
+            by_model
+                .entry(format!("{provider}/{model}"))
+                .or_default()
+                .add(t);
+            let payer = match payer {
+                Payer::User => "user",
+                Payer::System => "system",
+            };
+            by_payer.entry(payer.to_owned()).or_default().add(t);
+            if let Some(d) = usize::try_from(*day).ok().and_then(|i| by_day.get_mut(i)) {
+                d.totals.add(t);
+            }
+        }
+        let month = Month::containing(self.window.end);
+        UsageSummary {
+            window: self.window,
+            totals,
+            by_provider,
+            by_feature,
+            by_model,
+            by_payer,
+            by_day,
+            system_quota: system_cap.map(|cap| QuotaStatus {
+                month,
+                used_tokens: self.system_tokens,
+                cap_tokens: cap,
+                left_tokens: cap.saturating_sub(self.system_tokens),
+            }),
+            budget: budget.map(|b| b.status(month, self.user_spent)),
+        }
     }
 }

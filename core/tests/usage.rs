@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
     summarize, what_if, Budget, Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Totals,
     Usage, UsageEvent, Window, Workload,
@@ -243,6 +244,56 @@ proptest! {
         let inside: Vec<&UsageEvent> = events.iter().filter(|e| s.window.contains(e.at)).collect();
         prop_assert_eq!(s.totals.requests, inside.len() as u64);
         prop_assert_eq!(s.totals.cost_usd, inside.iter().filter_map(|e| e.cost_usd).sum::<Decimal>());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A store's daily totals plus the edge days' events give the same summary as every event.
+    #[test]
+    fn daily_totals_and_edge_events_summarize_like_all_events(
+        raw in prop::collection::vec((-2i64 * 24 * 60..120 * 24 * 60, 0usize..3, any::<bool>(), 0u64..9_000, 0u64..900), 0..150),
+        days in 1i64..=60,
+        end_minute in 0i64..1440,
+    ) {
+        let end = datetime!(2026-11-20 00:00 UTC) + Duration::minutes(end_minute);
+        let models = [(Provider::OpenAi, "gpt-4o"), (Provider::Groq, "openai/gpt-oss-120b"), (Provider::Anthropic, "claude-3-haiku-20240307")];
+        let events: Vec<UsageEvent> = raw
+            .iter()
+            .map(|&(minutes, m, system, i, o)| {
+                let (p, model) = models[m];
+                let payer = if system { Payer::System } else { Payer::User };
+                event(end - Duration::minutes(minutes), p, model, if system { "a" } else { "b" }, payer, i, o)
+            })
+            .collect();
+        let window = Window::new(end, days).unwrap();
+        let (start_day, end_day) = (window.start().date(), end.date());
+        // What a store keeps: daily totals for every other day, raw events for the edge days.
+        let mut groups: Vec<DayGroup> = Vec::new();
+        let mut edge: Vec<&UsageEvent> = Vec::new();
+        for e in &events {
+            let day = e.at.date();
+            if day == start_day || day == end_day {
+                edge.push(e);
+                continue;
+            }
+            let mut one = Totals::default();
+            one.add_event(e);
+            match groups.iter_mut().find(|g| g.day == day && g.provider == e.provider && g.payer == e.payer && g.feature == e.feature && g.model == e.model) {
+                Some(g) => g.totals.add(&one),
+                None => groups.push(DayGroup { day, provider: e.provider, payer: e.payer, feature: e.feature.clone(), model: e.model.clone(), totals: one }),
+            }
+        }
+        let mut s = Summarizer::new(window);
+        for g in &groups {
+            s.add_day(g);
+        }
+        for e in edge {
+            s.add_event(e);
+        }
+        let budget = Budget::new(d("1"));
+        prop_assert_eq!(s.finish(Some(1_000_000), Some(&budget)), summarize(&events, window, Some(1_000_000), Some(&budget)));
     }
 }
 

@@ -279,6 +279,11 @@ fn main() {
             }
         }
         tx.commit().unwrap();
+        // Fill the daily totals from the logs, as the migration that added them does.
+        conn.execute_batch("DROP TABLE usage_daily; PRAGMA user_version = 2;")
+            .unwrap();
+        drop(conn);
+        byokit_daemon::store::open(&dir2.join("data/byokit.db")).unwrap();
     }
     let daemon = start(&dir2);
     let mut c = Client::connect(&dir2.join("byokd.sock")).unwrap();

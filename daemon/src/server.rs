@@ -16,8 +16,8 @@ use byokit_core::protocol::{
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    check_key, route, summarize, what_if, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method,
-    RouteRequest, RoutingConfig, Window, Workload,
+    check_key, route, what_if, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method, RouteRequest,
+    RoutingConfig, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -333,17 +333,13 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let now = OffsetDateTime::now_utc();
             let window = Window::new(now, p.days)
                 .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
-            let since = window.start().min(Month::containing(now).start());
-            let events = state
-                .store
-                .ask(|r| Command::Events(p.user.clone(), since, r))
-                .await?;
-            let budget = state
-                .store
-                .ask(|r| Command::GetBudget(p.user.clone(), r))
-                .await?;
             let cap = state.system.as_ref().map(|s| s.monthly_token_cap);
-            to_value(summarize(&events, window, cap, budget.as_ref()))
+            to_value(
+                state
+                    .store
+                    .ask(|r| Command::Summary(p.user, window, cap, r))
+                    .await?,
+            )
         }
         "usage.export" => {
             let p: UsageSummaryParams = parse(params)?;

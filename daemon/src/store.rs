@@ -10,8 +10,13 @@ use std::sync::mpsc;
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, FiredAlerts, Month};
 use byokit_core::protocol::{ConfigView, UsageRecordParams, UsageRecordResult};
-use byokit_core::{Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Usage, UsageEvent};
+use byokit_core::usage::{DayGroup, Summarizer};
+use byokit_core::{
+    Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent,
+    UsageSummary, Window,
+};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -79,7 +84,33 @@ pub const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         check_value BLOB NOT NULL
     );",
+    // 3: daily totals per (user, day, provider, payer, feature, model), kept with every record,
+    // so that a summary reads days, not events. Filled from the logs by `rebuild_daily`.
+    "CREATE TABLE usage_daily (
+        clerk_id TEXT NOT NULL,
+        day INTEGER NOT NULL,             -- days since 1970-01-01, UTC
+        provider TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cost_usd TEXT NOT NULL,           -- exact decimal sum of the priced calls
+        unpriced_requests INTEGER NOT NULL,
+        estimated_requests INTEGER NOT NULL,
+        PRIMARY KEY (clerk_id, day, provider, payer, feature, model)
+    ) WITHOUT ROWID;",
 ];
+
+/// Work a migration needs beyond its SQL, by the version it brings the database to.
+fn after_migration(tx: &Transaction<'_>, version: usize) -> Result<(), StoreError> {
+    if version == 3 {
+        rebuild_daily(tx)?;
+    }
+    Ok(())
+}
 
 /// A store failure, without any secret in it.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +152,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        after_migration(&tx, i + 1)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }
@@ -161,6 +193,13 @@ pub enum Command {
         String,
         OffsetDateTime,
         oneshot::Sender<Result<Vec<UsageEvent>, StoreError>>,
+    ),
+    /// The user's summary over a window, from daily totals and the edge days' events.
+    Summary(
+        String,
+        Window,
+        Option<u64>,
+        oneshot::Sender<Result<UsageSummary, StoreError>>,
     ),
     /// System-paid tokens of the user in a month.
     SystemTokens(String, Month, oneshot::Sender<Result<u64, StoreError>>),
@@ -261,16 +300,25 @@ fn run(mut conn: Connection, catalog: Catalog, rx: mpsc::Receiver<Command>) {
                 Err(_) => break,
             }
         }
-        // Replies wait until the transaction has committed.
+        // Replies wait until the transaction has committed. A panic (a bug) rolls the batch back
+        // and leaves its callers without a reply, but the store goes on serving.
         let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
-        let result = (|| -> Result<(), StoreError> {
-            let tx = conn.transaction()?;
-            for command in batch {
-                replies.push(execute(&tx, &catalog, command));
-            }
-            tx.commit()?;
-            Ok(())
-        })();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || -> Result<(), StoreError> {
+                let tx = conn.transaction()?;
+                let mut daily = Daily::default();
+                for command in batch {
+                    replies.push(execute(&tx, &catalog, command, &mut daily));
+                }
+                add_daily(&tx, daily)?;
+                tx.commit()?;
+                Ok(())
+            },
+        ));
+        let Ok(result) = result else {
+            eprintln!("byokd: a storage batch failed and was rolled back");
+            continue;
+        };
         let failure = result.err();
         for reply in replies {
             reply(failure.as_ref());
@@ -280,7 +328,7 @@ fn run(mut conn: Connection, catalog: Catalog, rx: mpsc::Receiver<Command>) {
 
 /// Runs one command inside the batch's transaction; returns how to answer it once the
 /// transaction has ended (with the commit's error, if it failed).
-fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command) -> Reply {
+fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mut Daily) -> Reply {
     fn answer<T: 'static>(
         result: Result<T, StoreError>,
         reply: oneshot::Sender<Result<T, StoreError>>,
@@ -294,13 +342,16 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command) -> Reply {
         })
     }
     match command {
-        Command::Record(p, now, reply) => answer(record(tx, catalog, p, now), reply),
+        Command::Record(p, now, reply) => answer(record(tx, catalog, p, now, daily), reply),
         Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
         Command::Configs(user, reply) => answer(configs(tx, &user), reply),
         Command::DeleteConfig(user, provider, reply) => {
             answer(delete_config(tx, &user, provider), reply)
         }
         Command::Events(user, since, reply) => answer(events(tx, &user, since), reply),
+        Command::Summary(user, window, cap, reply) => {
+            answer(summary(tx, &user, window, cap), reply)
+        }
         Command::SystemTokens(user, month, reply) => answer(system_tokens(tx, &user, month), reply),
         Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
         Command::GetBudget(user, reply) => answer(get_budget(tx, &user), reply),
@@ -311,11 +362,188 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command) -> Reply {
     }
 }
 
+/// A batch's additions to the daily totals, by (user, day, provider, payer, feature, model).
+type Daily = HashMap<(String, i64, Provider, Payer, String, String), Totals>;
+
+fn day_number(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp().div_euclid(86_400)
+}
+
+fn day_date(n: i64) -> time::Date {
+    (OffsetDateTime::UNIX_EPOCH + time::Duration::days(n)).date()
+}
+
+/// Adds a batch's totals to `usage_daily`, in the batch's transaction. Costs are added as exact
+/// decimals in Rust.
+fn add_daily(tx: &Transaction<'_>, daily: Daily) -> Result<(), StoreError> {
+    for ((user, day, provider, payer, feature, model), add) in daily {
+        let current: Option<(i64, i64, i64, i64, String, i64, i64)> = tx
+            .prepare_cached(
+                "SELECT requests, input_tokens, output_tokens, total_tokens, cost_usd, unpriced_requests, estimated_requests
+                 FROM usage_daily WHERE clerk_id = ?1 AND day = ?2 AND provider = ?3 AND payer = ?4 AND feature = ?5 AND model = ?6",
+            )?
+            .query_row(params![user, day, provider.as_str(), payer_str(payer), feature, model], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })
+            .optional()?;
+        let mut t = match current {
+            Some((requests, input, output, total, cost, unpriced, estimated)) => Totals {
+                requests: requests as u64,
+                input_tokens: input as u64,
+                output_tokens: output as u64,
+                total_tokens: total as u64,
+                cost_usd: parse_decimal(&cost)?,
+                unpriced_requests: unpriced as u64,
+                estimated_requests: estimated as u64,
+            },
+            None => Totals::default(),
+        };
+        t.add(&add);
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO usage_daily (clerk_id, day, provider, payer, feature, model, requests, input_tokens,
+             output_tokens, total_tokens, cost_usd, unpriced_requests, estimated_requests)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
+            user,
+            day,
+            provider.as_str(),
+            payer_str(payer),
+            feature,
+            model,
+            t.requests as i64,
+            t.input_tokens as i64,
+            t.output_tokens as i64,
+            t.total_tokens as i64,
+            t.cost_usd.normalize().to_string(),
+            t.unpriced_requests as i64,
+            t.estimated_requests as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// Recomputes `usage_daily` from the logs (migration 3).
+fn rebuild_daily(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM usage_daily", [])?;
+    let users: Vec<String> = tx
+        .prepare("SELECT DISTINCT clerk_id FROM api_usage_logs")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for user in users {
+        let mut daily = Daily::default();
+        for e in events_between(tx, &user, OffsetDateTime::UNIX_EPOCH, far_future())? {
+            daily
+                .entry((
+                    user.clone(),
+                    day_number(e.at),
+                    e.provider,
+                    e.payer,
+                    e.feature.clone(),
+                    e.model.clone(),
+                ))
+                .or_default()
+                .add_event(&e);
+        }
+        add_daily(tx, daily)?;
+    }
+    Ok(())
+}
+
+fn far_future() -> OffsetDateTime {
+    time::Date::MAX.midnight().assume_utc()
+}
+
+/// The summary of a window: whole days from `usage_daily`, the two edge days from the logs.
+fn summary(
+    tx: &Transaction<'_>,
+    user: &str,
+    window: Window,
+    cap: Option<u64>,
+) -> Result<UsageSummary, StoreError> {
+    let start_day = day_number(window.start());
+    let end_day = day_number(window.end);
+    let month_day = day_number(Month::containing(window.end).start());
+    let mut groups = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT day, provider, payer, feature, model, requests, input_tokens, output_tokens, total_tokens, cost_usd,
+                    unpriced_requests, estimated_requests
+             FROM usage_daily WHERE clerk_id = ?1 AND day >= ?2 AND day < ?3 AND day != ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![user, start_day.min(month_day), end_day, start_day],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    [
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, i64>(8)?,
+                    ],
+                    r.get::<_, String>(9)?,
+                    r.get::<_, i64>(10)?,
+                    r.get::<_, i64>(11)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (day, provider, payer, feature, model, n, cost, unpriced, estimated) = row?;
+            groups.push(DayGroup {
+                day: day_date(day),
+                provider: provider
+                    .parse()
+                    .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?,
+                payer: if payer == "system" {
+                    Payer::System
+                } else {
+                    Payer::User
+                },
+                feature,
+                model,
+                totals: Totals {
+                    requests: n[0] as u64,
+                    input_tokens: n[1] as u64,
+                    output_tokens: n[2] as u64,
+                    total_tokens: n[3] as u64,
+                    cost_usd: parse_decimal(&cost)?,
+                    unpriced_requests: unpriced as u64,
+                    estimated_requests: estimated as u64,
+                },
+            });
+        }
+    }
+    let start_edge = day_date(start_day).midnight().assume_utc();
+    let mut edge = events_between(tx, user, start_edge, start_edge + time::Duration::DAY)?;
+    let end_edge = day_date(end_day).midnight().assume_utc();
+    edge.extend(events_between(
+        tx,
+        user,
+        end_edge,
+        end_edge + time::Duration::DAY,
+    )?);
+    let mut s = Summarizer::new(window);
+    for g in &groups {
+        s.add_day(g);
+    }
+    for e in &edge {
+        s.add_event(e);
+    }
+    let budget = get_budget(tx, user)?;
+    Ok(s.finish(cap, budget.as_ref()))
+}
+
 fn record(
     tx: &Transaction<'_>,
     catalog: &Catalog,
     p: UsageRecordParams,
     now: OffsetDateTime,
+    daily: &mut Daily,
 ) -> Result<UsageRecordResult, StoreError> {
     if let Some(key) = &p.idempotency_key {
         let existing = tx
@@ -387,6 +615,27 @@ fn record(
         ms(at),
     ])?;
     let id = tx.last_insert_rowid();
+    let event = UsageEvent {
+        at,
+        provider: p.provider,
+        model: p.model,
+        feature: p.feature.unwrap_or_default(),
+        payer: p.payer,
+        usage: p.usage,
+        cost_usd,
+        cost_status: status,
+    };
+    daily
+        .entry((
+            p.user.clone(),
+            day_number(at),
+            event.provider,
+            event.payer,
+            event.feature.clone(),
+            event.model.clone(),
+        ))
+        .or_default()
+        .add_event(&event);
     if p.payer == Payer::User && cost_usd.is_some() {
         fire_alerts(tx, &p.user, at)?;
     }
@@ -555,12 +804,22 @@ fn events(
     user: &str,
     since: OffsetDateTime,
 ) -> Result<Vec<UsageEvent>, StoreError> {
+    events_between(tx, user, since + time::Duration::MILLISECOND, far_future())
+}
+
+/// The user's events with `from ≤ at < until`.
+fn events_between(
+    tx: &Transaction<'_>,
+    user: &str,
+    from: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<UsageEvent>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT provider, model, feature, payer, prompt_tokens, completion_tokens, cached_input_tokens,
                 cache_write_tokens, reasoning_tokens, usage_estimated, estimated_cost_usd, cost_status, created_at
-         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at > ?2",
+         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at >= ?2 AND created_at < ?3",
     )?;
-    let rows = stmt.query_map(params![user, ms(since)], |r| {
+    let rows = stmt.query_map(params![user, ms(from), ms(until)], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

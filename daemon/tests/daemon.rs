@@ -788,3 +788,77 @@ fn pipelined_requests_on_one_connection_all_get_their_reply() {
         .unwrap();
     assert_eq!(s["totals"]["requests"], 500);
 }
+
+#[test]
+fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let now = time::OffsetDateTime::now_utc();
+    let models = [
+        ("openai", "gpt-4o"),
+        ("anthropic", "claude-3-haiku-20240307"),
+        ("gemini", "gemini-2.5-flash"),
+    ];
+    for i in 0..300i64 {
+        let (p, m) = models[(i % 3) as usize];
+        let feature = ["chat", "resume", ""][(i % 3) as usize];
+        let payer = if i % 4 == 0 { "system" } else { "user" };
+        let at = (now - time::Duration::minutes(i * 487)) // about 100 days back
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        c.call(
+            "usage.record",
+            json!({"user": "hist", "provider": p, "model": m, "feature": feature, "payer": payer,
+                   "usage": {"input_tokens": 1000 + i, "output_tokens": 100 + i}, "at": at}),
+        )
+        .unwrap();
+    }
+    let events: Vec<byokit_core::UsageEvent> = serde_json::from_value(
+        c.call("usage.export", json!({"user": "hist", "days": 365}))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(events.len(), 300);
+    for days in [1, 7, 30, 90, 365] {
+        let got = c
+            .call("usage.summary", json!({"user": "hist", "days": days}))
+            .unwrap();
+        let end = time::OffsetDateTime::parse(
+            got["window"]["end"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let want = byokit_core::summarize(
+            &events,
+            byokit_core::Window::new(end, days).unwrap(),
+            None,
+            None,
+        );
+        assert_eq!(got, serde_json::to_value(&want).unwrap(), "{days} days");
+    }
+    // A database of schema 2 (before daily totals) gets them filled from its logs.
+    let db = d.dir.join("data/byokit.db");
+    let copy = d.dir.join("v2.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    conn.execute_batch("DROP TABLE usage_daily; PRAGMA user_version = 2;")
+        .unwrap();
+    drop(conn);
+    let conn = byokit_daemon::store::open(&copy).unwrap();
+    let rows: i64 = conn
+        .query_row(
+            "SELECT SUM(requests) FROM usage_daily WHERE clerk_id = 'hist'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 300);
+    let version: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, byokit_daemon::store::MIGRATIONS.len());
+}
