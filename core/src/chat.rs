@@ -68,6 +68,25 @@ pub struct ChatRequest {
     pub stream: bool,
 }
 
+impl ChatRequest {
+    /// The system prompt and any system messages, joined by blank lines, for the providers that
+    /// take instructions apart from the conversation (Anthropic, Gemini).
+    pub fn system_text(&self) -> Option<String> {
+        let parts: Vec<&str> = self
+            .system
+            .iter()
+            .map(String::as_str)
+            .chain(
+                self.messages
+                    .iter()
+                    .filter(|m| m.role == Role::System)
+                    .map(|m| m.content.as_str()),
+            )
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("\n\n"))
+    }
+}
+
 /// Why the model stopped, in the same words for every provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

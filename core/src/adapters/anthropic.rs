@@ -43,17 +43,7 @@ pub(super) fn chat_request(
     browser: bool,
 ) -> HttpRequest {
     // System text goes in `system`; the messages list holds only user and assistant turns.
-    let system: Vec<&str> = r
-        .system
-        .iter()
-        .map(String::as_str)
-        .chain(
-            r.messages
-                .iter()
-                .filter(|m| m.role == Role::System)
-                .map(|m| m.content.as_str()),
-        )
-        .collect();
+    let system = r.system_text();
     let messages: Vec<Value> = r
         .messages
         .iter()
@@ -73,8 +63,8 @@ pub(super) fn chat_request(
         "max_tokens".into(),
         json!(r.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
     );
-    if !system.is_empty() {
-        body.insert("system".into(), json!(system.join("\n\n")));
+    if let Some(system) = system {
+        body.insert("system".into(), json!(system));
     }
     body.insert("messages".into(), Value::Array(messages));
     if let Some(t) = r.temperature {

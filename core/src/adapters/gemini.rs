@@ -25,17 +25,7 @@ fn headers(key: &ApiKey) -> Vec<(String, String)> {
 }
 
 pub(super) fn chat_request(base: &str, r: &ChatRequest, key: &ApiKey) -> HttpRequest {
-    let system: Vec<&str> = r
-        .system
-        .iter()
-        .map(String::as_str)
-        .chain(
-            r.messages
-                .iter()
-                .filter(|m| m.role == Role::System)
-                .map(|m| m.content.as_str()),
-        )
-        .collect();
+    let system = r.system_text();
     let contents: Vec<Value> = r
         .messages
         .iter()
@@ -51,10 +41,10 @@ pub(super) fn chat_request(base: &str, r: &ChatRequest, key: &ApiKey) -> HttpReq
         .collect();
     let mut body = Map::new();
     body.insert("contents".into(), Value::Array(contents));
-    if !system.is_empty() {
+    if let Some(system) = system {
         body.insert(
             "systemInstruction".into(),
-            json!({"parts": [{"text": system.join("\n\n")}]}),
+            json!({"parts": [{"text": system}]}),
         );
     }
     let mut config = Map::new();
