@@ -40,6 +40,11 @@ pub mod codes {
     pub const NOT_FOUND: i64 = -32002;
     /// Routing refused the call (cap reached, bad key, rate limited).
     pub const REFUSED: i64 = -32003;
+    /// The provider answered a `chat` call with an error; `data` holds its kind, status and
+    /// retry-after.
+    pub const PROVIDER_ERROR: i64 = -32004;
+    /// The provider could not be reached.
+    pub const UNREACHABLE: i64 = -32005;
 }
 
 /// Parameters naming only the user.
@@ -225,6 +230,58 @@ pub struct RouteParams {
     /// Estimated tokens of the call.
     #[serde(default)]
     pub estimated_tokens: u64,
+}
+
+/// `chat`: an AI call made by byokd with the key routing picks; byokd records its usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The feature making the call.
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// A model the caller insists on; else routing's choice.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A system prompt.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The conversation.
+    pub messages: Vec<crate::chat::Message>,
+    /// The most output tokens.
+    #[serde(default)]
+    pub max_output_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Stop sequences.
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+/// `chat`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatResult {
+    /// The reply.
+    pub text: String,
+    /// Why it stopped.
+    pub finish_reason: Option<crate::chat::FinishReason>,
+    /// The provider that served it.
+    pub provider: Provider,
+    /// The model, as the provider named it.
+    pub model: String,
+    /// Who paid.
+    pub payer: Payer,
+    /// Tokens as the provider reported them.
+    pub usage: Usage,
+    /// The recorded usage's id.
+    pub usage_id: i64,
+    /// Its exact cost, or `null` when unpriced.
+    pub cost_usd: Option<Decimal>,
+    /// `exact`, `estimated` or `unpriced`.
+    pub cost_status: CostStatus,
 }
 
 /// `budget.set`.

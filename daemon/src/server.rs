@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use byokit_core::adapters::{
-    build_test_request, interpret_test_response, RequestOptions, TestOutcome,
+    build_chat_request, build_test_request, interpret_test_response, parse_chat_response,
+    RequestOptions, TestOutcome,
 };
 use byokit_core::budget::{Budget, Month};
 use byokit_core::protocol::{
-    codes, BudgetSetParams, ConfigDeleteResult, ConfigGetResult, ConfigSaveParams, ConfigTarget,
-    ConfigTestResult, DaemonStatus, RouteParams, UsageRecordParams, UsageSummaryParams, UserParams,
-    MAX_MESSAGE_BYTES,
+    codes, BudgetSetParams, ChatParams, ChatResult, ConfigDeleteResult, ConfigGetResult,
+    ConfigSaveParams, ConfigTarget, ConfigTestResult, DaemonStatus, RouteParams, UsageRecordParams,
+    UsageSummaryParams, UserParams, MAX_MESSAGE_BYTES,
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    check_key, route, what_if, ApiKey, Catalog, Headers, KeyStatus, Ledger, Method, RouteRequest,
+    check_key, classify_error, estimate_chat, route, what_if, ApiKey, Catalog, ChatRequest,
+    Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method, Provider, RouteRequest,
     RoutingConfig, Window, Workload,
 };
 use serde::de::DeserializeOwned;
@@ -28,7 +30,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use crate::paths::{private_dir, private_file};
-use crate::store::{Command, NewConfig, StoreError, StoreHandle};
+use crate::store::{Command, NewConfig, StoreError, StoreHandle, StoredConfig};
 use crate::vault::Vault;
 
 /// How byokd runs.
@@ -369,6 +371,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             to_value(what_if(&state.catalog, &work, u32::from(window.days)))
         }
         "route" => route_call(state, parse(params)?).await,
+        "chat" => chat(state, parse(params)?).await,
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
             if p.monthly_limit_usd.is_sign_negative() {
@@ -545,37 +548,15 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
         browser: false,
     };
     let request = build_test_request(provider, &key, &options);
-    let mut builder = match request.method {
-        Method::Get => state.http.get(&request.url),
-        Method::Post => state.http.post(&request.url),
-    };
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
     let unreachable = |message: String| ConfigTestResult {
         provider,
         outcome: "unreachable".into(),
         message: Some(message),
         models: vec![],
     };
-    let response = match builder.send().await {
+    let (status, headers, body) = match send(&state.http, &request).await {
         Ok(r) => r,
-        // reqwest's error names the URL, never the headers.
-        Err(e) => return to_value(unreachable(e.without_url().to_string())),
-    };
-    let status = response.status().as_u16();
-    let headers: Headers = response
-        .headers()
-        .iter()
-        .filter_map(|(n, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (n.as_str().to_owned(), v.to_owned()))
-        })
-        .collect();
-    let body = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => return to_value(unreachable(e.without_url().to_string())),
+        Err(e) => return to_value(unreachable(e)),
     };
     let result =
         match interpret_test_response(provider, status, &headers, &body, OffsetDateTime::now_utc())
@@ -598,6 +579,11 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
 }
 
 async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
+    to_value(decide(state, p).await?.0)
+}
+
+/// Routes a call for the user: the decision, and the user's stored configurations.
+async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredConfig>), RpcError> {
     let now = OffsetDateTime::now_utc();
     let configs = state
         .store
@@ -611,7 +597,7 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
         system: state.system.clone(),
         ..RoutingConfig::default()
     };
-    for c in configs {
+    for c in &configs {
         if let Some(model) = &c.view.model {
             config
                 .models
@@ -625,7 +611,7 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
             c.view.saved_at
         };
         config.keys.push(UserKey {
-            id: c.view.key_id,
+            id: c.view.key_id.clone(),
             provider: c.view.provider,
             saved_at,
             last_used_at: None,
@@ -639,7 +625,153 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
         estimated_tokens: p.estimated_tokens,
     };
     match route(&config, &Ledger::new(used), &request, now) {
-        Ok(decision) => to_value(decision),
+        Ok(decision) => Ok((decision, configs)),
         Err(e) => Err(RpcError::new(codes::REFUSED, e.to_string())),
     }
+}
+
+/// The system key's environment variable, and one for its base URL (a proxy, or a mock in tests).
+const SYSTEM_KEY_VAR: &str = "ANTHROPIC_API_KEY";
+const SYSTEM_BASE_URL_VAR: &str = "BYOKIT_SYSTEM_BASE_URL";
+
+/// Makes an AI call for the user with the key routing picks, and records its usage.
+async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
+    if p.messages.is_empty() {
+        return Err(RpcError::new(
+            codes::INVALID_PARAMS,
+            "invalid params: `messages` is empty",
+        ));
+    }
+    let mut request = ChatRequest {
+        model: p.model.clone().unwrap_or_default(),
+        system: p.system,
+        messages: p.messages,
+        max_output_tokens: p.max_output_tokens,
+        temperature: p.temperature,
+        stop: p.stop,
+        stream: false,
+    };
+    let (prompt, output) = estimate_chat(Provider::OpenAi, &request, 1024);
+    let route = RouteParams {
+        user: p.user.clone(),
+        feature: p.feature.clone(),
+        model: p.model.clone(),
+        estimated_tokens: prompt.tokens + output,
+    };
+    let (decision, configs) = decide(state, route).await?;
+    let (key, base_url) = match &decision.key {
+        KeyChoice::User { key_id } => {
+            let c = configs
+                .iter()
+                .find(|c| &c.view.key_id == key_id)
+                .ok_or_else(|| {
+                    RpcError::new(codes::NOT_FOUND, "the routed configuration is gone")
+                })?;
+            let key = state
+                .vault
+                .read()
+                .await
+                .open_key(&p.user, c.view.provider, key_id, &c.sealed)
+                .map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))?;
+            (key, c.view.base_url.clone())
+        }
+        KeyChoice::System => {
+            let key = std::env::var(SYSTEM_KEY_VAR)
+                .map_err(|_| RpcError::new(codes::REFUSED, "no system key"))?;
+            (ApiKey::new(key), std::env::var(SYSTEM_BASE_URL_VAR).ok())
+        }
+    };
+    request.model = decision.model.clone();
+    let http = build_chat_request(
+        decision.provider,
+        &request,
+        &key,
+        &RequestOptions {
+            base_url,
+            browser: false,
+        },
+    )
+    .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
+    let started = Instant::now();
+    let (status, headers, body) = send(&state.http, &http).await.map_err(|e| {
+        RpcError::new(
+            codes::UNREACHABLE,
+            format!("{} unreachable: {e}", decision.provider),
+        )
+    })?;
+    if !(200..300).contains(&status) {
+        let e = classify_error(decision.provider, status, &headers, &body);
+        return Err(RpcError::new(codes::PROVIDER_ERROR, e.to_string()));
+    }
+    let reply = parse_chat_response(decision.provider, &body)
+        .map_err(|e| RpcError::new(codes::PROVIDER_ERROR, e.to_string()))?;
+    let model = if reply.model.is_empty() {
+        decision.model.clone()
+    } else {
+        reply.model.clone()
+    };
+    let record = UsageRecordParams {
+        user: p.user,
+        provider: decision.provider,
+        model: model.clone(),
+        feature: p.feature,
+        usage: reply.usage,
+        payer: decision.payer,
+        idempotency_key: None,
+        at: None,
+        latency_ms: Some(started.elapsed().as_millis() as u64),
+        outcome: Some("ok".into()),
+    };
+    let recorded = state
+        .store
+        .ask(|r| Command::Record(record, OffsetDateTime::now_utc(), r))
+        .await?;
+    to_value(ChatResult {
+        text: reply.text,
+        finish_reason: reply.finish_reason,
+        provider: decision.provider,
+        model,
+        payer: decision.payer,
+        usage: reply.usage,
+        usage_id: recorded.id,
+        cost_usd: recorded.cost_usd,
+        cost_status: recorded.cost_status,
+    })
+}
+
+/// Sends a request the core built; returns status, headers and body.
+async fn send(
+    http: &reqwest::Client,
+    request: &HttpRequest,
+) -> Result<(u16, Headers, Vec<u8>), String> {
+    let mut builder = match request.method {
+        Method::Get => http.get(&request.url),
+        Method::Post => http.post(&request.url),
+    };
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    // reqwest's errors name the URL at most, never the headers that carry the key.
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    let status = response.status().as_u16();
+    let headers: Headers = response
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (n.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    Ok((status, headers, body.to_vec()))
 }

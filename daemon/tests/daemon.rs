@@ -168,7 +168,24 @@ fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
                 "authorization: bearer {}",
                 key.to_ascii_lowercase()
             ));
-            let (status, file) = if !head.starts_with("GET /v1/models ") {
+            // Read the body, if any, before answering.
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            let mut request_body = vec![0u8; length];
+            let _ = reader.read_exact(&mut request_body);
+            let (status, file) = if head.starts_with("POST /v1/chat/completions ") {
+                if authorized {
+                    ("200 OK", "chat.json")
+                } else {
+                    ("401 Unauthorized", "error_401_invalid_api_key.json")
+                }
+            } else if !head.starts_with("GET /v1/models ") {
                 ("404 Not Found", "error_404_model_not_found.json")
             } else if authorized {
                 ("200 OK", "models.json")
@@ -861,4 +878,66 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, byokit_daemon::store::MIGRATIONS.len());
+}
+
+#[test]
+fn chat_calls_the_provider_with_the_stored_key_and_records_the_usage() {
+    let d = Daemon::start();
+    let (base, requests) = mock_openai(OPENAI_KEY);
+    let mut c = d.client();
+    c.call("config.save", json!({"user": "cat", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o"})).unwrap();
+    let r = c
+        .call("chat", json!({"user": "cat", "feature": "ai_assistant", "messages": [{"role": "user", "content": "What is the capital of Australia?"}]}))
+        .unwrap();
+    assert_eq!(r["text"], "The capital of Australia is Canberra.");
+    assert_eq!(r["provider"], "openai");
+    assert_eq!(r["model"], "gpt-4o-2024-08-06");
+    assert_eq!(r["payer"], "user");
+    assert_eq!(r["usage"]["input_tokens"], 24);
+    // 24 × $2.50 + 8 × $10 per million.
+    assert_eq!(r["cost_usd"], "0.00014");
+    assert_eq!(
+        requests.lock().unwrap().last().unwrap(),
+        "POST /v1/chat/completions HTTP/1.1"
+    );
+    let s = c
+        .call("usage.summary", json!({"user": "cat", "days": 1}))
+        .unwrap();
+    assert_eq!(s["by_feature"]["ai_assistant"]["requests"], 1);
+    assert_eq!(s["totals"]["cost_usd"], "0.00014");
+    // The provider refuses a wrong key: a typed error, nothing recorded, the key not echoed.
+    let other = "sk-proj-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4Oo5Pp6Qq7Rr8Ss9Tt0Uu1Vv2";
+    c.call(
+        "config.save",
+        json!({"user": "cat", "provider": "openai", "api_key": other, "base_url": base}),
+    )
+    .unwrap();
+    let err = c
+        .call(
+            "chat",
+            json!({"user": "cat", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("openai invalid_key: Incorrect API key provided"),
+        "{text}"
+    );
+    assert!(!text.contains(other));
+    assert_eq!(
+        c.call("usage.summary", json!({"user": "cat", "days": 1}))
+            .unwrap()["totals"]["requests"],
+        1
+    );
+    // Without any key and without a system key, the call is refused before anything is sent.
+    let err = c
+        .call(
+            "chat",
+            json!({"user": "nobody", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no API key is configured; please add your own API key"
+    );
 }
