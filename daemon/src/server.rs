@@ -659,52 +659,75 @@ async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
         estimated_tokens: prompt.tokens + output,
     };
     let (decision, configs) = decide(state, route).await?;
-    let (key, base_url) = match &decision.key {
-        KeyChoice::User { key_id } => {
-            let c = configs
-                .iter()
-                .find(|c| &c.view.key_id == key_id)
-                .ok_or_else(|| {
-                    RpcError::new(codes::NOT_FOUND, "the routed configuration is gone")
-                })?;
-            let key = state
-                .vault
-                .read()
-                .await
-                .open_key(&p.user, c.view.provider, key_id, &c.sealed)
-                .map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))?;
-            (key, c.view.base_url.clone())
-        }
-        KeyChoice::System => {
-            let key = std::env::var(SYSTEM_KEY_VAR)
-                .map_err(|_| RpcError::new(codes::REFUSED, "no system key"))?;
-            (ApiKey::new(key), std::env::var(SYSTEM_BASE_URL_VAR).ok())
-        }
-    };
-    request.model = decision.model.clone();
-    let http = build_chat_request(
+    // The routed key first, then the decision's fallbacks, each tried with retries.
+    let mut candidates = vec![(
         decision.provider,
-        &request,
-        &key,
-        &RequestOptions {
-            base_url,
-            browser: false,
-        },
-    )
-    .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
-    let started = Instant::now();
-    let (status, headers, body) = send(&state.http, &http).await.map_err(|e| {
-        RpcError::new(
-            codes::UNREACHABLE,
-            format!("{} unreachable: {e}", decision.provider),
-        )
-    })?;
-    if !(200..300).contains(&status) {
-        let e = classify_error(decision.provider, status, &headers, &body);
-        return Err(RpcError::new(codes::PROVIDER_ERROR, e.to_string()));
+        decision.model.clone(),
+        decision.key.clone(),
+    )];
+    for f in &decision.fallbacks {
+        candidates.push((
+            f.provider,
+            f.model.clone(),
+            KeyChoice::User {
+                key_id: f.key_id.clone(),
+            },
+        ));
     }
-    let reply = parse_chat_response(decision.provider, &body)
+    let started = Instant::now();
+    let mut last_error = RpcError::new(codes::UNREACHABLE, "no provider could be tried");
+    let mut served = None;
+    'candidates: for (provider, model, key_choice) in candidates {
+        let (key, base_url) = credentials(state, &p.user, &key_choice, &configs).await?;
+        request.model = model.clone();
+        let http = build_chat_request(
+            provider,
+            &request,
+            &key,
+            &RequestOptions {
+                base_url,
+                browser: false,
+            },
+        )
+        .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
+        for attempt in 0..=MAX_RETRIES {
+            let wait = match send(&state.http, &http).await {
+                Ok((status, _, body)) if (200..300).contains(&status) => {
+                    served = Some((provider, model, body));
+                    break 'candidates;
+                }
+                Ok((status, headers, body)) => {
+                    let e = classify_error(provider, status, &headers, &body);
+                    last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
+                    // A bad key or a bad request is never retried, nor sent elsewhere.
+                    if !e.kind.is_retryable() {
+                        return Err(last_error);
+                    }
+                    e.retry_after
+                }
+                Err(e) => {
+                    last_error =
+                        RpcError::new(codes::UNREACHABLE, format!("{provider} unreachable: {e}"));
+                    None
+                }
+            };
+            let delay = backoff(attempt, wait);
+            if attempt == MAX_RETRIES || delay > MAX_WAIT {
+                break; // on to the next key or provider
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+    let Some((provider, routed_model, body)) = served else {
+        return Err(last_error);
+    };
+    let reply = parse_chat_response(provider, &body)
         .map_err(|e| RpcError::new(codes::PROVIDER_ERROR, e.to_string()))?;
+    let decision = Decision {
+        provider,
+        model: routed_model,
+        ..decision
+    };
     let model = if reply.model.is_empty() {
         decision.model.clone()
     } else {
@@ -737,6 +760,52 @@ async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
         cost_usd: recorded.cost_usd,
         cost_status: recorded.cost_status,
     })
+}
+
+/// Retries of one key on a rate limit, an overload, a server error or a lost connection.
+const MAX_RETRIES: u32 = 2;
+/// The longest wait before a retry; a longer retry-after moves on to the next key or provider.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The wait before retry `attempt + 1`: jittered exponential backoff from 250 ms, at least the
+/// provider's retry-after.
+fn backoff(attempt: u32, retry_after: Option<std::time::Duration>) -> std::time::Duration {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let base = 250u64.saturating_mul(1 << attempt.min(10)).min(8_000);
+    let jitter = chacha20poly1305::aead::OsRng.next_u64() % (base / 2 + 1);
+    let backoff = std::time::Duration::from_millis(base / 2 + jitter);
+    retry_after.map_or(backoff, |r| r.max(backoff))
+}
+
+/// The key and base URL of a routed choice.
+async fn credentials(
+    state: &State,
+    user: &str,
+    choice: &KeyChoice,
+    configs: &[StoredConfig],
+) -> Result<(ApiKey, Option<String>), RpcError> {
+    match choice {
+        KeyChoice::User { key_id } => {
+            let c = configs
+                .iter()
+                .find(|c| &c.view.key_id == key_id)
+                .ok_or_else(|| {
+                    RpcError::new(codes::NOT_FOUND, "the routed configuration is gone")
+                })?;
+            let key = state
+                .vault
+                .read()
+                .await
+                .open_key(user, c.view.provider, key_id, &c.sealed)
+                .map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))?;
+            Ok((key, c.view.base_url.clone()))
+        }
+        KeyChoice::System => {
+            let key = std::env::var(SYSTEM_KEY_VAR)
+                .map_err(|_| RpcError::new(codes::REFUSED, "no system key"))?;
+            Ok((ApiKey::new(key), std::env::var(SYSTEM_BASE_URL_VAR).ok()))
+        }
+    }
 }
 
 /// Sends a request the core built; returns status, headers and body.

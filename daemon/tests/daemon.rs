@@ -941,3 +941,110 @@ fn chat_calls_the_provider_with_the_stored_key_and_records_the_usage() {
         "no API key is configured; please add your own API key"
     );
 }
+
+/// A mock OpenAI answering chat calls with the given (status, extra header, fixture file)
+/// replies in turn, the last one repeated; returns its base URL and a request counter.
+fn mock_sequence(
+    replies: Vec<(&'static str, &'static str, &'static str)>,
+) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/providers/openai");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let (status, header, file) = replies[n.min(replies.len() - 1)];
+            let body = std::fs::read(fixtures.join(file)).unwrap();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{header}content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, count)
+}
+
+#[test]
+fn chat_retries_rate_limits_and_outages_but_never_a_bad_key() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let ask = json!({"user": "r", "messages": [{"role": "user", "content": "hi"}]});
+    // A rate limit with retry-after 0, then a server error, then success: one answer, one record.
+    let (base, count) = mock_sequence(vec![
+        (
+            "429 Too Many Requests",
+            "retry-after: 0\r\n",
+            "error_429_rate_limit_requests.json",
+        ),
+        (
+            "500 Internal Server Error",
+            "",
+            "error_500_server_error.json",
+        ),
+        ("200 OK", "", "chat.json"),
+    ]);
+    c.call(
+        "config.save",
+        json!({"user": "r", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base}),
+    )
+    .unwrap();
+    let r = c.call("chat", ask.clone()).unwrap();
+    assert_eq!(r["text"], "The capital of Australia is Canberra.");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        c.call("usage.summary", json!({"user": "r", "days": 1}))
+            .unwrap()["totals"]["requests"],
+        1
+    );
+    // Always overloaded: three tries, then the classified error.
+    let (base, count) = mock_sequence(vec![(
+        "503 Service Unavailable",
+        "",
+        "error_500_server_error.json",
+    )]);
+    c.call(
+        "config.save",
+        json!({"user": "r", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base}),
+    )
+    .unwrap();
+    let err = c.call("chat", ask.clone()).unwrap_err();
+    assert!(err.to_string().starts_with("openai overloaded"), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    // A bad key: one try only.
+    let (base, count) = mock_sequence(vec![(
+        "401 Unauthorized",
+        "",
+        "error_401_invalid_api_key.json",
+    )]);
+    c.call(
+        "config.save",
+        json!({"user": "r", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base}),
+    )
+    .unwrap();
+    let err = c.call("chat", ask).unwrap_err();
+    assert!(err.to_string().starts_with("openai invalid_key"), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        c.call("usage.summary", json!({"user": "r", "days": 1}))
+            .unwrap()["totals"]["requests"],
+        1
+    );
+}
