@@ -67,6 +67,9 @@ pub enum Command {
     /// The key vault.
     #[command(subcommand)]
     Vault(daemon::VaultCommand),
+    /// The OpenAI-compatible HTTP endpoint (`byokd --http 127.0.0.1:PORT`).
+    #[command(subcommand)]
+    Http(daemon::HttpCommand),
     /// The daemon itself.
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
@@ -121,6 +124,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Alerts(a) => daemon::alerts(&daemon, a, out),
         Command::Compare(a) => daemon::compare(&daemon, a, out),
         Command::Vault(c) => daemon::vault(&daemon, c, out),
+        Command::Http(c) => daemon::http(&daemon, c, out),
         Command::Daemon(c) => daemon::daemon(&daemon, c, out),
     }
 }

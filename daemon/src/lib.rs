@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod http;
 pub mod paths;
 pub mod server;
 pub mod store;

@@ -39,9 +39,11 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// The socket path.
     pub socket: PathBuf,
+    /// Where to serve the OpenAI-compatible HTTP endpoint (loopback only); off when `None`.
+    pub http: Option<std::net::SocketAddr>,
 }
 
-struct State {
+pub(crate) struct State {
     store: StoreHandle,
     /// Replaced whole by a rotation, which holds it for writing from start to end, so that no
     /// key is sealed with the old master key once the rows have been re-sealed.
@@ -55,9 +57,9 @@ struct State {
 }
 
 /// A JSON-RPC error.
-struct RpcError {
-    code: i64,
-    message: String,
+pub(crate) struct RpcError {
+    pub(crate) code: i64,
+    pub(crate) message: String,
 }
 
 impl RpcError {
@@ -120,6 +122,16 @@ pub async fn run(options: Options) -> Result<(), String> {
         options,
     });
     eprintln!("byokd: listening on {}", state.options.socket.display());
+    if let Some(addr) = state.options.http {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("--http {addr}: {e}"))?;
+        eprintln!(
+            "byokd: OpenAI-compatible endpoint on http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        tokio::spawn(crate::http::serve(Arc::clone(&state), listener));
+    }
     // The socket file belongs to the user running byokd: peers must be that user.
     let uid = std::os::unix::fs::MetadataExt::uid(
         &std::fs::metadata(&state.options.socket)
@@ -417,6 +429,12 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             to_value(state.store.ask(|r| Command::Alerts(p.user, r)).await?)
         }
         "vault.rotate" => vault_rotate(state).await,
+        "http.token" => {
+            let p: UserParams = parse(params)?;
+            let token = crate::http::token_for(&state.options.data_dir, &p.user)
+                .map_err(|e| RpcError::new(codes::INTERNAL, format!("http tokens: {e}")))?;
+            Ok(json!({"user": p.user, "token": token}))
+        }
         "daemon.status" => to_value(DaemonStatus {
             version: env!("CARGO_PKG_VERSION").into(),
             pid: std::process::id(),
@@ -467,6 +485,13 @@ async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
         .map_err(|e| internal(format!("master.key: {e}")))?;
     *current = new;
     Ok(json!({"resealed": resealed}))
+}
+
+impl State {
+    /// The data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        &self.options.data_dir
+    }
 }
 
 fn new_key_id() -> String {
@@ -635,7 +660,7 @@ const SYSTEM_KEY_VAR: &str = "ANTHROPIC_API_KEY";
 const SYSTEM_BASE_URL_VAR: &str = "BYOKIT_SYSTEM_BASE_URL";
 
 /// Makes an AI call for the user with the key routing picks, and records its usage.
-async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
+pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
     if p.messages.is_empty() {
         return Err(RpcError::new(
             codes::INVALID_PARAMS,

@@ -45,6 +45,10 @@ impl Daemon {
     }
 
     fn start_in(dir: PathBuf) -> Daemon {
+        Daemon::start_with(dir, &[])
+    }
+
+    fn start_with(dir: PathBuf, extra: &[&str]) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -55,6 +59,7 @@ impl Daemon {
             .arg(dir.join("data"))
             .arg("--socket")
             .arg(dir.join("run/byokd.sock"))
+            .args(extra)
             .env_remove("ANTHROPIC_API_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -1047,4 +1052,163 @@ fn chat_retries_rate_limits_and_outages_but_never_a_bad_key() {
             .unwrap()["totals"]["requests"],
         1
     );
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`; returns the status and the JSON body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    host: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token
+        .map(|t| format!("authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\n{auth}content-type: application/json\r\nx-byokit-feature: job_matching\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let json = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+#[test]
+fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "byokd-http-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let d = Daemon::start_with(dir, &["--http", &addr]);
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let (code, _, err) = d.cli(
+        &[
+            "--user",
+            "web",
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ],
+        Some(OPENAI_KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, token, _) = d.cli(&["--user", "web", "http", "token"], None);
+    assert_eq!(code, 0);
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("byok-"));
+    let (_, again, _) = d.cli(&["--user", "web", "http", "token"], None);
+    assert_eq!(again.trim(), token, "the same token each time");
+
+    let ask = r#"{"model": "gpt-4o", "messages": [{"role": "user", "content": "What is the capital of Australia?"}]}"#;
+    let (status, v) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        &format!("127.0.0.1:{port}"),
+        Some(&token),
+        ask,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "The capital of Australia is Canberra."
+    );
+    assert_eq!(v["usage"]["prompt_tokens"], 24);
+    assert_eq!(v["byokit"]["cost_usd"], "0.00014");
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "web", "days": 1}))
+        .unwrap();
+    assert_eq!(
+        s["by_feature"]["job_matching"]["requests"], 1,
+        "the feature header is recorded"
+    );
+
+    let (status, v) = http(port, "GET", "/v1/models", "localhost", Some(&token), "");
+    assert_eq!(status, 200);
+    assert!(v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "gpt-4o"));
+    // No token, a wrong token, a foreign Host, a streaming request, garbage.
+    let (status, v) = http(port, "POST", "/v1/chat/completions", "localhost", None, ask);
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
+    let (status, _) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some("byok-wrong"),
+        ask,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "evil.example:80",
+        Some(&token),
+        ask,
+    );
+    assert_eq!(status, 403);
+    let (status, v) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(&token),
+        r#"{"stream": true, "messages": [{"role": "user", "content": "x"}]}"#,
+    );
+    assert_eq!(status, 400, "{v}");
+    let (status, _) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(&token),
+        "{garbage",
+    );
+    assert_eq!(status, 400);
+    // The token file is private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.dir.join("data/http-tokens.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // A non-loopback address is refused at start.
+    let out = Command::new(bin("byokd"))
+        .args(["--http", "0.0.0.0:0", "--socket"])
+        .arg(d.dir.join("x.sock"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }

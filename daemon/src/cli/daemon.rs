@@ -417,6 +417,27 @@ pub(super) fn compare(
     Ok(())
 }
 
+/// `byokit http ...`
+#[derive(Debug, Subcommand)]
+pub enum HttpCommand {
+    /// The user's bearer token for the HTTP endpoint (created on first use).
+    Token,
+}
+
+pub(super) fn http(
+    t: &Target,
+    c: HttpCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match c {
+        HttpCommand::Token => {
+            let v = t.call("http.token", json!({}))?;
+            writeln!(out, "{}", v["token"].as_str().unwrap_or_default())?;
+            Ok(())
+        }
+    }
+}
+
 /// `byokit vault ...`
 #[derive(Debug, Subcommand)]
 pub enum VaultCommand {
