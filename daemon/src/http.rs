@@ -21,7 +21,9 @@ use byokit_core::protocol::{codes, ChatParams, ChatResult, MAX_MESSAGE_BYTES};
 use byokit_core::Catalog;
 use serde_json::{json, Value};
 
-use crate::server::{chat, State};
+use futures_util::StreamExt;
+
+use crate::server::{chat, chat_with, RpcError, State};
 
 const TOKENS_FILE: &str = "http-tokens.json";
 
@@ -147,9 +149,7 @@ async fn completions(
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return bad("the body is not JSON");
     };
-    if v["stream"] == true {
-        return bad("streaming is not supported by this endpoint yet; send \"stream\": false");
-    }
+    let stream = v["stream"] == true;
     let Some(list) = v["messages"].as_array().filter(|m| !m.is_empty()) else {
         return bad("`messages` must be a non-empty array");
     };
@@ -196,6 +196,10 @@ async fn completions(
         temperature: v["temperature"].as_f64(),
         stop,
     };
+    if stream {
+        let model = v["model"].as_str().unwrap_or("auto").to_owned();
+        return stream_reply(state, params, model).await;
+    }
     match chat(&state, params).await {
         Ok(result) => match serde_json::from_value::<ChatResult>(result) {
             Ok(r) => {
@@ -206,13 +210,7 @@ async fn completions(
                     "created": time::OffsetDateTime::now_utc().unix_timestamp(),
                     "model": r.model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": r.text},
-                                 "finish_reason": r.finish_reason.map_or("stop", |f| match f {
-                                     byokit_core::FinishReason::Stop => "stop",
-                                     byokit_core::FinishReason::Length => "length",
-                                     byokit_core::FinishReason::ToolCalls => "tool_calls",
-                                     byokit_core::FinishReason::ContentFilter => "content_filter",
-                                     byokit_core::FinishReason::Other => "stop",
-                                 })}],
+                                 "finish_reason": finish_reason(r.finish_reason)}],
                     "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output,
                               "prompt_tokens_details": {"cached_tokens": r.usage.cached_input_tokens},
                               "completion_tokens_details": {"reasoning_tokens": r.usage.reasoning_tokens}},
@@ -227,30 +225,138 @@ async fn completions(
                 &e.to_string(),
             ),
         },
-        Err(e) => {
-            let (status, kind, code) = match e.code {
-                codes::INVALID_PARAMS => (
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "invalid_request",
-                ),
-                codes::REFUSED => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "insufficient_quota",
-                    "refused",
-                ),
-                codes::NOT_FOUND => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
-                codes::PROVIDER_ERROR | codes::UNREACHABLE => {
-                    (StatusCode::BAD_GATEWAY, "upstream_error", "upstream")
-                }
-                _ => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    "internal",
-                ),
-            };
-            error(status, kind, code, &e.message)
+        Err(e) => rpc_error(&e),
+    }
+}
+
+/// A daemon error as an OpenAI-style error response with the matching status.
+fn rpc_error(e: &RpcError) -> Response {
+    let (status, kind, code) = match e.code {
+        codes::INVALID_PARAMS => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_request",
+        ),
+        codes::REFUSED => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "insufficient_quota",
+            "refused",
+        ),
+        codes::NOT_FOUND => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
+        codes::PROVIDER_ERROR | codes::UNREACHABLE => {
+            (StatusCode::BAD_GATEWAY, "upstream_error", "upstream")
         }
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal",
+        ),
+    };
+    error(status, kind, code, &e.message)
+}
+
+type Chunks = futures_util::stream::BoxStream<'static, Result<String, std::convert::Infallible>>;
+
+/// A streaming reply as OpenAI's server-sent events: a chunk per delta, then the finish reason,
+/// a usage chunk (`choices: []`) and `data: [DONE]`. An error before the first delta is a normal
+/// error response; byokd records the usage even if the client goes away.
+async fn stream_reply(state: Arc<State>, params: ChatParams, model: String) -> Response {
+    let (deltas_tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
+    let (done_tx, mut done) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let result = chat_with(&state, params, Some(deltas_tx)).await;
+        let _ = done_tx.send(result);
+    });
+    let first = tokio::select! {
+        d = deltas.recv() => d,
+        r = &mut done => match r {
+            Ok(Err(e)) => return rpc_error(&e),
+            // A reply without any text: only the final chunks.
+            Ok(Ok(result)) => return sse_response(futures_util::stream::iter(final_chunks(&model, &result)).map(Ok).boxed()),
+            Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal", "the call was lost"),
+        },
+    };
+    let id = "chatcmpl-byokit-stream".to_owned();
+    let first_chunk = first.map(|d| chunk(&id, &model, &d));
+    let rest = futures_util::stream::unfold(
+        (deltas, Some(done), id, model),
+        |(mut deltas, done, id, model)| async move {
+            if let Some(d) = deltas.recv().await {
+                let c = chunk(&id, &model, &d);
+                return Some((
+                    futures_util::stream::iter(vec![c]),
+                    (deltas, done, id, model),
+                ));
+            }
+            let tail = match done?.await {
+                Ok(Ok(result)) => final_chunks(&model, &result),
+                Ok(Err(e)) => vec![format!(
+                    "data: {}\n\n",
+                    json!({"error": {"message": e.message, "type": "upstream_error"}})
+                )],
+                Err(_) => Vec::new(),
+            };
+            Some((futures_util::stream::iter(tail), (deltas, None, id, model)))
+        },
+    )
+    .flatten();
+    sse_response(
+        futures_util::stream::iter(first_chunk)
+            .chain(rest)
+            .map(Ok)
+            .boxed(),
+    )
+}
+
+fn sse_response(body: Chunks) -> Response {
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-cache"),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
+fn chunk(id: &str, model: &str, delta: &str) -> String {
+    let c = json!({"id": id, "object": "chat.completion.chunk", "created": time::OffsetDateTime::now_utc().unix_timestamp(),
+        "model": model, "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": null}]});
+    format!("data: {c}\n\n")
+}
+
+/// The finish-reason chunk, the usage chunk and `[DONE]`.
+fn final_chunks(model: &str, result: &Value) -> Vec<String> {
+    let Ok(r) = serde_json::from_value::<ChatResult>(result.clone()) else {
+        return vec!["data: [DONE]\n\n".into()];
+    };
+    let (input, output) = r.usage.sent_and_received(r.provider);
+    let id = format!("chatcmpl-byokit-{}", r.usage_id);
+    let created = time::OffsetDateTime::now_utc().unix_timestamp();
+    let model = if r.model.is_empty() {
+        model
+    } else {
+        r.model.as_str()
+    };
+    let finish = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason(r.finish_reason)}]});
+    let usage = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+        "choices": [], "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output},
+        "byokit": {"provider": r.provider, "payer": r.payer, "cost_usd": r.cost_usd, "cost_status": r.cost_status}});
+    vec![
+        format!("data: {finish}\n\n"),
+        format!("data: {usage}\n\n"),
+        "data: [DONE]\n\n".into(),
+    ]
+}
+
+fn finish_reason(f: Option<byokit_core::FinishReason>) -> &'static str {
+    match f {
+        Some(byokit_core::FinishReason::Length) => "length",
+        Some(byokit_core::FinishReason::ToolCalls) => "tool_calls",
+        Some(byokit_core::FinishReason::ContentFilter) => "content_filter",
+        _ => "stop",
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use byokit_core::adapters::{
     build_chat_request, build_test_request, interpret_test_response, parse_chat_response,
-    RequestOptions, TestOutcome,
+    AdapterError, RequestOptions, StreamAccumulator, StreamSummary, StreamUsage, TestOutcome,
 };
 use byokit_core::budget::{Budget, Month};
 use byokit_core::protocol::{
@@ -18,8 +18,8 @@ use byokit_core::protocol::{
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     check_key, classify_error, estimate_chat, route, what_if, ApiKey, Catalog, ChatRequest,
-    Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method, Provider, RouteRequest,
-    RoutingConfig, Window, Workload,
+    ChatResponse, Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method, Provider,
+    RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -661,6 +661,18 @@ const SYSTEM_BASE_URL_VAR: &str = "BYOKIT_SYSTEM_BASE_URL";
 
 /// Makes an AI call for the user with the key routing picks, and records its usage.
 pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
+    chat_with(state, p, None).await
+}
+
+/// Makes an AI call for the user with the key routing picks, and records its usage. With a
+/// `sink`, the call streams: each text delta is sent to it as it comes, and if the receiver is
+/// gone (the client disconnected) the call stops and what was generated is still recorded, with
+/// the output estimated when the provider never said.
+pub(crate) async fn chat_with(
+    state: &State,
+    p: ChatParams,
+    sink: Option<tokio::sync::mpsc::Sender<String>>,
+) -> Result<Value, RpcError> {
     if p.messages.is_empty() {
         return Err(RpcError::new(
             codes::INVALID_PARAMS,
@@ -674,7 +686,7 @@ pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError
         max_output_tokens: p.max_output_tokens,
         temperature: p.temperature,
         stop: p.stop,
-        stream: false,
+        stream: sink.is_some(),
     };
     let (prompt, output) = estimate_chat(Provider::OpenAi, &request, 1024);
     let route = RouteParams {
@@ -684,7 +696,8 @@ pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError
         estimated_tokens: prompt.tokens + output,
     };
     let (decision, configs) = decide(state, route).await?;
-    // The routed key first, then the decision's fallbacks, each tried with retries.
+    // The routed key first, then the decision's fallbacks, each tried with retries. Once a reply
+    // has started, it is not retried.
     let mut candidates = vec![(
         decision.provider,
         decision.model.clone(),
@@ -716,12 +729,13 @@ pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError
         )
         .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
         for attempt in 0..=MAX_RETRIES {
-            let wait = match send(&state.http, &http).await {
-                Ok((status, _, body)) if (200..300).contains(&status) => {
-                    served = Some((provider, model, body));
+            let wait = match open(&state.http, &http).await {
+                Ok(response) if response.status().is_success() => {
+                    served = Some((provider, model, response));
                     break 'candidates;
                 }
-                Ok((status, headers, body)) => {
+                Ok(response) => {
+                    let (status, headers, body) = read_all(response).await;
                     let e = classify_error(provider, status, &headers, &body);
                     last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
                     // A bad key or a bad request is never retried, nor sent elsewhere.
@@ -743,11 +757,78 @@ pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError
             tokio::time::sleep(delay).await;
         }
     }
-    let Some((provider, routed_model, body)) = served else {
+    let Some((provider, routed_model, mut response)) = served else {
         return Err(last_error);
     };
-    let reply = parse_chat_response(provider, &body)
-        .map_err(|e| RpcError::new(codes::PROVIDER_ERROR, e.to_string()))?;
+    let (reply, outcome) = match sink {
+        None => {
+            let (_, _, body) = read_all(response).await;
+            let reply = parse_chat_response(provider, &body)
+                .map_err(|e| RpcError::new(codes::PROVIDER_ERROR, e.to_string()))?;
+            (reply, "ok")
+        }
+        Some(sink) => {
+            let mut acc = StreamAccumulator::new(provider);
+            let mut outcome = "ok";
+            'reading: loop {
+                match response.chunk().await {
+                    Ok(Some(bytes)) => match acc.push(&bytes) {
+                        Ok(deltas) => {
+                            for delta in deltas {
+                                if sink.send(delta).await.is_err() {
+                                    outcome = "client_disconnected";
+                                    break 'reading;
+                                }
+                            }
+                        }
+                        Err(AdapterError::Provider(e)) => {
+                            // An error event mid-stream: what came before it is still recorded.
+                            last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
+                            outcome = "provider_error";
+                            break 'reading;
+                        }
+                        Err(e) => {
+                            last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
+                            outcome = "provider_error";
+                            break 'reading;
+                        }
+                    },
+                    Ok(None) => break,
+                    Err(_) => {
+                        outcome = "stream_interrupted";
+                        break;
+                    }
+                }
+            }
+            let text_so_far = acc.text().to_owned();
+            let summary = acc.finish().unwrap_or(StreamSummary {
+                text: text_so_far,
+                finish_reason: None,
+                model: None,
+                usage: StreamUsage::Unknown {
+                    estimate: Usage {
+                        estimated: true,
+                        ..Usage::default()
+                    },
+                },
+            });
+            let usage = match summary.usage {
+                StreamUsage::Reported { usage } => usage,
+                // Never zero: the output from the text, the prompt from its estimate, labelled.
+                StreamUsage::Unknown { estimate } => Usage {
+                    input_tokens: prompt.tokens,
+                    ..estimate
+                },
+            };
+            let reply = ChatResponse {
+                text: summary.text,
+                finish_reason: summary.finish_reason,
+                model: summary.model.unwrap_or_default(),
+                usage,
+            };
+            (reply, outcome)
+        }
+    };
     let decision = Decision {
         provider,
         model: routed_model,
@@ -768,12 +849,15 @@ pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError
         idempotency_key: None,
         at: None,
         latency_ms: Some(started.elapsed().as_millis() as u64),
-        outcome: Some("ok".into()),
+        outcome: Some(outcome.into()),
     };
     let recorded = state
         .store
         .ask(|r| Command::Record(record, OffsetDateTime::now_utc(), r))
         .await?;
+    if outcome == "provider_error" {
+        return Err(last_error);
+    }
     to_value(ChatResult {
         text: reply.text,
         finish_reason: reply.finish_reason,
@@ -833,11 +917,8 @@ async fn credentials(
     }
 }
 
-/// Sends a request the core built; returns status, headers and body.
-async fn send(
-    http: &reqwest::Client,
-    request: &HttpRequest,
-) -> Result<(u16, Headers, Vec<u8>), String> {
+/// Sends a request the core built; returns the response as it starts.
+async fn open(http: &reqwest::Client, request: &HttpRequest) -> Result<reqwest::Response, String> {
     let mut builder = match request.method {
         Method::Get => http.get(&request.url),
         Method::Post => http.post(&request.url),
@@ -849,10 +930,14 @@ async fn send(
         builder = builder.body(body.clone());
     }
     // reqwest's errors name the URL at most, never the headers that carry the key.
-    let response = builder
+    builder
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(|e| e.without_url().to_string())
+}
+
+/// A whole response: status, headers, body (empty if it broke off).
+async fn read_all(response: reqwest::Response) -> (u16, Headers, Vec<u8>) {
     let status = response.status().as_u16();
     let headers: Headers = response
         .headers()
@@ -866,6 +951,15 @@ async fn send(
     let body = response
         .bytes()
         .await
-        .map_err(|e| e.without_url().to_string())?;
-    Ok((status, headers, body.to_vec()))
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    (status, headers, body)
+}
+
+/// Sends a request the core built; returns status, headers and body.
+async fn send(
+    http: &reqwest::Client,
+    request: &HttpRequest,
+) -> Result<(u16, Headers, Vec<u8>), String> {
+    Ok(read_all(open(http, request).await?).await)
 }

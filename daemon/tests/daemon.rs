@@ -184,8 +184,11 @@ fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
                 .unwrap_or(0);
             let mut request_body = vec![0u8; length];
             let _ = reader.read_exact(&mut request_body);
+            let streaming = String::from_utf8_lossy(&request_body).contains("\"stream\":true");
             let (status, file) = if head.starts_with("POST /v1/chat/completions ") {
-                if authorized {
+                if authorized && streaming {
+                    ("200 OK", "stream.sse")
+                } else if authorized {
                     ("200 OK", "chat.json")
                 } else {
                     ("401 Unauthorized", "error_401_invalid_api_key.json")
@@ -1211,4 +1214,78 @@ fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("byokd-sse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]);
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let (code, _, err) = d.cli(
+        &[
+            "--user",
+            "sse",
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+            "--model",
+            "gpt-4o-mini",
+        ],
+        Some(OPENAI_KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = d.cli(&["--user", "sse", "http", "token"], None);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = r#"{"model": "auto", "stream": true, "messages": [{"role": "user", "content": "Un café ?"}]}"#;
+    write!(
+        s,
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        token.trim(),
+        body.len()
+    )
+    .unwrap();
+    let mut raw_reply = Vec::new();
+    s.read_to_end(&mut raw_reply).unwrap();
+    let reply = String::from_utf8_lossy(&raw_reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply
+        .to_ascii_lowercase()
+        .contains("content-type: text/event-stream"));
+    // The events, read back with the core's own OpenAI stream reader.
+    let events = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let data: String = events
+        .lines()
+        .filter(|l| l.starts_with("data: "))
+        .map(|l| format!("{l}\n\n"))
+        .collect();
+    let mut acc = byokit_core::StreamAccumulator::new(byokit_core::Provider::OpenAi);
+    acc.push(data.as_bytes()).unwrap();
+    let summary = acc.finish().unwrap();
+    assert_eq!(summary.text, "Un café crème, s'il vous plaît ☕");
+    assert!(data.trim_end().ends_with("data: [DONE]"));
+    match summary.usage {
+        byokit_core::StreamUsage::Reported { usage } => {
+            assert_eq!((usage.input_tokens, usage.output_tokens), (14, 9))
+        }
+        other => panic!("{other:?}"),
+    }
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "sse", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 1);
+    assert_eq!(
+        s["by_model"]["openai/gpt-4o-mini-2024-07-18"]["input_tokens"],
+        14
+    );
 }
