@@ -57,6 +57,8 @@ pub enum Command {
     Usage(daemon::UsageArgs),
     /// Who would serve and pay for a call now, and why.
     Route(daemon::RouteArgs),
+    /// Ask a model through byokd, with the key routing picks; the usage is recorded.
+    Chat(daemon::ChatArgs),
     /// The monthly budget.
     #[command(subcommand)]
     Budget(daemon::BudgetCommand),
@@ -120,6 +122,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Config(c) => daemon::config(&daemon, c, out),
         Command::Usage(a) => daemon::usage(&daemon, a, out),
         Command::Route(a) => daemon::route(&daemon, a, out),
+        Command::Chat(a) => daemon::chat(&daemon, a, out),
         Command::Budget(c) => daemon::budget(&daemon, c, out),
         Command::Alerts(a) => daemon::alerts(&daemon, a, out),
         Command::Compare(a) => daemon::compare(&daemon, a, out),

@@ -937,6 +937,32 @@ fn chat_calls_the_provider_with_the_stored_key_and_records_the_usage() {
             .unwrap()["totals"]["requests"],
         1
     );
+    // The CLI's chat goes the same way.
+    c.call(
+        "config.save",
+        json!({"user": "cat", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base}),
+    )
+    .unwrap();
+    let (code, out, err) = d.cli(
+        &[
+            "--user",
+            "cat",
+            "chat",
+            "Capital of Australia?",
+            "--feature",
+            "ai_assistant",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("The capital of Australia is Canberra.\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(openai/gpt-4o-2024-08-06, paid by user, 24 in / 8 out tokens, $0.00014)"),
+        "{out}"
+    );
     // Without any key and without a system key, the call is refused before anything is sent.
     let err = c
         .call(

@@ -601,6 +601,53 @@ pub(super) fn route(
     Ok(())
 }
 
+/// `byokit chat`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The message.
+    pub message: String,
+    /// A system prompt.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// A model; else routing's choice.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The feature to record the call under.
+    #[arg(long)]
+    pub feature: Option<String>,
+    /// The most output tokens.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn chat(t: &Target, a: ChatArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let v = t.call(
+        "chat",
+        json!({"messages": [{"role": "user", "content": a.message}], "system": a.system, "model": a.model,
+               "feature": a.feature, "max_output_tokens": a.max_tokens}),
+    )?;
+    if a.json {
+        return write_json(out, &v);
+    }
+    writeln!(out, "{}", v["text"].as_str().unwrap_or_default())?;
+    let cost = v["cost_usd"]
+        .as_str()
+        .map_or("unpriced".to_owned(), |c| format!("${c}"));
+    writeln!(
+        out,
+        "\n({}/{}, paid by {}, {} in / {} out tokens, {cost})",
+        v["provider"].as_str().unwrap_or_default(),
+        v["model"].as_str().unwrap_or_default(),
+        v["payer"].as_str().unwrap_or_default(),
+        v["usage"]["input_tokens"],
+        v["usage"]["output_tokens"]
+    )?;
+    Ok(())
+}
+
 /// `byokit budget ...`
 #[derive(Debug, Subcommand)]
 pub enum BudgetCommand {
