@@ -114,7 +114,10 @@ pub async fn run(options: Options) -> Result<(), String> {
         catalog,
         started: Instant::now(),
         http: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
+            // No total timeout: a streamed reply may rightly take minutes. A connection must
+            // open within 10 s, and the provider must send something at least every 60 s.
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .read_timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?,
         system,
