@@ -1315,3 +1315,113 @@ fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
         14
     );
 }
+
+#[test]
+fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
+    // A provider that streams two deltas, pauses, streams more, and never reports usage.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", upstream.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = upstream.accept() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        let _ = reader.read_exact(&mut body);
+        let event = |text: &str| {
+            format!(
+                "data: {}\n\n",
+                json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini-2024-07-18",
+                "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+            )
+        };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        );
+        let _ = write!(stream, "{}{}", event("Once upon "), event("a time "));
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_millis(800));
+        for _ in 0..20 {
+            if write!(stream, "{}", event("and then more words ")).is_err() {
+                return;
+            }
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("byokd-leave-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]);
+    let (code, _, err) = d.cli(
+        &[
+            "--user",
+            "gone",
+            "config",
+            "save",
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+        ],
+        Some(OPENAI_KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = d.cli(&["--user", "gone", "http", "token"], None);
+    {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let body = r#"{"model": "gpt-4o-mini", "stream": true, "messages": [{"role": "user", "content": "Tell me a story"}]}"#;
+        write!(
+            s,
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            token.trim(),
+            body.len()
+        )
+        .unwrap();
+        // Read until the first delta arrives, then hang up.
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("Once upon") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the stream ended early");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    }
+    // byokd notices at its next write, stops, and records what was generated, estimated.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let v = d
+            .client()
+            .call("usage.export", json!({"user": "gone", "days": 1}))
+            .unwrap();
+        if v.as_array().is_some_and(|a| !a.is_empty()) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let e = &events[0];
+    assert_eq!(e["cost_status"], "estimated", "{e}");
+    assert_eq!(e["usage"]["estimated"], true);
+    assert!(e["usage"]["output_tokens"].as_u64().unwrap() >= 5, "{e}");
+    assert!(
+        e["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        "the prompt is estimated too: {e}"
+    );
+}
