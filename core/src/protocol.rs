@@ -259,6 +259,9 @@ pub struct ChatParams {
     /// Stop sequences.
     #[serde(default)]
     pub stop: Vec<String>,
+    /// Stream the reply: `chat.delta` notifications (`{"id", "text"}`) come before the result.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// `chat`'s result.

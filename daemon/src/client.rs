@@ -99,6 +99,17 @@ impl Client {
 
     /// Calls `method` with `params`; returns the result.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, ClientError> {
+        self.call_with_notifications(method, params, |_| {})
+    }
+
+    /// Calls `method`, handing each notification that arrives before the reply (such as
+    /// `chat.delta` of a streaming `chat`) to `on_notification`; returns the result.
+    pub fn call_with_notifications(
+        &mut self,
+        method: &str,
+        params: Value,
+        mut on_notification: impl FnMut(&Value),
+    ) -> Result<Value, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         let mut line =
@@ -107,17 +118,24 @@ impl Client {
         self.writer
             .write_all(line.as_bytes())
             .map_err(|e| ClientError::Io(e.to_string()))?;
-        let mut reply = String::new();
-        if self
-            .reader
-            .read_line(&mut reply)
-            .map_err(|e| ClientError::Io(e.to_string()))?
-            == 0
-        {
-            return Err(ClientError::Io("byokd closed the connection".into()));
-        }
-        let mut v: Value =
-            serde_json::from_str(&reply).map_err(|e| ClientError::Io(format!("bad reply: {e}")))?;
+        let mut v: Value = loop {
+            let mut reply = String::new();
+            let read = self
+                .reader
+                .read_line(&mut reply)
+                .map_err(|e| ClientError::Io(e.to_string()))?;
+            if read == 0 {
+                return Err(ClientError::Io("byokd closed the connection".into()));
+            }
+            let v: Value = serde_json::from_str(&reply)
+                .map_err(|e| ClientError::Io(format!("bad reply: {e}")))?;
+            // A notification (no id) that belongs to this call, such as a `chat.delta`.
+            if v.get("id").is_none() && v.get("method").is_some() {
+                on_notification(&v);
+                continue;
+            }
+            break v;
+        };
         if let Some(e) = v.get("error") {
             return Err(ClientError::Rpc {
                 code: e.get("code").and_then(Value::as_i64).unwrap_or(0),

@@ -195,6 +195,7 @@ async fn completions(
             .and_then(|n| u32::try_from(n).ok()),
         temperature: v["temperature"].as_f64(),
         stop,
+        stream,
     };
     if stream {
         let model = v["model"].as_str().unwrap_or("auto").to_owned();

@@ -250,7 +250,7 @@ async fn serve(state: Arc<State>, stream: UnixStream) {
         };
         let (state, replies) = (Arc::clone(&state), replies.clone());
         tokio::spawn(async move {
-            if let Some(reply) = handle(&state, &line).await {
+            if let Some(reply) = handle(&state, &line, &replies).await {
                 let _ = replies.send(reply_bytes(&reply)).await;
             }
             drop(slot);
@@ -271,7 +271,11 @@ fn error_reply(id: Value, e: RpcError) -> Value {
 }
 
 /// Handles one message; `None` for a notification (no `id`).
-async fn handle(state: &State, line: &[u8]) -> Option<Value> {
+async fn handle(
+    state: &State,
+    line: &[u8],
+    out: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> Option<Value> {
     let started = Instant::now();
     let request: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
@@ -296,7 +300,11 @@ async fn handle(state: &State, line: &[u8]) -> Option<Value> {
         ));
     };
     let params = request.get("params").cloned().unwrap_or_else(|| json!({}));
-    let result = dispatch(state, method, params).await;
+    let result = if method == "chat" && params.get("stream") == Some(&Value::Bool(true)) {
+        chat_streaming(state, params, id.clone().unwrap_or(Value::Null), out).await
+    } else {
+        dispatch(state, method, params).await
+    };
     // The log names the method and the outcome, never the parameters (they may hold a key).
     match &result {
         Ok(_) => eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros()),
@@ -872,6 +880,31 @@ pub(crate) async fn chat_with(
         cost_usd: recorded.cost_usd,
         cost_status: recorded.cost_status,
     })
+}
+
+/// `chat` with `"stream": true` over IPC: each text delta goes to the client as a
+/// `chat.delta` notification (`{"id": <the request's id>, "text": "..."}`) before the result.
+async fn chat_streaming(
+    state: &State,
+    params: Value,
+    id: Value,
+    out: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> Result<Value, RpcError> {
+    let p: ChatParams = parse(params)?;
+    let (tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
+    let out = out.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(text) = deltas.recv().await {
+            let note = json!({"jsonrpc": "2.0", "method": "chat.delta", "params": {"id": id, "text": text}});
+            if out.send(reply_bytes(&note)).await.is_err() {
+                return; // the client is gone; dropping `deltas` tells the call
+            }
+        }
+    });
+    let result = chat_with(state, p, Some(tx)).await;
+    // Every delta is on its way before the result.
+    let _ = forward.await;
+    result
 }
 
 /// Retries of one key on a rate limit, an overload, a server error or a lost connection.

@@ -1425,3 +1425,36 @@ fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
         "the prompt is estimated too: {e}"
     );
 }
+
+#[test]
+fn chat_streams_over_ipc_as_notifications_before_the_result() {
+    let d = Daemon::start();
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let mut c = d.client();
+    c.call("config.save", json!({"user": "ipc", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o-mini"}))
+        .unwrap();
+    let mut deltas = Vec::new();
+    let result = c
+        .call_with_notifications(
+            "chat",
+            json!({"user": "ipc", "stream": true, "messages": [{"role": "user", "content": "Un café ?"}]}),
+            |note| {
+                assert_eq!(note["method"], "chat.delta");
+                deltas.push(note["params"]["text"].as_str().unwrap().to_owned());
+            },
+        )
+        .unwrap();
+    assert!(deltas.len() > 1, "{deltas:?}");
+    assert_eq!(deltas.concat(), "Un café crème, s'il vous plaît ☕");
+    assert_eq!(result["text"], deltas.concat());
+    assert_eq!(result["usage"]["output_tokens"], 9);
+    assert_eq!(result["cost_status"], "exact");
+    // The same connection serves the next call.
+    assert!(c.call("daemon.status", json!({})).is_ok());
+    let (code, out, err) = d.cli(&["--user", "ipc", "chat", "--stream", "Un café ?"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Un café crème, s'il vous plaît ☕\n"),
+        "{out}"
+    );
+}

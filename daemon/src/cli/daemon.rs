@@ -618,21 +618,36 @@ pub struct ChatArgs {
     /// The most output tokens.
     #[arg(long)]
     pub max_tokens: Option<u32>,
+    /// Print the reply as it is generated.
+    #[arg(long)]
+    pub stream: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 pub(super) fn chat(t: &Target, a: ChatArgs, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    let v = t.call(
-        "chat",
-        json!({"messages": [{"role": "user", "content": a.message}], "system": a.system, "model": a.model,
-               "feature": a.feature, "max_output_tokens": a.max_tokens}),
-    )?;
+    let mut params = json!({"messages": [{"role": "user", "content": a.message}], "system": a.system, "model": a.model,
+               "feature": a.feature, "max_output_tokens": a.max_tokens, "stream": a.stream && !a.json});
+    params["user"] = json!(t.user);
+    let mut streamed = false;
+    let v = t
+        .connect()?
+        .call_with_notifications("chat", params, |note| {
+            if let Some(text) = note["params"]["text"].as_str() {
+                let _ = write!(out, "{text}");
+                let _ = out.flush();
+                streamed = true;
+            }
+        })?;
     if a.json {
         return write_json(out, &v);
     }
-    writeln!(out, "{}", v["text"].as_str().unwrap_or_default())?;
+    if streamed {
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", v["text"].as_str().unwrap_or_default())?;
+    }
     let cost = v["cost_usd"]
         .as_str()
         .map_or("unpriced".to_owned(), |c| format!("${c}"));
