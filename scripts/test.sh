@@ -40,7 +40,10 @@ step "examples"
 cargo run --quiet --locked -p byokit-examples --example estimate_cost
 
 step "byokit-core for wasm32-unknown-unknown"
-bash scripts/wasm-core.sh
+bash scripts/wasm-build.sh byokit-core
+
+step "the npm package: built, packed, installed into an empty folder, tested with node --test"
+bash scripts/test-npm.sh
 
 echo
 echo "all checks passed"

@@ -17,7 +17,7 @@ use serde::Serialize;
 use time::Date;
 
 pub use error::{CatalogError, UnknownModel};
-pub use file::{CatalogFile, CatalogFormat, ModelEntry, ProviderInfo};
+pub use file::{parse_date, CatalogFile, CatalogFormat, ModelEntry, ProviderInfo};
 
 use crate::provider::Provider;
 use crate::suggest::closest;

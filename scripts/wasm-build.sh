@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds byokit-core for wasm32-unknown-unknown with Debian's rustc-web (rustup cannot download
-# the wasm32 target here), linking with the rust-lld of the rustup toolchain.
+# Builds a crate (default: byokit-core) for wasm32-unknown-unknown with Debian's rustc-web (rustup
+# cannot download the wasm32 target here), linking with the rust-lld of the rustup toolchain.
+# Usage: scripts/wasm-build.sh [package]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,4 @@ target_dir="${CARGO_TARGET_DIR:-target}/wasm"
 RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$LLD" \
   /usr/bin/cargo build --release --locked --target wasm32-unknown-unknown \
-  -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p byokit-core
-ls -l "$target_dir/wasm32-unknown-unknown/release/libbyokit_core.rlib"
+  -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p "${1:-byokit-core}"

@@ -1,0 +1,103 @@
+// The npm package as users get it: run from a folder where the packed tarball was installed.
+// BYOKIT_FIXTURES points at tests/fixtures/providers; the same cases the Rust tests check.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog } from 'byokit';
+
+const fixtures = process.env.BYOKIT_FIXTURES;
+const cases = JSON.parse(readFileSync(join(fixtures, 'expectations.json'), 'utf8')).cases;
+const file = (c) => readFileSync(join(fixtures, c.file));
+
+test('estimateCost: the must-show figures, exact decimal strings', () => {
+  assert.equal(estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: 1000000, outputTokens: 1000000 }).costUsd, '12.5');
+  const sonnet = estimateCost({ provider: 'anthropic', model: 'claude-sonnet-4', inputTokens: 1000, outputTokens: 1000 });
+  assert.equal(sonnet.model, 'claude-sonnet-4-20250514');
+  assert.equal(sonnet.costUsd, '0.018');
+  const cached = estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 });
+  assert.equal(cached.costUsd, '0.00608');
+  assert.equal(cached.status, 'exact');
+  assert.equal(cached.breakdown.cachedInput.tokens, 1536);
+  assert.equal(typeof cached.catalogVersion, 'string');
+  assert.equal(estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: 1000000, outputTokens: 1000000, batch: true }).costUsd, '6.25');
+});
+
+test('errors are Errors with a kind', () => {
+  assert.throws(() => estimateCost({ provider: 'nosuch', model: 'x', inputTokens: 1, outputTokens: 1 }),
+    (e) => e instanceof Error && e.kind === 'unknownProvider' && e.message.startsWith('unknown provider `nosuch`'));
+  assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o-mni', inputTokens: 1, outputTokens: 1 }),
+    (e) => e.kind === 'unknownModel' && e.message.includes('gpt-4o-mini'));
+  assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: -5, outputTokens: 1 }), (e) => e.kind === 'invalidInput');
+  assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, cachedInputTokens: 20, outputTokens: 1 }), (e) => e.kind === 'invalidInput');
+});
+
+test('listModels and loadCatalog', () => {
+  const groq = listModels('groq');
+  assert.ok(groq.length >= 5 && groq.every((m) => m.provider === 'groq'));
+  const gpt = listModels('openai').find((m) => m.id === 'gpt-4o');
+  assert.ok(gpt.aliases.includes('gpt-4o-2024-08-06'));
+  assert.equal(typeof gpt.prices.at(-1).input, 'string');
+  const version = loadCatalog('[[models]]\nprovider = "mistral"\nid = "acme-ft"\n[[models.prices]]\neffective = "2025-01-01"\ninput = "0.10"\noutput = "0.30"\n', '2026-11-28');
+  assert.match(version, /\+catalog$/);
+  assert.equal(estimateCost({ provider: 'mistral', model: 'acme-ft', inputTokens: 1000000, outputTokens: 0 }).costUsd, '0.1');
+  assert.throws(() => loadCatalog('[[models]]\nprovider = "openai"\nid = "x"\n[[models.prices]]\neffective = "2025-01-01"\ninput = "cheap"\noutput = "1"\n', '2026-11-28'),
+    (e) => e.kind === 'invalidCatalog' && e.message.includes('prices[0].input'));
+});
+
+test('keys: masked, and checked per provider', () => {
+  assert.equal(maskKey('sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2rSt5uVw8xYz1a1b2'), 'sk-proj-…a1b2');
+  assert.throws(() => checkKey('openai', 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789'),
+    (e) => e.kind === 'invalidKey' && e.message === 'this looks like an API key for anthropic, not for openai');
+  checkKey('groq', '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');
+});
+
+const usageOf = (u) => ({
+  input_tokens: u.inputTokens, output_tokens: u.outputTokens, cached_input_tokens: u.cachedInputTokens,
+  cache_write_tokens: u.cacheWriteTokens, reasoning_tokens: u.reasoningTokens,
+});
+
+test('every shared fixture reads as in Rust', () => {
+  let checked = 0;
+  for (const c of cases) {
+    const name = `${c.provider} ${c.kind} ${c.file ?? ''}`;
+    if (c.kind === 'response') {
+      const r = usageFromResponse(c.provider, file(c).toString('utf8'));
+      assert.deepEqual(usageOf(r), c.expect.usage, name);
+      assert.equal(r.text, c.expect.text, name);
+      assert.equal(r.model, c.expect.model, name);
+      assert.equal(r.finishReason, c.expect.finish_reason, name);
+      checked++;
+    } else if (c.kind === 'stream') {
+      const bytes = file(c);
+      const s = new StreamUsage(c.provider);
+      let deltas = '';
+      try {
+        // Split into 7-byte pieces, mid-character included.
+        for (let i = 0; i < bytes.length; i += 7) deltas += s.push(bytes.subarray(i, i + 7)).join('');
+        const out = s.finish();
+        assert.equal(out.text, c.expect.text, name);
+        assert.equal(deltas, out.text, name);
+        if (c.expect.usage === null) {
+          assert.equal(out.usage.status, 'unknown', name);
+          assert.equal(out.usage.estimate.estimated, true, name);
+        } else {
+          assert.equal(out.usage.status, 'reported', name);
+          assert.deepEqual(usageOf(out.usage.usage), c.expect.usage, name);
+        }
+      } catch (e) {
+        if (!c.expect.error) throw e;
+        assert.equal(e.kind, c.expect.error.kind.replace(/_(\w)/g, (_, x) => x.toUpperCase()), name);
+      }
+      checked++;
+    } else if (c.kind === 'error') {
+      const e = classifyError(c.provider, c.status, c.headers ?? {}, file(c).toString('utf8'));
+      assert.equal(e.kind, c.expect.kind, name);
+      if (c.expect.retry_after_seconds === null) assert.equal(e.retryAfterSeconds, null, name);
+      else assert.ok(Math.abs(e.retryAfterSeconds - c.expect.retry_after_seconds) < 1e-6, name);
+      if (c.expect.message) assert.equal(e.message, c.expect.message, name);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 50, `${checked} cases`);
+});
