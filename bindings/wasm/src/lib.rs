@@ -59,6 +59,114 @@ fn camel(v: Value) -> Value {
     }
 }
 
+/// `camelCase` keys → `snake_case`, recursively: a JS argument read as a core type.
+fn snake(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let mut out = String::with_capacity(k.len() + 4);
+                    for c in k.chars() {
+                        if c.is_ascii_uppercase() {
+                            out.push('_');
+                            out.push(c.to_ascii_lowercase());
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    (out, snake(v))
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(snake).collect()),
+        other => other,
+    }
+}
+
+/// A JS argument (camelCase keys) as a core type.
+fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return serde_json::from_value(Value::Object(Map::new()))
+            .map_err(|e| error("invalidInput", format!("{what}: {e}")));
+    }
+    let value: Value = serde_wasm_bindgen::from_value(v)
+        .map_err(|e| error("invalidInput", format!("{what}: {e}")))?;
+    serde_json::from_value(snake(value)).map_err(|e| error("invalidInput", format!("{what}: {e}")))
+}
+
+/// A request for `fetch`: `{method, url, headers: {name: value}, body}`. It carries the key.
+fn request_to_js(r: byokit_core::HttpRequest) -> Result<JsValue, JsValue> {
+    let headers: Map<String, Value> = r
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let v =
+        serde_json::json!({"method": r.method, "url": r.url, "headers": headers, "body": r.body});
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| error("internal", e))
+}
+
+/// The HTTP request of a chat call for `provider`: `request` is `{model, system?, messages:
+/// [{role, content}], maxOutputTokens?, temperature?, stop?, stream?}`; `options` is
+/// `{baseUrl?, browser?}`.
+#[wasm_bindgen(js_name = buildChatRequest)]
+pub fn build_chat_request(
+    provider_name: &str,
+    request: JsValue,
+    api_key: &str,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let p = provider(provider_name)?;
+    let request: byokit_core::ChatRequest = from_js(request, "request")?;
+    let options: byokit_core::RequestOptions = from_js(options, "options")?;
+    let http =
+        byokit_core::build_chat_request(p, &request, &byokit_core::ApiKey::new(api_key), &options)
+            .map_err(|e| error("invalidInput", e))?;
+    request_to_js(http)
+}
+
+/// The cheapest request that proves a key works (listing models).
+#[wasm_bindgen(js_name = buildTestRequest)]
+pub fn build_test_request(
+    provider_name: &str,
+    api_key: &str,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let p = provider(provider_name)?;
+    let options: byokit_core::RequestOptions = from_js(options, "options")?;
+    request_to_js(byokit_core::build_test_request(
+        p,
+        &byokit_core::ApiKey::new(api_key),
+        &options,
+    ))
+}
+
+/// The rate limits a reply's headers reveal; `now` (RFC 3339) turns relative resets into instants.
+#[wasm_bindgen(js_name = readRateLimits)]
+pub fn read_rate_limits(
+    provider_name: &str,
+    headers: JsValue,
+    now: &str,
+) -> Result<JsValue, JsValue> {
+    let p = provider(provider_name)?;
+    let headers: std::collections::BTreeMap<String, String> =
+        serde_wasm_bindgen::from_value(headers)
+            .map_err(|e| error("invalidInput", format!("headers: {e}")))?;
+    let now = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            error(
+                "invalidInput",
+                format!("invalid instant {now:?}: expected RFC 3339"),
+            )
+        })?;
+    to_js(byokit_core::read_rate_limits(
+        p,
+        &headers.into_iter().collect(),
+        now,
+    ))
+}
+
 /// A core value as a plain JS object with camelCase keys.
 fn to_js(v: impl Serialize) -> Result<JsValue, JsValue> {
     let value = serde_json::to_value(v).map_err(|e| error("internal", e))?;

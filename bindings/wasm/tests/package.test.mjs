@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog } from 'byokit';
+import {
+  estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog,
+  buildChatRequest, buildTestRequest, readRateLimits,
+} from 'byokit';
 
 const fixtures = process.env.BYOKIT_FIXTURES;
 const cases = JSON.parse(readFileSync(join(fixtures, 'expectations.json'), 'utf8')).cases;
@@ -100,4 +103,39 @@ test('every shared fixture reads as in Rust', () => {
     }
   }
   assert.ok(checked >= 50, `${checked} cases`);
+});
+
+test('requests are built for fetch, the key only in a header', () => {
+  const key = 'sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7-Ab12';
+  const r = buildChatRequest('anthropic', {
+    model: 'claude-sonnet-4', system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }], maxOutputTokens: 100, stream: true,
+  }, key, { browser: true });
+  assert.equal(r.method, 'POST');
+  assert.equal(r.url, 'https://api.anthropic.com/v1/messages');
+  assert.equal(r.headers['x-api-key'], key);
+  assert.equal(r.headers['anthropic-version'], '2023-06-01');
+  assert.equal(r.headers['anthropic-dangerous-direct-browser-access'], 'true');
+  const body = JSON.parse(r.body);
+  assert.deepEqual([body.max_tokens, body.system, body.stream], [100, 'Be brief.', true]);
+  const t = buildTestRequest('gemini', 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q', { baseUrl: 'http://127.0.0.1:9/v1beta' });
+  assert.equal(t.url, 'http://127.0.0.1:9/v1beta/models');
+  assert.ok(!t.url.includes('key='));
+  assert.equal(t.headers['x-goog-api-key'], 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q');
+  assert.throws(() => buildChatRequest('openai', { model: 'gpt-4o', messages: [] }, 'sk-x', undefined), (e) => e.kind === 'invalidInput');
+});
+
+test('rate-limit headers of the shared fixtures read as in Rust', () => {
+  const camel = (k) => k.replace(/_(\w)/g, (_, x) => x.toUpperCase());
+  let checked = 0;
+  for (const c of cases.filter((c) => c.kind === 'rate_limits')) {
+    const got = readRateLimits(c.provider, c.headers ?? {}, c.now);
+    const want = Object.fromEntries(Object.entries(c.expect).map(([k, v]) => [camel(k), v]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), c.provider);
+    for (const [k, v] of Object.entries(want)) {
+      if (k.endsWith('At')) assert.equal(Date.parse(got[k]), Date.parse(v), `${c.provider} ${k}`);
+      else assert.equal(got[k], v, `${c.provider} ${k}`);
+    }
+    checked++;
+  }
+  assert.ok(checked >= 5);
 });
