@@ -90,12 +90,6 @@ pub async fn run(options: Options) -> Result<(), String> {
             options.socket.display()
         ));
     }
-    let _ = std::fs::remove_file(&options.socket); // a stale socket of a daemon that died
-    let listener = UnixListener::bind(&options.socket)
-        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
-    private_file(&options.socket)
-        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
-
     let db = options.data_dir.join("byokit.db");
     let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
@@ -105,6 +99,14 @@ pub async fn run(options: Options) -> Result<(), String> {
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
     }
+    // The socket appears only once the store and the vault are ready: a client that can connect
+    // is served.
+    let _ = std::fs::remove_file(&options.socket); // a stale socket of a daemon that died
+    let listener = UnixListener::bind(&options.socket)
+        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
+    private_file(&options.socket)
+        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
+
     let catalog = Catalog::embedded().clone();
     let (shutdown, mut stopped) = watch::channel(false);
     let system = std::env::var_os("ANTHROPIC_API_KEY").map(|_| SystemKeyPolicy::default());

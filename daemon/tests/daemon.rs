@@ -146,6 +146,45 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// Reads one HTTP/1.1 request from a mock provider's connection: its head and its body.
+fn read_request(stream: &std::net::TcpStream) -> (String, Vec<u8>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    let _ = reader.read_exact(&mut body);
+    (head, body)
+}
+
+/// The payload of an HTTP/1.1 chunked body (`<hex size>\r\n<bytes>\r\n` … `0\r\n\r\n`).
+fn dechunk(mut body: &[u8]) -> String {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&body[end + 2..end + 2 + size]);
+        body = &body[end + 2 + size + 2..];
+    }
+    String::from_utf8(out).unwrap()
+}
+
 /// A mock OpenAI on 127.0.0.1: `GET /v1/models` answers the shared fixture to the right key,
 /// 401 with OpenAI's error body to any other.
 fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
@@ -157,15 +196,7 @@ fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
+            let (head, request_body) = read_request(&stream);
             log.lock()
                 .unwrap()
                 .push(head.lines().next().unwrap_or_default().to_owned());
@@ -173,17 +204,6 @@ fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
                 "authorization: bearer {}",
                 key.to_ascii_lowercase()
             ));
-            // Read the body, if any, before answering.
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            let mut request_body = vec![0u8; length];
-            let _ = reader.read_exact(&mut request_body);
             let streaming = String::from_utf8_lossy(&request_body).contains("\"stream\":true");
             let (status, file) = if head.starts_with("POST /v1/chat/completions ") {
                 if authorized && streaming {
@@ -989,19 +1009,7 @@ fn mock_sequence(
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
+            read_request(&stream);
             let n = seen.fetch_add(1, Ordering::SeqCst);
             let (status, header, file) = replies[n.min(replies.len() - 1)];
             let body = std::fs::read(fixtures.join(file)).unwrap();
@@ -1288,7 +1296,8 @@ fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
         .to_ascii_lowercase()
         .contains("content-type: text/event-stream"));
     // The events, read back with the core's own OpenAI stream reader.
-    let events = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    // The body comes in HTTP/1.1 chunked framing: take the chunks back out first.
+    let events = dechunk(&raw_reply[reply.find("\r\n\r\n").unwrap() + 4..]);
     let data: String = events
         .lines()
         .filter(|l| l.starts_with("data: "))
@@ -1325,19 +1334,7 @@ fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
         let Ok((mut stream, _)) = upstream.accept() else {
             return;
         };
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; length];
-        let _ = reader.read_exact(&mut body);
+        read_request(&stream);
         let event = |text: &str| {
             format!(
                 "data: {}\n\n",
