@@ -32,12 +32,26 @@ fn error(kind: &str, message: impl std::fmt::Display) -> JsValue {
     e.into()
 }
 
-/// `snake_case` keys → `camelCase`, recursively (every key here names a field, not data).
+/// Objects whose keys are data (feature names, `provider/model`), not field names.
+const DATA_MAPS: [&str; 4] = ["by_provider", "by_feature", "by_model", "by_payer"];
+
+/// `snake_case` keys → `camelCase`, recursively; the keys of the [`DATA_MAPS`] are kept as they
+/// are (their values are converted).
 fn camel(v: Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
+                    let v = if DATA_MAPS.contains(&k.as_str()) {
+                        match v {
+                            Value::Object(inner) => Value::Object(
+                                inner.into_iter().map(|(dk, dv)| (dk, camel(dv))).collect(),
+                            ),
+                            other => camel(other),
+                        }
+                    } else {
+                        camel(v)
+                    };
                     let mut out = String::with_capacity(k.len());
                     let mut up = false;
                     for c in k.chars() {
@@ -50,7 +64,7 @@ fn camel(v: Value) -> Value {
                             out.push(c);
                         }
                     }
-                    (out, camel(v))
+                    (out, v)
                 })
                 .collect::<Map<_, _>>(),
         ),
@@ -290,6 +304,24 @@ pub fn classify(
             .map_err(|e| error("invalidInput", format!("headers: {e}")))?;
     let headers: Headers = headers.into_iter().collect();
     to_js(classify_error(p, status, &headers, body.as_bytes()))
+}
+
+/// A usage summary over the `days` (1–365) ending at `now` (RFC 3339) of `events`
+/// (`[{at, provider, model, feature, payer, usage: {inputTokens, …}, costUsd, costStatus}]`):
+/// totals and breakdowns whose parts add up exactly, `costUsd` as decimal strings.
+#[wasm_bindgen]
+pub fn summarize(events: JsValue, days: i32, now: &str) -> Result<JsValue, JsValue> {
+    let events: Vec<byokit_core::UsageEvent> = from_js(events, "events")?;
+    let end = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            error(
+                "invalidInput",
+                format!("invalid instant {now:?}: expected RFC 3339"),
+            )
+        })?;
+    let window =
+        byokit_core::Window::new(end, i64::from(days)).map_err(|e| error("invalidInput", e))?;
+    to_js(byokit_core::summarize(&events, window, None, None))
 }
 
 /// `sk-proj-…a1b2`.

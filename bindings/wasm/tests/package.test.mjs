@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog,
-  buildChatRequest, buildTestRequest, readRateLimits,
+  buildChatRequest, buildTestRequest, readRateLimits, summarize,
 } from 'byokit';
 
 const fixtures = process.env.BYOKIT_FIXTURES;
@@ -138,4 +138,22 @@ test('rate-limit headers of the shared fixtures read as in Rust', () => {
     checked++;
   }
   assert.ok(checked >= 5);
+});
+
+test('summarize: exact totals and breakdowns keyed by the app\'s own names', () => {
+  const ev = (hoursAgo, provider, model, feature, costUsd) => ({
+    at: new Date(Date.parse('2026-11-28T12:00:00Z') - hoursAgo * 3600e3).toISOString(),
+    provider, model, feature, payer: 'user', usage: { inputTokens: 1000, outputTokens: 100 }, costUsd, costStatus: 'exact',
+  });
+  const s = summarize([
+    ev(1, 'openai', 'gpt-4o', 'portfolio_chat', '0.1'),
+    ev(30, 'openai', 'gpt-4o', 'resume_generation', '0.2'),
+    ev(24 * 40, 'groq', 'llama-3.3-70b-versatile', 'portfolio_chat', '5'),
+  ], 30, '2026-11-28T12:00:00Z');
+  assert.equal(s.totals.requests, 2);
+  assert.equal(s.totals.costUsd, '0.3');
+  assert.equal(s.byFeature.portfolio_chat.costUsd, '0.1');
+  assert.equal(s.byModel['openai/gpt-4o'].requests, 2);
+  assert.equal(s.byDay.length, 31);
+  assert.throws(() => summarize([], 0, '2026-11-28T12:00:00Z'), (e) => e.kind === 'invalidInput' && e.message.includes('1 to 365'));
 });

@@ -1,6 +1,6 @@
 // The dashboard of the product spec's "Settings > Account" page, computed in the browser by the
 // byokit package: each call's exact cost from its provider's own usage numbers.
-import init, { estimateCost } from './byokit/web/byokit.js';
+import init, { estimateCost, summarize } from './byokit/web/byokit.js';
 
 await init();
 
@@ -23,28 +23,27 @@ const nano = (usd) => { const [w, f = ''] = usd.split('.'); return BigInt(w) * 1
 // Shown to the hundredth of a cent, rounded half up; the exact sum stays in `total`.
 const dollars = (n) => { const q = (n + 50_000n) / 100_000n; return `$${q / 10_000n}.${(q % 10_000n).toString().padStart(4, '0')}`; };
 
-const byProvider = new Map();
-const byFeature = new Map();
-let total = 0n;
-let tokens = 0;
+// Each call priced exactly, then the core's own summary over the last 30 days.
+const now = new Date('2026-11-28T12:00:00Z');
 let version = '';
-for (const c of calls) {
+const events = calls.map((c, i) => {
   const cost = estimateCost(c);
   version = cost.catalogVersion;
-  const n = nano(cost.costUsd);
-  total += n;
-  tokens += c.inputTokens + c.outputTokens;
-  for (const [map, key] of [[byProvider, c.provider], [byFeature, c.feature]]) {
-    const row = map.get(key) ?? { requests: 0, tokens: 0, cost: 0n };
-    row.requests++;
-    row.tokens += c.inputTokens + c.outputTokens;
-    row.cost += n;
-    map.set(key, row);
-  }
-}
+  return {
+    at: new Date(now.getTime() - i * 5 * 3600 * 1000).toISOString(),
+    provider: c.provider, model: cost.model, feature: c.feature, payer: 'user',
+    usage: { inputTokens: c.inputTokens, outputTokens: c.outputTokens, cachedInputTokens: c.cachedInputTokens },
+    costUsd: cost.costUsd, costStatus: cost.status,
+  };
+});
+const summary = summarize(events, 30, now.toISOString());
+const total = nano(summary.totals.costUsd);
+const tokens = summary.totals.totalTokens;
+const byProvider = new Map(Object.entries(summary.byProvider).map(([k, t]) => [k, { requests: t.requests, tokens: t.totalTokens, cost: nano(t.costUsd) }]));
+const byFeature = new Map(Object.entries(summary.byFeature).map(([k, t]) => [k, { requests: t.requests, cost: nano(t.costUsd) }]));
 
 document.getElementById('version').textContent = `prices: byokit catalog ${version}`;
-document.getElementById('requests').textContent = calls.length;
+document.getElementById('requests').textContent = summary.totals.requests;
 document.getElementById('tokens').textContent = tokens.toLocaleString('en-US');
 document.getElementById('cost').textContent = dollars(total);
 const max = [...byProvider.values()].reduce((m, r) => (r.cost > m ? r.cost : m), 1n);
