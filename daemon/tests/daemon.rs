@@ -75,6 +75,37 @@ impl Daemon {
         d
     }
 
+    /// A daemon that also serves the HTTP endpoint; returns it and the endpoint's port.
+    fn start_http() -> (Daemon, u16) {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!(
+            "byokd-http-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (
+            Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]),
+            port,
+        )
+    }
+
+    /// Saves `key` for `user` through the CLI (on standard input), optionally with a base URL.
+    fn save_key(&self, user: &str, provider: &str, key: &str, base_url: Option<&str>) {
+        let mut args = vec!["--user", user, "config", "save", "--provider", provider];
+        if let Some(url) = base_url {
+            args.extend(["--base-url", url]);
+        }
+        let (code, _, err) = self.cli(&args, Some(key));
+        assert_eq!(code, 0, "{err}");
+    }
+
     fn socket(&self) -> PathBuf {
         self.dir.join("run/byokd.sock")
     }
@@ -323,18 +354,7 @@ fn a_wrong_key_tests_invalid_with_the_provider_message() {
     let d = Daemon::start();
     let (base, _) = mock_openai(OPENAI_KEY);
     let other = "sk-proj-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4Oo5Pp6Qq7Rr8Ss9Tt0Uu1Vv2";
-    let (code, _, err) = d.cli(
-        &[
-            "config",
-            "save",
-            "--provider",
-            "openai",
-            "--base-url",
-            &base,
-        ],
-        Some(other),
-    );
-    assert_eq!(code, 0, "{err}");
+    d.save_key("local", "openai", other, Some(&base));
     let (code, _, err) = d.cli(&["config", "test"], None);
     assert_eq!(code, 1);
     assert!(
@@ -706,18 +726,7 @@ fn a_second_daemon_on_the_same_socket_refuses_to_start() {
 fn vault_rotate_reencrypts_every_key_and_they_still_work() {
     let d = Daemon::start();
     let (base, _) = mock_openai(OPENAI_KEY);
-    let (code, _, err) = d.cli(
-        &[
-            "config",
-            "save",
-            "--provider",
-            "openai",
-            "--base-url",
-            &base,
-        ],
-        Some(OPENAI_KEY),
-    );
-    assert_eq!(code, 0, "{err}");
+    d.save_key("local", "openai", OPENAI_KEY, Some(&base));
     let (code, _, _) = d.cli(
         &["--user", "bo", "config", "save", "--provider", "anthropic"],
         Some(ANTHROPIC_KEY),
@@ -1122,36 +1131,9 @@ fn http(
 
 #[test]
 fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "byokd-http-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    let d = Daemon::start_with(dir, &["--http", &addr]);
+    let (d, port) = Daemon::start_http();
     let (base, _) = mock_openai(OPENAI_KEY);
-    let (code, _, err) = d.cli(
-        &[
-            "--user",
-            "web",
-            "config",
-            "save",
-            "--provider",
-            "openai",
-            "--base-url",
-            &base,
-        ],
-        Some(OPENAI_KEY),
-    );
-    assert_eq!(code, 0, "{err}");
+    d.save_key("web", "openai", OPENAI_KEY, Some(&base));
     let (code, token, _) = d.cli(&["--user", "web", "http", "token"], None);
     assert_eq!(code, 0);
     let token = token.trim().to_owned();
@@ -1252,15 +1234,7 @@ fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
 
 #[test]
 fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("byokd-sse-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]);
+    let (d, port) = Daemon::start_http();
     let (base, _) = mock_openai(OPENAI_KEY);
     let (code, _, err) = d.cli(
         &[
@@ -1357,29 +1331,8 @@ fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
             std::thread::sleep(Duration::from_millis(50));
         }
     });
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("byokd-leave-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]);
-    let (code, _, err) = d.cli(
-        &[
-            "--user",
-            "gone",
-            "config",
-            "save",
-            "--provider",
-            "openai",
-            "--base-url",
-            &base,
-        ],
-        Some(OPENAI_KEY),
-    );
-    assert_eq!(code, 0, "{err}");
+    let (d, port) = Daemon::start_http();
+    d.save_key("gone", "openai", OPENAI_KEY, Some(&base));
     let (_, token, _) = d.cli(&["--user", "gone", "http", "token"], None);
     {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
