@@ -324,6 +324,13 @@ pub fn summarize(events: JsValue, days: i32, now: &str) -> Result<JsValue, JsVal
     to_js(byokit_core::summarize(&events, window, None, None))
 }
 
+/// Whether `value` is an error thrown by byokit: an `Error` with a string `kind`.
+#[wasm_bindgen(js_name = isByokitError)]
+pub fn is_byokit_error(value: JsValue) -> bool {
+    value.is_instance_of::<js_sys::Error>()
+        && js_sys::Reflect::get(&value, &"kind".into()).is_ok_and(|k| k.is_string())
+}
+
 /// `sk-proj-…a1b2`.
 #[wasm_bindgen(js_name = maskKey)]
 pub fn mask_key(key: &str) -> String {

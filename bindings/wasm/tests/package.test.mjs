@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog,
-  buildChatRequest, buildTestRequest, readRateLimits, summarize,
+  buildChatRequest, buildTestRequest, readRateLimits, summarize, isByokitError,
 } from 'byokit';
 
 const fixtures = process.env.BYOKIT_FIXTURES;
@@ -32,6 +32,14 @@ test('errors are Errors with a kind', () => {
   assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o-mni', inputTokens: 1, outputTokens: 1 }),
     (e) => e.kind === 'unknownModel' && e.message.includes('gpt-4o-mini'));
   assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: -5, outputTokens: 1 }), (e) => e.kind === 'invalidInput');
+  try {
+    estimateCost({ provider: 'nosuch', model: 'x' });
+    assert.fail('no error');
+  } catch (e) {
+    assert.ok(isByokitError(e));
+  }
+  assert.equal(isByokitError(new Error('plain')), false);
+  assert.equal(isByokitError({ kind: 'unknownModel' }), false);
   assert.throws(() => estimateCost({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, cachedInputTokens: 20, outputTokens: 1 }), (e) => e.kind === 'invalidInput');
 });
 
