@@ -263,22 +263,32 @@ type Chunks = futures_util::stream::BoxStream<'static, Result<String, std::conve
 /// error response; byokd records the usage even if the client goes away.
 async fn stream_reply(state: Arc<State>, params: ChatParams, model: String) -> Response {
     let (deltas_tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
-    let (done_tx, mut done) = tokio::sync::oneshot::channel();
+    let (done_tx, done) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let result = chat_with(&state, params, Some(deltas_tx)).await;
         let _ = done_tx.send(result);
     });
-    let first = tokio::select! {
-        d = deltas.recv() => d,
-        r = &mut done => match r {
-            Ok(Err(e)) => return rpc_error(&e),
-            // A reply without any text: only the final chunks.
-            Ok(Ok(result)) => return sse_response(futures_util::stream::iter(final_chunks(&model, &result)).map(Ok).boxed()),
-            Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal", "the call was lost"),
-        },
+    // The first delta, or `None` once the call has ended without one (every delta is queued
+    // before the call's result, so none is lost): then it is an error response, or a reply
+    // without text.
+    let Some(first) = deltas.recv().await else {
+        return match done.await {
+            Ok(Err(e)) => rpc_error(&e),
+            Ok(Ok(result)) => sse_response(
+                futures_util::stream::iter(final_chunks(&model, &result))
+                    .map(Ok)
+                    .boxed(),
+            ),
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal",
+                "the call was lost",
+            ),
+        };
     };
     let id = "chatcmpl-byokit-stream".to_owned();
-    let first_chunk = first.map(|d| chunk(&id, &model, &d));
+    let first_chunk = chunk(&id, &model, &first);
     let rest = futures_util::stream::unfold(
         (deltas, Some(done), id, model),
         |(mut deltas, done, id, model)| async move {
@@ -302,7 +312,7 @@ async fn stream_reply(state: Arc<State>, params: ChatParams, model: String) -> R
     )
     .flatten();
     sse_response(
-        futures_util::stream::iter(first_chunk)
+        futures_util::stream::iter([first_chunk])
             .chain(rest)
             .map(Ok)
             .boxed(),

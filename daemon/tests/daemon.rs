@@ -1280,7 +1280,7 @@ fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
     let mut acc = byokit_core::StreamAccumulator::new(byokit_core::Provider::OpenAi);
     acc.push(data.as_bytes()).unwrap();
     let summary = acc.finish().unwrap();
-    assert_eq!(summary.text, "Un café crème, s'il vous plaît ☕");
+    assert_eq!(summary.text, "Un café crème, s'il vous plaît ☕", "{reply}");
     assert!(data.trim_end().ends_with("data: [DONE]"));
     match summary.usage {
         byokit_core::StreamUsage::Reported { usage } => {
