@@ -84,9 +84,12 @@ impl Client {
             Ok(f) => command.stderr(f),
             Err(_) => command.stderr(Stdio::null()),
         };
-        command
-            .spawn()
-            .map_err(|e| ClientError::Io(format!("cannot start {}: {e}", byokd.display())))?;
+        command.spawn().map_err(|e| {
+            ClientError::Io(format!(
+                "cannot start {} ({e}); build it beside byokit with `cargo build --release -p byokit-daemon`, or start it yourself",
+                byokd.display()
+            ))
+        })?;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match Client::connect(socket) {
