@@ -418,24 +418,15 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
         }
         "budget.get" => {
             let p: UserParams = parse(params)?;
-            let budget = state
-                .store
-                .ask(|r| Command::GetBudget(p.user.clone(), r))
-                .await?;
-            let Some(budget) = budget else {
-                return Ok(Value::Null);
-            };
             let month = Month::containing(OffsetDateTime::now_utc());
-            let events = state
+            match state
                 .store
-                .ask(|r| Command::Events(p.user, month.start() - time::Duration::NANOSECOND, r))
-                .await?;
-            let spent = events
-                .iter()
-                .filter(|e| e.payer == byokit_core::Payer::User)
-                .filter_map(|e| e.cost_usd)
-                .sum();
-            to_value(json!({"budget": budget, "status": budget.status(month, spent)}))
+                .ask(|r| Command::BudgetStatus(p.user, month, r))
+                .await?
+            {
+                Some((budget, status)) => to_value(json!({"budget": budget, "status": status})),
+                None => Ok(Value::Null),
+            }
         }
         "alerts.list" => {
             let p: UserParams = parse(params)?;

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use byokit_core::budget::{Alert, Budget, BudgetPolicy, FiredAlerts, Month};
+use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 use byokit_core::protocol::{ConfigView, UsageRecordParams, UsageRecordResult};
 use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
@@ -205,8 +205,12 @@ pub enum Command {
     SystemTokens(String, Month, oneshot::Sender<Result<u64, StoreError>>),
     /// Set a budget.
     SetBudget(String, Budget, oneshot::Sender<Result<(), StoreError>>),
-    /// Get a budget.
-    GetBudget(String, oneshot::Sender<Result<Option<Budget>, StoreError>>),
+    /// A user's budget and where it stands in a month (their own-key spending, summed exactly).
+    BudgetStatus(
+        String,
+        Month,
+        oneshot::Sender<Result<Option<(Budget, BudgetStatus)>, StoreError>>,
+    ),
     /// The alerts of a user, newest first.
     Alerts(String, oneshot::Sender<Result<Vec<Alert>, StoreError>>),
     /// Re-seal every stored key with a new master key, and record the new check value, in one
@@ -354,7 +358,7 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         }
         Command::SystemTokens(user, month, reply) => answer(system_tokens(tx, &user, month), reply),
         Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
-        Command::GetBudget(user, reply) => answer(get_budget(tx, &user), reply),
+        Command::BudgetStatus(user, month, reply) => answer(budget_status(tx, &user, month), reply),
         Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
         Command::Reseal(mut reseal, check, reply) => {
             answer(reseal_all(tx, &mut *reseal, &check), reply)
@@ -877,6 +881,18 @@ fn set_budget(tx: &Transaction<'_>, user: &str, b: &Budget) -> Result<(), StoreE
         params![user, b.monthly_limit_usd.to_string(), policy_str(b.policy), thresholds.join(","), ms(OffsetDateTime::now_utc())],
     )?;
     Ok(())
+}
+
+fn budget_status(
+    tx: &Transaction<'_>,
+    user: &str,
+    month: Month,
+) -> Result<Option<(Budget, BudgetStatus)>, StoreError> {
+    let Some(budget) = get_budget(tx, user)? else {
+        return Ok(None);
+    };
+    let status = budget.status(month, user_spent(tx, user, month)?);
+    Ok(Some((budget, status)))
 }
 
 fn get_budget(tx: &Transaction<'_>, user: &str) -> Result<Option<Budget>, StoreError> {

@@ -1408,3 +1408,62 @@ fn chat_streams_over_ipc_as_notifications_before_the_result() {
         "{out}"
     );
 }
+
+#[test]
+fn a_budget_tracks_own_key_spending_and_fires_each_alert_once() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let record = |c: &mut Client, payer: &str| {
+        c.call(
+            "usage.record",
+            json!({"user": "bud", "provider": "openai", "model": "gpt-4o", "payer": payer,
+                   "usage": {"input_tokens": 2000, "cached_input_tokens": 1536, "output_tokens": 300}}),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        c.call("budget.get", json!({"user": "bud"})).unwrap(),
+        Value::Null
+    );
+    let (code, _, err) = d.cli(
+        &["--user", "bud", "budget", "set", "--monthly-limit", "0.02"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    record(&mut c, "user");
+    record(&mut c, "user");
+    record(&mut c, "system"); // the system key's calls are not the user's spending
+    let b = c.call("budget.get", json!({"user": "bud"})).unwrap();
+    assert_eq!(b["status"]["spent_usd"], "0.01216");
+    assert_eq!(b["status"]["percent_used"], "60.80");
+    assert_eq!(b["status"]["exceeded"], false);
+    let alerts = c.call("alerts.list", json!({"user": "bud"})).unwrap();
+    assert_eq!(alerts.as_array().unwrap().len(), 1);
+    assert_eq!(alerts[0]["threshold_percent"], 50);
+    record(&mut c, "user");
+    record(&mut c, "user");
+    let alerts = c.call("alerts.list", json!({"user": "bud"})).unwrap();
+    let mut fired: Vec<u64> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["threshold_percent"].as_u64().unwrap())
+        .collect();
+    fired.sort_unstable();
+    assert_eq!(fired, [50, 80, 100], "each threshold once");
+    let b = c.call("budget.get", json!({"user": "bud"})).unwrap();
+    assert_eq!(
+        (
+            b["status"]["spent_usd"].as_str(),
+            b["status"]["exceeded"].as_bool()
+        ),
+        (Some("0.02432"), Some(true))
+    );
+    let err = c
+        .call(
+            "budget.set",
+            json!({"user": "bud", "monthly_limit_usd": "-1"}),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot be negative"));
+}
