@@ -281,7 +281,6 @@ pub(crate) struct StreamState {
     pub finish_reason: Option<FinishReason>,
     pub model: Option<String>,
     pub usage: Option<Usage>,
-    pub done: bool,
 }
 
 /// Accumulates a streaming chat reply from byte chunks split anywhere, yielding the text as it
@@ -357,7 +356,6 @@ impl StreamAccumulator {
         deltas: &mut Vec<String>,
     ) -> Result<(), AdapterError> {
         if data.trim() == "[DONE]" {
-            self.state.done = true;
             return Ok(());
         }
         let delta = match self.provider {

@@ -251,10 +251,6 @@ pub(super) fn stream_event(
             }
             Ok(None)
         }
-        "message_stop" => {
-            state.done = true;
-            Ok(None)
-        }
         "error" => Err(stream_error(Provider::Anthropic, data)),
         _ => Ok(None), // ping, content_block_start/stop, and events added later
     }
