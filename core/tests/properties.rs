@@ -50,6 +50,23 @@ fn model_and_two_usages(max: u64) -> impl Strategy<Value = (&'static Model, Usag
     })
 }
 
+/// The smallest prompt size above which any model of the default catalog charges a tier price.
+fn smallest_tier() -> u64 {
+    models()
+        .iter()
+        .flat_map(|m| &m.prices)
+        .flat_map(|p| &p.tiers)
+        .map(|t| t.above_prompt_tokens)
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// The largest draw per token class for which two usages added together stay at or below every
+/// tier threshold: a usage's prompt is three draws (uncached input, cached read, cache write).
+fn below_every_tier() -> u64 {
+    smallest_tier() / (2 * 3)
+}
+
 fn add(a: &Usage, b: &Usage) -> Usage {
     Usage {
         input_tokens: a.input_tokens + b.input_tokens,
@@ -102,14 +119,13 @@ proptest! {
 
     /// Below every tier threshold, the cost of two calls together is the sum of their costs.
     #[test]
-    fn cost_is_additive_where_no_tier_applies((model, a, b) in model_and_two_usages(20_000)) {
+    fn cost_is_additive_where_no_tier_applies((model, a, b) in model_and_two_usages(below_every_tier())) {
         let o = CostOptions::default();
         let (ca, cb, cab) = (
             model.cost(VERSION, &a, &o).unwrap(),
             model.cost(VERSION, &b, &o).unwrap(),
             model.cost(VERSION, &add(&a, &b), &o).unwrap(),
         );
-        // 2 × 3 × 20,000 input-side tokens stay below the smallest tier in the catalog (128k).
         prop_assert_eq!(cab.tier_above_prompt_tokens, None);
         if let (Some(x), Some(y), Some(z)) = (ca.cost_usd, cb.cost_usd, cab.cost_usd) {
             prop_assert_eq!(x + y, z);
