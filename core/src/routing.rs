@@ -255,7 +255,7 @@ pub enum KeyChoice {
 }
 
 /// A routing decision, with the reasons for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// The provider that serves the call.
     pub provider: Provider,
@@ -272,7 +272,7 @@ pub struct Decision {
 }
 
 /// A next choice after a retryable failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fallback {
     /// Provider.
     pub provider: Provider,
@@ -312,6 +312,19 @@ pub enum RouteError {
         /// When the first of them frees up.
         retry_at: OffsetDateTime,
     },
+}
+
+impl RouteError {
+    /// The refusal's kind, as the daemon's errors name it in `data.kind`: `invalid_key`,
+    /// `system_cap_reached`, `no_key` or `rate_limited`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RouteError::InvalidKey { .. } => "invalid_key",
+            RouteError::SystemCapReached { .. } => "system_cap_reached",
+            RouteError::NoKey => "no_key",
+            RouteError::RateLimited { .. } => "rate_limited",
+        }
+    }
 }
 
 /// Decides who serves and pays for a call. `system_usage` is the user's system-key ledger for

@@ -62,7 +62,7 @@ impl Usage {
 }
 
 /// A summary window: `days` days ending at `end` (events with `end - days < at ≤ end`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// The last instant.
     #[serde(with = "time::serde::rfc3339")]
@@ -152,7 +152,7 @@ impl Totals {
 }
 
 /// One day of a summary (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayTotals {
     /// The day.
     pub date: Date,
@@ -162,7 +162,7 @@ pub struct DayTotals {
 }
 
 /// The system key's monthly quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaStatus {
     /// The month (that of the window's end).
     pub month: Month,
@@ -175,7 +175,7 @@ pub struct QuotaStatus {
 }
 
 /// Usage over a window, with breakdowns whose parts add up to the totals exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageSummary {
     /// The window.
     pub window: Window,

@@ -230,21 +230,61 @@ async fn completions(
     }
 }
 
-/// A daemon error as an OpenAI-style error response with the matching status.
+/// A daemon error as an OpenAI-style error response, with the status OpenAI itself would send
+/// for its kind (a provider's bad key is a 401, its rate limit a 429 with `Retry-After`).
 fn rpc_error(e: &RpcError) -> Response {
-    let (status, kind, code) = match e.code {
-        codes::INVALID_PARAMS => (
+    let (status, kind, code) = match (e.code, e.kind()) {
+        (codes::INVALID_PARAMS, _) => (
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "invalid_request",
         ),
-        codes::REFUSED => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "insufficient_quota",
-            "refused",
+        (codes::PROVIDER_ERROR | codes::REFUSED, Some("invalid_key")) => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
         ),
-        codes::NOT_FOUND => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
-        codes::PROVIDER_ERROR | codes::UNREACHABLE => {
+        (codes::REFUSED, Some("no_key")) => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "no_api_key",
+        ),
+        (codes::PROVIDER_ERROR, Some("permission_denied")) => (
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            "permission_denied",
+        ),
+        (codes::PROVIDER_ERROR, Some("insufficient_credit")) | (codes::REFUSED, _)
+            if e.kind() != Some("rate_limited") =>
+        {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "insufficient_quota",
+                "insufficient_quota",
+            )
+        }
+        (codes::PROVIDER_ERROR | codes::REFUSED, Some("rate_limited")) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "requests",
+            "rate_limit_exceeded",
+        ),
+        (codes::PROVIDER_ERROR, Some("bad_request")) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "bad_request",
+        ),
+        (codes::PROVIDER_ERROR, Some("model_not_found")) => (
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "model_not_found",
+        ),
+        (codes::NOT_FOUND, _) => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
+        (codes::PROVIDER_ERROR, Some("overloaded")) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "overloaded",
+        ),
+        (codes::PROVIDER_ERROR | codes::UNREACHABLE, _) => {
             (StatusCode::BAD_GATEWAY, "upstream_error", "upstream")
         }
         _ => (
@@ -253,7 +293,14 @@ fn rpc_error(e: &RpcError) -> Response {
             "internal",
         ),
     };
-    error(status, kind, code, &e.message)
+    let mut response = error(status, kind, code, &e.message);
+    if let Some(seconds) = e.retry_after_seconds() {
+        let header = (seconds.ceil() as u64).max(1).to_string();
+        if let Ok(value) = header.parse() {
+            response.headers_mut().insert("retry-after", value);
+        }
+    }
+    response
 }
 
 type Chunks = futures_util::stream::BoxStream<'static, Result<String, std::convert::Infallible>>;

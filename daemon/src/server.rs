@@ -19,7 +19,7 @@ use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     check_key, classify_error, estimate_chat, route, what_if, ApiKey, Catalog, ChatRequest,
     ChatResponse, Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method, Provider,
-    RouteRequest, RoutingConfig, Usage, Window, Workload,
+    ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,6 +60,8 @@ pub(crate) struct State {
 pub(crate) struct RpcError {
     pub(crate) code: i64,
     pub(crate) message: String,
+    /// What a client can act on: `{"kind", …}` for provider errors and routing refusals.
+    pub(crate) data: Option<Value>,
 }
 
 impl RpcError {
@@ -67,7 +69,40 @@ impl RpcError {
         RpcError {
             code,
             message: message.into(),
+            data: None,
         }
+    }
+
+    /// A provider's error reply: its kind, status and retry-after in `data`.
+    fn provider(e: &ProviderError) -> RpcError {
+        RpcError {
+            code: codes::PROVIDER_ERROR,
+            message: e.to_string(),
+            data: Some(json!({
+                "kind": e.kind.as_str(),
+                "status": e.status,
+                "retry_after_seconds": e.retry_after.map(|d| d.as_secs_f64()),
+            })),
+        }
+    }
+
+    /// A routing refusal, its kind in `data`.
+    fn refused(e: &RouteError) -> RpcError {
+        RpcError {
+            code: codes::REFUSED,
+            message: e.to_string(),
+            data: Some(json!({ "kind": e.kind() })),
+        }
+    }
+
+    /// The kind in `data`, if any.
+    pub(crate) fn kind(&self) -> Option<&str> {
+        self.data.as_ref()?.get("kind")?.as_str()
+    }
+
+    /// The provider's retry-after in `data`, if any.
+    pub(crate) fn retry_after_seconds(&self) -> Option<f64> {
+        self.data.as_ref()?.get("retry_after_seconds")?.as_f64()
     }
 }
 
@@ -269,7 +304,11 @@ fn reply_bytes(reply: &Value) -> Vec<u8> {
 }
 
 fn error_reply(id: Value, e: RpcError) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code, "message": e.message}})
+    let mut error = json!({"code": e.code, "message": e.message});
+    if let Some(data) = e.data {
+        error["data"] = data;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "error": error})
 }
 
 /// Handles one message; `None` for a notification (no `id`).
@@ -655,7 +694,7 @@ async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredCo
     };
     match route(&config, &Ledger::new(used), &request, now) {
         Ok(decision) => Ok((decision, configs)),
-        Err(e) => Err(RpcError::new(codes::REFUSED, e.to_string())),
+        Err(e) => Err(RpcError::refused(&e)),
     }
 }
 
@@ -741,7 +780,7 @@ pub(crate) async fn chat_with(
                 Ok(response) => {
                     let (status, headers, body) = read_all(response).await;
                     let e = classify_error(provider, status, &headers, &body);
-                    last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
+                    last_error = RpcError::provider(&e);
                     // A bad key or a bad request is never retried, nor sent elsewhere.
                     if !e.kind.is_retryable() {
                         return Err(last_error);
@@ -767,8 +806,10 @@ pub(crate) async fn chat_with(
     let (reply, outcome) = match sink {
         None => {
             let (_, _, body) = read_all(response).await;
-            let reply = parse_chat_response(provider, &body)
-                .map_err(|e| RpcError::new(codes::PROVIDER_ERROR, e.to_string()))?;
+            let reply = parse_chat_response(provider, &body).map_err(|e| match &e {
+                AdapterError::Provider(pe) => RpcError::provider(pe),
+                _ => RpcError::new(codes::PROVIDER_ERROR, e.to_string()),
+            })?;
             (reply, "ok")
         }
         Some(sink) => {
@@ -787,7 +828,7 @@ pub(crate) async fn chat_with(
                         }
                         Err(AdapterError::Provider(e)) => {
                             // An error event mid-stream: what came before it is still recorded.
-                            last_error = RpcError::new(codes::PROVIDER_ERROR, e.to_string());
+                            last_error = RpcError::provider(&e);
                             outcome = "provider_error";
                             break 'reading;
                         }

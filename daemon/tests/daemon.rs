@@ -1109,6 +1109,19 @@ fn http(
     token: Option<&str>,
     body: &str,
 ) -> (u16, Value) {
+    let (status, _, json) = http_with_head(port, method, path, host, token, body);
+    (status, json)
+}
+
+/// [`http`], with the response's head (status line and headers, lower-cased) too.
+fn http_with_head(
+    port: u16,
+    method: &str,
+    path: &str,
+    host: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String, Value) {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = token
         .map(|t| format!("authorization: Bearer {t}\r\n"))
@@ -1122,11 +1135,97 @@ fn http(
     let mut response = String::new();
     s.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let json = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+    let (head, json) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(json).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn provider_errors_reach_http_clients_with_the_status_openai_would_send() {
+    let (d, port) = Daemon::start_http();
+    let (_, token, _) = d.cli(&["--user", "web", "http", "token"], None);
+    let token = token.trim();
+    let ask = r#"{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}"#;
+    let save = |base: &str| {
+        d.client()
+            .call(
+                "config.save",
+                json!({"user": "web", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base}),
+            )
+            .unwrap();
+    };
+    // A rate limit longer than byokd waits: one try, then a 429 that passes the wait on.
+    let (base, count) = mock_sequence(vec![(
+        "429 Too Many Requests",
+        "retry-after: 30\r\n",
+        "error_429_rate_limit_requests.json",
+    )]);
+    save(&base);
+    let (status, head, v) = http_with_head(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token),
+        ask,
+    );
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (429, Some("rate_limit_exceeded")),
+        "{v}"
+    );
+    assert!(head.contains("\r\nretry-after: 30"), "{head}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // The provider refuses the key: a 401, as OpenAI itself answers.
+    let (base, _) = mock_sequence(vec![(
+        "401 Unauthorized",
+        "",
+        "error_401_invalid_api_key.json",
+    )]);
+    save(&base);
+    let (status, v) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token),
+        ask,
+    );
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (401, Some("invalid_api_key")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("openai invalid_key"),
+        "{v}"
+    );
+    // A server error after every retry: 502.
+    let (base, _) = mock_sequence(vec![(
+        "500 Internal Server Error",
+        "",
+        "error_500_server_error.json",
+    )]);
+    save(&base);
+    let (status, v) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token),
+        ask,
+    );
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (502, Some("upstream")),
+        "{v}"
+    );
 }
 
 #[test]
