@@ -45,5 +45,8 @@ bash scripts/wasm-build.sh byokit-core
 step "the npm package: built, packed, installed into an empty folder, tested with node --test"
 bash scripts/test-npm.sh
 
+step "native bindings: Python and Kotlin tests, Swift checks"
+bash scripts/test-ffi.sh
+
 echo
 echo "all checks passed"

@@ -1,0 +1,473 @@
+//! A client of byokd for desktop apps: the daemon's JSON-RPC protocol over its local socket.
+//! Calls block; call them off the UI thread (Kotlin: `Dispatchers.IO`; Swift: a background task).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use byokit_core as core;
+use byokit_core::protocol::{self, codes};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::{
+    instant, money, ByokitError, ChatMessage, CostStatus, FinishReason, Payer, Provider,
+    RouteDecision, RouteInput, TokenUsage, UsageSummary,
+};
+
+#[cfg(unix)]
+type Stream = std::os::unix::net::UnixStream;
+
+struct Connection {
+    reader: BufReader<Stream>,
+    writer: Stream,
+    next_id: u64,
+}
+
+/// A connection to byokd. One call at a time travels on it; share it between threads freely
+/// (calls queue), or open one per thread for parallel calls.
+#[derive(uniffi::Object)]
+pub struct DaemonClient {
+    socket: String,
+    connection: Mutex<Connection>,
+}
+
+/// The socket byokd listens on by default: `$BYOKIT_SOCKET`, else
+/// `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in the data directory
+/// (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`).
+#[uniffi::export]
+pub fn default_socket_path() -> String {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let path = if let Some(s) = env("BYOKIT_SOCKET") {
+        PathBuf::from(s)
+    } else if let Some(dir) = env("XDG_RUNTIME_DIR") {
+        PathBuf::from(dir).join("byokit/byokd.sock")
+    } else if let Some(dir) = env("BYOKIT_DATA_DIR") {
+        PathBuf::from(dir).join("byokd.sock")
+    } else if let Some(dir) = env("XDG_DATA_HOME") {
+        PathBuf::from(dir).join("byokit/byokd.sock")
+    } else {
+        PathBuf::from(env("HOME").unwrap_or_default()).join(".local/share/byokit/byokd.sock")
+    };
+    path.to_string_lossy().into_owned()
+}
+
+/// A stored configuration, as the daemon shows it: the key masked.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyConfig {
+    /// The key's id.
+    pub key_id: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The key, masked (`sk-proj-…a1b2`).
+    pub masked_key: String,
+    /// Its base URL, if not the provider's.
+    pub base_url: Option<String>,
+    /// Its model, if chosen.
+    pub model: Option<String>,
+    /// The active configuration (the most recently saved).
+    pub is_active: bool,
+    /// When it was saved.
+    pub saved_at: SystemTime,
+}
+
+impl From<protocol::ConfigView> for KeyConfig {
+    fn from(v: protocol::ConfigView) -> Self {
+        KeyConfig {
+            key_id: v.key_id,
+            provider: v.provider.into(),
+            masked_key: v.api_key,
+            base_url: v.base_url,
+            model: v.model,
+            is_active: v.is_active,
+            saved_at: crate::timestamp(v.saved_at),
+        }
+    }
+}
+
+/// What `config_test` found.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct KeyTestResult {
+    /// The provider tested.
+    pub provider: Provider,
+    /// `valid`, an error kind (`invalid_key`, `insufficient_credit`, `rate_limited`, …) or
+    /// `unreachable`.
+    pub outcome: String,
+    /// The provider's message, or why it could not be reached.
+    pub message: Option<String>,
+    /// The models the key can reach, when valid.
+    pub models: Vec<String>,
+}
+
+/// One call's usage for the daemon to price and store.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UsageRecord {
+    /// The provider that served the call.
+    pub provider: Provider,
+    /// The model.
+    pub model: String,
+    /// Its token counts, as the provider reported them.
+    pub usage: TokenUsage,
+    /// The feature tag.
+    #[uniffi(default = None)]
+    pub feature: Option<String>,
+    /// Who paid; the user when absent.
+    #[uniffi(default = None)]
+    pub payer: Option<Payer>,
+    /// A retried record with the same key is counted once.
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// When the call was made; now when absent.
+    #[uniffi(default = None)]
+    pub at: Option<SystemTime>,
+    /// How long it took.
+    #[uniffi(default = None)]
+    pub latency_ms: Option<u64>,
+}
+
+/// What the daemon stored.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordedUsage {
+    /// The record's id.
+    pub id: i64,
+    /// Its exact cost, absent when unpriced.
+    pub cost_usd: Option<String>,
+    /// Exact, estimated or unpriced.
+    pub cost_status: CostStatus,
+    /// The catalog version it was priced with.
+    pub catalog_version: String,
+    /// It had been recorded before (same idempotency key): nothing new was stored.
+    pub duplicate: bool,
+}
+
+/// A chat call for the daemon to route, make with the stored key, and record.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DaemonChatRequest {
+    /// The messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// A model; the routing rules choose when absent.
+    #[uniffi(default = None)]
+    pub model: Option<String>,
+    /// The feature tag (chooses the feature's model, and tags the usage record).
+    #[uniffi(default = None)]
+    pub feature: Option<String>,
+    /// A system prompt.
+    #[uniffi(default = None)]
+    pub system: Option<String>,
+    /// The most output tokens to generate.
+    #[uniffi(default = None)]
+    pub max_output_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[uniffi(default = None)]
+    pub temperature: Option<f64>,
+    /// Stop sequences.
+    #[uniffi(default = [])]
+    pub stop: Vec<String>,
+}
+
+/// A chat call's reply, with what it cost.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DaemonChatReply {
+    /// The reply.
+    pub text: String,
+    /// Why it stopped.
+    pub finish_reason: Option<FinishReason>,
+    /// The provider that served it.
+    pub provider: Provider,
+    /// The model, as the provider named it.
+    pub model: String,
+    /// Who paid.
+    pub payer: Payer,
+    /// Tokens as the provider reported them.
+    pub usage: TokenUsage,
+    /// The recorded usage's id.
+    pub usage_id: i64,
+    /// Its exact cost, absent when unpriced.
+    pub cost_usd: Option<String>,
+    /// Exact, estimated or unpriced.
+    pub cost_status: CostStatus,
+}
+
+/// byokd's state.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DaemonStatus {
+    /// byokd's version.
+    pub version: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Seconds since it started.
+    pub uptime_seconds: u64,
+    /// The socket it listens on.
+    pub socket: String,
+    /// Its data directory.
+    pub data_dir: String,
+    /// The price catalog's version.
+    pub catalog_version: String,
+}
+
+/// A daemon error as the case the caller can act on. Provider errors carry their kind in
+/// `data.kind`.
+fn rpc_error(code: i64, message: String, data: Option<&Value>) -> ByokitError {
+    let kind = data.and_then(|d| d.get("kind")).and_then(Value::as_str);
+    match (code, kind) {
+        (codes::PROVIDER_ERROR, Some("invalid_key")) | (codes::BAD_KEY, _) => {
+            ByokitError::InvalidKey(message)
+        }
+        (codes::PROVIDER_ERROR, Some("permission_denied")) => {
+            ByokitError::PermissionDenied(message)
+        }
+        (codes::PROVIDER_ERROR, Some("insufficient_credit")) => {
+            ByokitError::InsufficientCredit(message)
+        }
+        (codes::PROVIDER_ERROR | codes::REFUSED, Some("rate_limited")) => {
+            ByokitError::RateLimited(message)
+        }
+        (codes::PROVIDER_ERROR, Some("overloaded")) => ByokitError::Overloaded(message),
+        (codes::PROVIDER_ERROR, Some("bad_request")) => ByokitError::BadRequest(message),
+        (codes::PROVIDER_ERROR, Some("model_not_found")) => ByokitError::ModelNotFound(message),
+        (codes::PROVIDER_ERROR | codes::UNREACHABLE, _) => ByokitError::ServerError(message),
+        (codes::REFUSED, Some("invalid_key")) => ByokitError::InvalidKey(message),
+        (codes::REFUSED, Some("system_cap_reached")) => ByokitError::SystemCapReached(message),
+        (codes::REFUSED, Some("no_key")) => ByokitError::NoKey(message),
+        (codes::REFUSED, Some("budget_exceeded")) => ByokitError::BudgetExceeded(message),
+        (codes::INVALID_PARAMS, _) => ByokitError::InvalidInput(message),
+        (codes::NOT_FOUND, _) if message.contains("model") => ByokitError::UnknownModel(message),
+        _ => ByokitError::Daemon(message),
+    }
+}
+
+fn decode<T: DeserializeOwned>(v: Value, method: &str) -> Result<T, ByokitError> {
+    serde_json::from_value(v)
+        .map_err(|e| ByokitError::Daemon(format!("unexpected {method} reply: {e}")))
+}
+
+impl DaemonClient {
+    fn call_json(&self, method: &str, params: Value) -> Result<Value, ByokitError> {
+        let mut c = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        let id = c.next_id;
+        c.next_id += 1;
+        let mut line =
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
+        line.push('\n');
+        let broken = |e: std::io::Error| {
+            ByokitError::DaemonUnreachable(format!("byokd connection at {}: {e}", self.socket))
+        };
+        c.writer.write_all(line.as_bytes()).map_err(broken)?;
+        let reply: Value = loop {
+            let mut text = String::new();
+            if c.reader.read_line(&mut text).map_err(broken)? == 0 {
+                return Err(ByokitError::DaemonUnreachable(format!(
+                    "byokd at {} closed the connection",
+                    self.socket
+                )));
+            }
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| ByokitError::Daemon(format!("unreadable byokd reply: {e}")))?;
+            // Notifications (no id) are not this call's reply.
+            if v.get("id").and_then(Value::as_u64) == Some(id) {
+                break v;
+            }
+        };
+        if let Some(e) = reply.get("error") {
+            let code = e.get("code").and_then(Value::as_i64).unwrap_or(0);
+            let message = e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("byokd error")
+                .to_owned();
+            return Err(rpc_error(code, message, e.get("data")));
+        }
+        Ok(reply.get("result").cloned().unwrap_or(Value::Null))
+    }
+
+    fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, ByokitError> {
+        decode(self.call_json(method, params)?, method)
+    }
+}
+
+fn provider_name(p: Provider) -> &'static str {
+    core::Provider::from(p).as_str()
+}
+
+#[uniffi::export]
+impl DaemonClient {
+    /// Connects to byokd on `socket` ([`default_socket_path`] when absent). Fails with
+    /// `DaemonUnreachable` when no byokd answers there (start it with `byokd`, or any `byokit`
+    /// command).
+    #[uniffi::constructor]
+    pub fn connect(socket: Option<String>) -> Result<std::sync::Arc<DaemonClient>, ByokitError> {
+        let socket = socket.unwrap_or_else(default_socket_path);
+        let unreachable =
+            |e: std::io::Error| ByokitError::DaemonUnreachable(format!("byokd at {socket}: {e}"));
+        let stream = Stream::connect(&socket).map_err(unreachable)?;
+        let writer = stream.try_clone().map_err(unreachable)?;
+        Ok(std::sync::Arc::new(DaemonClient {
+            connection: Mutex::new(Connection {
+                reader: BufReader::new(stream),
+                writer,
+                next_id: 1,
+            }),
+            socket,
+        }))
+    }
+
+    /// Calls any method with JSON parameters; returns the JSON result. For methods this client
+    /// has no typed call for (`budget.set`, `alerts.list`, `usage.export`, …).
+    pub fn call_raw(&self, method: String, params_json: String) -> Result<String, ByokitError> {
+        let params: Value = serde_json::from_str(&params_json)
+            .map_err(|e| ByokitError::InvalidInput(format!("params: {e}")))?;
+        Ok(self.call_json(&method, params)?.to_string())
+    }
+
+    /// `daemon.status`.
+    pub fn status(&self) -> Result<DaemonStatus, ByokitError> {
+        let s: protocol::DaemonStatus = self.call("daemon.status", json!({}))?;
+        Ok(DaemonStatus {
+            version: s.version,
+            pid: s.pid,
+            uptime_seconds: s.uptime_seconds,
+            socket: s.socket,
+            data_dir: s.data_dir,
+            catalog_version: s.catalog_version,
+        })
+    }
+
+    /// `config.save`: stores `api_key` encrypted; it becomes the active configuration. The
+    /// reply shows it masked.
+    pub fn config_save(
+        &self,
+        user: String,
+        provider: Provider,
+        api_key: String,
+        model: Option<String>,
+        base_url: Option<String>,
+    ) -> Result<KeyConfig, ByokitError> {
+        let v: protocol::ConfigView = self.call(
+            "config.save",
+            json!({"user": user, "provider": provider_name(provider), "api_key": api_key,
+                   "model": model, "base_url": base_url}),
+        )?;
+        Ok(v.into())
+    }
+
+    /// `config.get`: the user's configurations, newest (the active one) first.
+    pub fn config_get(&self, user: String) -> Result<Vec<KeyConfig>, ByokitError> {
+        let r: protocol::ConfigGetResult = self.call("config.get", json!({"user": user}))?;
+        Ok(r.configs.into_iter().map(KeyConfig::from).collect())
+    }
+
+    /// `config.delete`: deletes one provider's configuration (the active one when absent); usage
+    /// history stays. Returns how many were deleted.
+    pub fn config_delete(
+        &self,
+        user: String,
+        provider: Option<Provider>,
+    ) -> Result<u64, ByokitError> {
+        let r: protocol::ConfigDeleteResult = self.call(
+            "config.delete",
+            json!({"user": user, "provider": provider.map(provider_name)}),
+        )?;
+        Ok(r.deleted)
+    }
+
+    /// `config.test`: asks the provider whether the stored key works.
+    pub fn config_test(
+        &self,
+        user: String,
+        provider: Option<Provider>,
+    ) -> Result<KeyTestResult, ByokitError> {
+        let r: protocol::ConfigTestResult = self.call(
+            "config.test",
+            json!({"user": user, "provider": provider.map(provider_name)}),
+        )?;
+        Ok(KeyTestResult {
+            provider: r.provider.into(),
+            outcome: r.outcome,
+            message: r.message,
+            models: r.models,
+        })
+    }
+
+    /// `usage.record`: the daemon prices the call and stores it; acknowledged once durable.
+    pub fn usage_record(
+        &self,
+        user: String,
+        record: UsageRecord,
+    ) -> Result<RecordedUsage, ByokitError> {
+        let at = record
+            .at
+            .map(instant)
+            .transpose()?
+            .map(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| ByokitError::InvalidInput(format!("at: {e}")))
+            })
+            .transpose()?;
+        let usage = core::Usage::from(record.usage);
+        let r: protocol::UsageRecordResult = self.call(
+            "usage.record",
+            json!({"user": user, "provider": provider_name(record.provider),
+                   "model": record.model, "feature": record.feature, "usage": usage,
+                   "payer": record.payer.map(core::Payer::from).unwrap_or(core::Payer::User),
+                   "idempotency_key": record.idempotency_key, "at": at,
+                   "latency_ms": record.latency_ms}),
+        )?;
+        Ok(RecordedUsage {
+            id: r.id,
+            cost_usd: r.cost_usd.map(money),
+            cost_status: r.cost_status.into(),
+            catalog_version: r.catalog_version,
+            duplicate: r.duplicate,
+        })
+    }
+
+    /// `usage.summary`: the user's usage over the last `days` days, from the daemon's store.
+    pub fn usage_summary(&self, user: String, days: u16) -> Result<UsageSummary, ByokitError> {
+        let s: core::UsageSummary =
+            self.call("usage.summary", json!({"user": user, "days": days}))?;
+        Ok(s.into())
+    }
+
+    /// `route`: who would serve and pay for a call, and why.
+    pub fn route(&self, user: String, request: RouteInput) -> Result<RouteDecision, ByokitError> {
+        let d: core::Decision = self.call(
+            "route",
+            json!({"user": user, "feature": request.feature, "model": request.model,
+                   "estimated_tokens": request.estimated_tokens}),
+        )?;
+        Ok(d.into())
+    }
+
+    /// `chat`: the daemon routes the call, makes it with the stored key (retrying and falling
+    /// back as configured) and records its usage.
+    pub fn chat(
+        &self,
+        user: String,
+        request: DaemonChatRequest,
+    ) -> Result<DaemonChatReply, ByokitError> {
+        let messages: Vec<core::Message> = request
+            .messages
+            .into_iter()
+            .map(core::Message::from)
+            .collect();
+        let r: protocol::ChatResult = self.call(
+            "chat",
+            json!({"user": user, "feature": request.feature, "model": request.model,
+                   "system": request.system, "messages": messages,
+                   "max_output_tokens": request.max_output_tokens,
+                   "temperature": request.temperature, "stop": request.stop}),
+        )?;
+        Ok(DaemonChatReply {
+            text: r.text,
+            finish_reason: r.finish_reason.map(Into::into),
+            provider: r.provider.into(),
+            model: r.model,
+            payer: r.payer.into(),
+            usage: r.usage.into(),
+            usage_id: r.usage_id,
+            cost_usd: r.cost_usd.map(money),
+            cost_status: r.cost_status.into(),
+        })
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Tests the native bindings (bindings/ffi): generates them, checks that generation is
+# deterministic and that docs/ffi-api.md lists exactly the generated API, runs the Python tests,
+# compiles and runs the Kotlin tests and example on the JVM (with a real byokd), and checks the
+# Swift output as far as this machine can: the C header compiles, every symbol it declares is
+# exported by the library, and the Swift sources parse.
+# Installs what it needs: Debian's libjna-java and python3-venv, the Kotlin compiler (npm
+# kotlin-compiler), and tree-sitter with its Swift grammar (PyPI) in a cached virtualenv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+KOTLIN_VERSION=2.4.20
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/byokit"
+mkdir -p "$cache"
+
+missing=()
+dpkg -s libjna-java >/dev/null 2>&1 || missing+=(libjna-java)
+command -v java >/dev/null || missing+=(default-jdk-headless)
+command -v gcc >/dev/null || missing+=(gcc)
+command -v python3 >/dev/null || missing+=(python3 python3-venv)
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]} from Debian"
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+kotlin="$cache/kotlin-$KOTLIN_VERSION"
+if [[ ! -x "$kotlin/bin/kotlinc" ]]; then
+  echo "fetching kotlin-compiler@$KOTLIN_VERSION from npm"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null && tar xzf kotlin-compiler-*.tgz)
+  rm -rf "$kotlin"
+  mv "$tmp/package" "$kotlin"
+  chmod +x "$kotlin/bin/"*
+  rm -rf "$tmp"
+fi
+
+venv="$cache/venv-swift"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
+  echo "installing tree-sitter and tree-sitter-swift from PyPI"
+  python3 -m venv "$venv" || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q "tree-sitter==0.26.1" "tree-sitter-swift==0.7.4"
+fi
+
+bash scripts/ffi-generate.sh
+build=bindings/ffi/build
+target_dir="${CARGO_TARGET_DIR:-target}"
+
+echo "== generation is deterministic"
+again=$(mktemp -d)
+trap 'rm -rf "$again"' EXIT
+for lang in kotlin swift python; do
+  "$target_dir/debug/uniffi-bindgen" generate --library "$build/lib/libbyokit_ffi.so" \
+    --language "$lang" --no-format --out-dir "$again/$lang" >/dev/null
+done
+cmp "$again/kotlin/dev/byokit/byokit_ffi.kt" "$build/kotlin/src/main/kotlin/dev/byokit/byokit_ffi.kt"
+cmp "$again/python/byokit_ffi.py" "$build/python/byokit_ffi.py"
+cmp "$again/swift/Byokit.swift" "$build/swift/Sources/Byokit/Byokit.swift"
+cmp "$again/swift/ByokitFFI.h" "$build/swift/Sources/ByokitFFI/ByokitFFI.h"
+
+echo "== docs/ffi-api.md lists the generated API"
+PYTHONPATH="$build/python" python3 bindings/ffi/api.py >"$again/api.md"
+sed -n '/^```text$/,/^```$/p' docs/ffi-api.md >"$again/documented.md"
+if ! diff -u "$again/documented.md" "$again/api.md"; then
+  echo "docs/ffi-api.md is out of date: replace its listing with the output of"
+  echo "  PYTHONPATH=$build/python python3 bindings/ffi/api.py"
+  exit 1
+fi
+
+echo "== Python tests"
+PYTHONPATH="$build/python" BYOKIT_FIXTURES="$root/tests/fixtures" \
+  python3 -m unittest bindings/ffi/tests/python/test_byokit.py
+
+echo "== Swift checks"
+header="$build/swift/Sources/ByokitFFI/ByokitFFI.h"
+printf '#include "ByokitFFI.h"\n' |
+  gcc -fsyntax-only -Wall -Werror -D_Nullable= -D_Nonnull= -I "$(dirname "$header")" -x c -
+declared=$(grep -oE '\b(uniffi|ffi)_[A-Za-z0-9_]+\(' "$header" | tr -d '(' | sort -u)
+exported=$(nm -D --defined-only "$build/lib/libbyokit_ffi.so" | awk '{print $3}' | sort -u)
+not_exported=$(comm -23 <(echo "$declared") <(echo "$exported"))
+if [[ -n "$not_exported" ]]; then
+  echo "declared in the header but not exported by the library:"
+  echo "$not_exported"
+  exit 1
+fi
+echo "the header compiles; all $(echo "$declared" | wc -l) functions it declares are exported"
+"$venv/bin/python" bindings/ffi/swift_parse.py "$build/swift/Sources/Byokit/Byokit.swift" \
+  "$build/swift/Package.swift" bindings/ffi/tests/swift/*.swift examples/swift/*.swift
+
+echo "== Kotlin tests and example (JVM, JNA, a real byokd)"
+cargo build --locked -q -p byokit-daemon --bin byokd
+cp="/usr/share/java/jna.jar:$kotlin/lib/kotlin-test.jar"
+"$kotlin/bin/kotlinc" -nowarn -cp "$cp" -d "$again/byokit-kotlin.jar" \
+  "$build/kotlin/src/main/kotlin/dev/byokit/byokit_ffi.kt" \
+  bindings/ffi/tests/kotlin/ByokitTest.kt examples/kotlin/Example.kt 2>&1 | grep -v '^warning:' || true
+test -s "$again/byokit-kotlin.jar"
+run=$(mktemp -d)
+"$target_dir/debug/byokd" --data-dir "$run/data" --socket "$run/byokd.sock" >"$run/byokd.log" 2>&1 &
+byokd=$!
+trap 'kill $byokd 2>/dev/null || true; rm -rf "$again" "$run"' EXIT
+for _ in $(seq 100); do [[ -S "$run/byokd.sock" ]] && break; sleep 0.1; done
+java_cp="$again/byokit-kotlin.jar:$cp:$kotlin/lib/kotlin-stdlib.jar"
+BYOKIT_FIXTURES="$root/tests/fixtures" BYOKIT_TEST_SOCKET="$run/byokd.sock" \
+  java -Djna.library.path="$build/lib" -cp "$java_cp" ByokitTestKt
+BYOKIT_SOCKET="$run/byokd.sock" java -Djna.library.path="$build/lib" -cp "$java_cp" example.ExampleKt
+echo "native bindings: all checks passed"
