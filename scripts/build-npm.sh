@@ -11,13 +11,27 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
   cargo install --quiet wasm-bindgen-cli --version "$version"
 fi
 
-bash scripts/wasm-build.sh byokit-wasm
+# Optimised for size: the whole program at once, `z` level, no unwinding. Without reference
+# types, which Debian's wasm-opt (binaryen 108) cannot optimise correctly.
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  CARGO_PROFILE_RELEASE_PANIC=abort CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue" \
+  bash scripts/wasm-build.sh byokit-wasm
 wasm="${CARGO_TARGET_DIR:-target}/wasm/wasm32-unknown-unknown/release/byokit_wasm.wasm"
 out=bindings/wasm/pkg
 rm -rf "$out"
 mkdir -p "$out"
+if ! command -v wasm-opt >/dev/null; then
+  echo "installing binaryen (wasm-opt) from Debian"
+  apt-get install -y -qq binaryen >/dev/null || { apt-get update -qq && apt-get install -y -qq binaryen >/dev/null; }
+fi
 wasm-bindgen --target nodejs --out-dir "$out/node" --out-name byokit "$wasm"
 wasm-bindgen --target web --out-dir "$out/web" --out-name byokit "$wasm"
-cp bindings/wasm/package.json bindings/wasm/README.md "$out/"
+# Optimised for size; the features are those the wasm32 output above uses.
+for build in node web; do
+  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    --enable-nontrapping-float-to-int "$out/$build/byokit_bg.wasm" -o "$out/$build/byokit_bg.wasm"
+done
+cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts "$out/"
 (cd "$out" && npm pack --silent >/dev/null)
 ls -l "$out"/*.tgz "$out"/node/*.wasm
+echo "gzipped wasm: $(gzip -9 -c "$out/node/byokit_bg.wasm" | wc -c) bytes"

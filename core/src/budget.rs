@@ -165,6 +165,7 @@ impl Budget {
 
 /// The alerts already fired in a month.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FiredAlerts {
     /// The month they were fired in.
     pub month: Option<Month>,

@@ -13,6 +13,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
+/// The TypeScript types of the package's arguments and results, emitted into its `.d.ts`.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("types.d.ts");
+
 thread_local! {
     /// The catalog in use: the embedded one, or one loaded with `loadCatalog`.
     static CATALOG: RefCell<Option<Catalog>> = const { RefCell::new(None) };
@@ -73,7 +77,8 @@ fn camel(v: Value) -> Value {
     }
 }
 
-/// `camelCase` keys → `snake_case`, recursively: a JS argument read as a core type.
+/// `camelCase` keys → `snake_case`, recursively: a JS argument read as a core type. The keys of
+/// the [`DATA_MAPS`] are kept as they are (their values are converted).
 fn snake(v: Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -88,7 +93,13 @@ fn snake(v: Value) -> Value {
                             out.push(c);
                         }
                     }
-                    (out, snake(v))
+                    let v = match v {
+                        Value::Object(inner) if DATA_MAPS.contains(&out.as_str()) => Value::Object(
+                            inner.into_iter().map(|(dk, dv)| (dk, snake(dv))).collect(),
+                        ),
+                        other => snake(other),
+                    };
+                    (out, v)
                 })
                 .collect::<Map<_, _>>(),
         ),
@@ -124,16 +135,19 @@ fn request_to_js(r: byokit_core::HttpRequest) -> Result<JsValue, JsValue> {
 /// The HTTP request of a chat call for `provider`: `request` is `{model, system?, messages:
 /// [{role, content}], maxOutputTokens?, temperature?, stop?, stream?}`; `options` is
 /// `{baseUrl?, browser?}`.
-#[wasm_bindgen(js_name = buildChatRequest)]
+#[wasm_bindgen(js_name = buildChatRequest, unchecked_return_type = "HttpRequest")]
 pub fn build_chat_request(
-    provider_name: &str,
-    request: JsValue,
-    api_key: &str,
-    options: JsValue,
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    #[wasm_bindgen(unchecked_param_type = "ChatRequest")] request: JsValue,
+    #[wasm_bindgen(js_name = apiKey)] api_key: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: Option<
+        js_sys::Object,
+    >,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
     let request: byokit_core::ChatRequest = from_js(request, "request")?;
-    let options: byokit_core::RequestOptions = from_js(options, "options")?;
+    let options: byokit_core::RequestOptions =
+        from_js(options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
     let http =
         byokit_core::build_chat_request(p, &request, &byokit_core::ApiKey::new(api_key), &options)
             .map_err(|e| error("invalidInput", e))?;
@@ -141,14 +155,17 @@ pub fn build_chat_request(
 }
 
 /// The cheapest request that proves a key works (listing models).
-#[wasm_bindgen(js_name = buildTestRequest)]
+#[wasm_bindgen(js_name = buildTestRequest, unchecked_return_type = "HttpRequest")]
 pub fn build_test_request(
-    provider_name: &str,
-    api_key: &str,
-    options: JsValue,
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    #[wasm_bindgen(js_name = apiKey)] api_key: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "RequestOptions")] options: Option<
+        js_sys::Object,
+    >,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
-    let options: byokit_core::RequestOptions = from_js(options, "options")?;
+    let options: byokit_core::RequestOptions =
+        from_js(options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
     request_to_js(byokit_core::build_test_request(
         p,
         &byokit_core::ApiKey::new(api_key),
@@ -157,28 +174,33 @@ pub fn build_test_request(
 }
 
 /// The rate limits a reply's headers reveal; `now` (RFC 3339) turns relative resets into instants.
-#[wasm_bindgen(js_name = readRateLimits)]
+#[wasm_bindgen(js_name = readRateLimits, unchecked_return_type = "RateLimits")]
 pub fn read_rate_limits(
-    provider_name: &str,
-    headers: JsValue,
-    now: &str,
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] headers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
     let headers: std::collections::BTreeMap<String, String> =
         serde_wasm_bindgen::from_value(headers)
             .map_err(|e| error("invalidInput", format!("headers: {e}")))?;
-    let now = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
-            error(
-                "invalidInput",
-                format!("invalid instant {now:?}: expected RFC 3339"),
-            )
-        })?;
     to_js(byokit_core::read_rate_limits(
         p,
         &headers.into_iter().collect(),
-        now,
+        instant(now)?,
     ))
+}
+
+/// An RFC 3339 instant (`2026-11-28T12:00:00Z`).
+fn instant(text: &str) -> Result<time::OffsetDateTime, JsValue> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(
+        |_| {
+            error(
+                "invalidInput",
+                format!("invalid instant {text:?}: expected RFC 3339"),
+            )
+        },
+    )
 }
 
 /// A core value as a plain JS object with camelCase keys.
@@ -217,8 +239,10 @@ fn text(input: &JsValue, field: &str) -> Result<String, JsValue> {
 /// The exact cost of a call: `{provider, model, inputTokens, outputTokens, cachedInputTokens?,
 /// cacheWriteTokens?, reasoningTokens?, batch?}` (token counts as the provider reports them) →
 /// `{costUsd, breakdown, status, model, catalogVersion, …}`.
-#[wasm_bindgen(js_name = estimateCost)]
-pub fn estimate_cost(input: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = estimateCost, unchecked_return_type = "CostEstimate")]
+pub fn estimate_cost(
+    #[wasm_bindgen(unchecked_param_type = "CostInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
     let p = provider(&text(&input, "provider")?)?;
     let model = text(&input, "model")?;
     let usage = Usage {
@@ -244,8 +268,11 @@ pub fn estimate_cost(input: JsValue) -> Result<JsValue, JsValue> {
 
 /// The catalog's models (of one provider when given), with prices per million tokens as decimal
 /// strings.
-#[wasm_bindgen(js_name = listModels)]
-pub fn list_models(provider_name: Option<String>) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = listModels, unchecked_return_type = "ModelInfo[]")]
+pub fn list_models(
+    #[wasm_bindgen(js_name = provider, unchecked_optional_param_type = "Provider")]
+    provider_name: Option<String>,
+) -> Result<JsValue, JsValue> {
     let p = provider_name.as_deref().map(provider).transpose()?;
     with_catalog(|c| to_js(c.models(p).collect::<Vec<_>>()))
 }
@@ -253,7 +280,10 @@ pub fn list_models(provider_name: Option<String>) -> Result<JsValue, JsValue> {
 /// Loads a catalog (byokit TOML/JSON, LiteLLM or genai-prices, detected) over the embedded one;
 /// returns the new catalog version.
 #[wasm_bindgen(js_name = loadCatalog)]
-pub fn load_catalog(text: &str, today: &str) -> Result<String, JsValue> {
+pub fn load_catalog(
+    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "Day")] today: &str,
+) -> Result<String, JsValue> {
     let date = byokit_core::catalog::parse_date(today).map_err(|e| error("invalidInput", e))?;
     let file = CatalogFile::parse(text, "catalog", CatalogFormat::detect(text), date)
         .map_err(|e| error("invalidCatalog", e))?;
@@ -267,8 +297,11 @@ pub fn load_catalog(text: &str, today: &str) -> Result<String, JsValue> {
 
 /// The usage of a (non-streaming) reply body, exactly as the provider reported it:
 /// `{inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, totalTokens, model, text, finishReason}`.
-#[wasm_bindgen(js_name = usageFromResponse)]
-pub fn usage_from_response(provider_name: &str, body: &str) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = usageFromResponse, unchecked_return_type = "ResponseUsage")]
+pub fn usage_from_response(
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    body: &str,
+) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
     let reply = parse_chat_response(p, body.as_bytes()).map_err(|e| match e {
         byokit_core::AdapterError::Provider(pe) => error(&kind_name(pe.kind.as_str()), pe.message),
@@ -291,11 +324,11 @@ fn kind_name(snake: &str) -> String {
 
 /// Classifies an error reply: `{kind, retryAfterSeconds, message, status, code, provider}`.
 /// `headers` is a plain object of header names to values.
-#[wasm_bindgen(js_name = classifyError)]
+#[wasm_bindgen(js_name = classifyError, unchecked_return_type = "ClassifiedError")]
 pub fn classify(
-    provider_name: &str,
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
     status: u16,
-    headers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] headers: JsValue,
     body: &str,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
@@ -306,26 +339,128 @@ pub fn classify(
     to_js(classify_error(p, status, &headers, body.as_bytes()))
 }
 
-/// A usage summary over the `days` (1–365) ending at `now` (RFC 3339) of `events`
-/// (`[{at, provider, model, feature, payer, usage: {inputTokens, …}, costUsd, costStatus}]`):
-/// totals and breakdowns whose parts add up exactly, `costUsd` as decimal strings.
-#[wasm_bindgen]
-pub fn summarize(events: JsValue, days: i32, now: &str) -> Result<JsValue, JsValue> {
+/// `summarize`'s options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryOptions {
+    days: i64,
+    now: String,
+    #[serde(default)]
+    system_token_cap: Option<u64>,
+    #[serde(default)]
+    budget: Option<byokit_core::Budget>,
+}
+
+/// A usage summary of `events` (`[{at, provider, model, feature, payer, usage: {inputTokens, …},
+/// costUsd, costStatus}]`) over the `days` (1–365) ending at `now` (RFC 3339): totals and
+/// breakdowns whose parts add up exactly, `costUsd` as decimal strings. `options` is `{days, now,
+/// systemTokenCap?, budget?}` (with a cap, the summary shows the system key's quota; with a
+/// budget `{monthlyLimitUsd, policy?, alertThresholds?}`, where it stands); `summarize(events,
+/// days, now)` is the same without a cap or budget.
+#[wasm_bindgen(unchecked_return_type = "UsageSummary")]
+pub fn summarize(
+    #[wasm_bindgen(unchecked_param_type = "UsageEvent[]")] events: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SummaryOptions | number")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Instant")] now: Option<String>,
+) -> Result<JsValue, JsValue> {
     let events: Vec<byokit_core::UsageEvent> = from_js(events, "events")?;
-    let end = time::OffsetDateTime::parse(now, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
-            error(
-                "invalidInput",
-                format!("invalid instant {now:?}: expected RFC 3339"),
-            )
-        })?;
-    let window =
-        byokit_core::Window::new(end, i64::from(days)).map_err(|e| error("invalidInput", e))?;
-    to_js(byokit_core::summarize(&events, window, None, None))
+    let options = match options.as_f64() {
+        Some(days) => SummaryOptions {
+            days: days as i64,
+            now: now.ok_or_else(|| error("invalidInput", "`now` is missing"))?,
+            system_token_cap: None,
+            budget: None,
+        },
+        None => from_js(options, "options")?,
+    };
+    let window = byokit_core::Window::new(instant(&options.now)?, options.days)
+        .map_err(|e| error("invalidInput", e))?;
+    to_js(byokit_core::summarize(
+        &events,
+        window,
+        options.system_token_cap,
+        options.budget.as_ref(),
+    ))
+}
+
+/// Routing's inputs: the user's configuration and the system key's usage this month.
+#[derive(serde::Deserialize)]
+struct RouteState {
+    #[serde(flatten)]
+    config: byokit_core::RoutingConfig,
+    #[serde(default)]
+    system_tokens_used: u64,
+}
+
+/// Decides who serves and pays for a call. `state` is `{keys: [{id, provider, savedAt, status?:
+/// {state: "ok" | "invalid" | "failing", reason?, until?}, limits?}], fallbackChain?, models?:
+/// {byProvider?, byFeature?}, system?: {provider, model, monthlyTokenCap}, systemTokensUsed?}`;
+/// `request` is `{feature?, model?, estimatedTokens?}`; `now` is RFC 3339. Returns `{provider,
+/// model, key: {kind: "user", keyId} | {kind: "system"}, payer, explanation, fallbacks}`; a
+/// refusal is an `Error` whose `kind` is `invalidKey`, `systemCapReached`, `noKey` or
+/// `rateLimited`.
+#[wasm_bindgen(unchecked_return_type = "RouteDecision")]
+pub fn route(
+    #[wasm_bindgen(unchecked_param_type = "RoutingState")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RouteRequest")] request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
+) -> Result<JsValue, JsValue> {
+    let state: RouteState = from_js(state, "state")?;
+    let request: byokit_core::RouteRequest = from_js(request, "request")?;
+    let ledger = byokit_core::Ledger::new(state.system_tokens_used);
+    match byokit_core::route(&state.config, &ledger, &request, instant(now)?) {
+        Ok(decision) => to_js(decision),
+        Err(e) => Err(error(&kind_name(e.kind()), e)),
+    }
+}
+
+/// Where `budget` (`{monthlyLimitUsd, policy?: "block" | "allow_and_alert", alertThresholds?}`)
+/// stands when `spentUsd` (a decimal string) has been spent in the month of `now`:
+/// `{month, limitUsd, spentUsd, remainingUsd, percentUsed, exceeded, policy}`.
+#[wasm_bindgen(js_name = budgetStatus, unchecked_return_type = "BudgetStatus")]
+pub fn budget_status(
+    #[wasm_bindgen(unchecked_param_type = "Budget")] budget: JsValue,
+    #[wasm_bindgen(js_name = spentUsd, unchecked_param_type = "Decimal")] spent_usd: &str,
+    #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
+) -> Result<JsValue, JsValue> {
+    let budget: byokit_core::Budget = from_js(budget, "budget")?;
+    let spent = money(spent_usd, "spentUsd")?;
+    to_js(budget.status(byokit_core::Month::containing(instant(now)?), spent))
+}
+
+/// The alerts that fire now that `spentUsd` has been spent in the month of `now`: each threshold
+/// reached and not yet in `fired` (what the previous call returned; absent the first time), once
+/// a month. Returns `{alerts: [{month, thresholdPercent, spentUsd, limitUsd}], fired}`: keep
+/// `fired` for the next call.
+#[wasm_bindgen(
+    js_name = budgetAlerts,
+    unchecked_return_type = "{ alerts: BudgetAlert[]; fired: FiredAlerts }"
+)]
+pub fn budget_alerts(
+    #[wasm_bindgen(unchecked_param_type = "Budget")] budget: JsValue,
+    #[wasm_bindgen(js_name = spentUsd, unchecked_param_type = "Decimal")] spent_usd: &str,
+    #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "FiredAlerts")] fired: Option<js_sys::Object>,
+) -> Result<JsValue, JsValue> {
+    let budget: byokit_core::Budget = from_js(budget, "budget")?;
+    let mut fired: byokit_core::FiredAlerts =
+        from_js(fired.map_or(JsValue::UNDEFINED, Into::into), "fired")?;
+    let alerts = budget.alerts(&mut fired, money(spent_usd, "spentUsd")?, instant(now)?);
+    to_js(serde_json::json!({ "alerts": alerts, "fired": fired }))
+}
+
+/// A decimal string as an exact amount.
+fn money(text: &str, what: &str) -> Result<byokit_core::Decimal, JsValue> {
+    text.trim().parse().map_err(|_| {
+        error(
+            "invalidInput",
+            format!("`{what}` must be a decimal string, not {text:?}"),
+        )
+    })
 }
 
 /// Whether `value` is an error thrown by byokit: an `Error` with a string `kind`.
-#[wasm_bindgen(js_name = isByokitError)]
+#[wasm_bindgen(js_name = isByokitError, unchecked_return_type = "value is ByokitError")]
 pub fn is_byokit_error(value: JsValue) -> bool {
     value.is_instance_of::<js_sys::Error>()
         && js_sys::Reflect::get(&value, &"kind".into()).is_ok_and(|k| k.is_string())
@@ -339,7 +474,10 @@ pub fn mask_key(key: &str) -> String {
 
 /// Checks a pasted key's format; throws an `Error` with `kind: "invalidKey"` saying what is wrong.
 #[wasm_bindgen(js_name = checkKey)]
-pub fn check(provider_name: &str, key: &str) -> Result<(), JsValue> {
+pub fn check(
+    #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    key: &str,
+) -> Result<(), JsValue> {
     check_key(provider(provider_name)?, key).map_err(|e| error("invalidKey", e))
 }
 
@@ -353,14 +491,19 @@ pub struct StreamUsage {
 impl StreamUsage {
     /// A new accumulator for `provider`'s stream.
     #[wasm_bindgen(constructor)]
-    pub fn new(provider_name: &str) -> Result<StreamUsage, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
+    ) -> Result<StreamUsage, JsValue> {
         Ok(StreamUsage {
             inner: Some(StreamAccumulator::new(provider(provider_name)?)),
         })
     }
 
     /// Takes the next chunk; returns the text deltas it completed.
-    pub fn push(&mut self, chunk: JsValue) -> Result<Vec<String>, JsValue> {
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] chunk: JsValue,
+    ) -> Result<Vec<String>, JsValue> {
         let bytes = match chunk.as_string() {
             Some(s) => s.into_bytes(),
             None => js_sys::Uint8Array::new(&chunk).to_vec(),
@@ -378,6 +521,7 @@ impl StreamUsage {
     }
 
     /// Ends the stream: `{text, finishReason, model, usage: {status: "reported", usage} | {status: "unknown", estimate}}`.
+    #[wasm_bindgen(unchecked_return_type = "StreamSummary")]
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let acc = self
             .inner

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog,
-  buildChatRequest, buildTestRequest, readRateLimits, summarize, isByokitError,
+  buildChatRequest, buildTestRequest, readRateLimits, summarize, isByokitError, route, budgetStatus, budgetAlerts,
 } from 'byokit';
 
 const fixtures = process.env.BYOKIT_FIXTURES;
@@ -164,4 +164,46 @@ test('summarize: exact totals and breakdowns keyed by the app\'s own names', () 
   assert.equal(s.byModel['openai/gpt-4o'].requests, 2);
   assert.equal(s.byDay.length, 31);
   assert.throws(() => summarize([], 0, '2026-11-28T12:00:00Z'), (e) => e.kind === 'invalidInput' && e.message.includes('1 to 365'));
+});
+
+test('route: the spec\'s rules, each decision explained, refusals typed', () => {
+  const now = '2026-11-28T12:00:00Z';
+  const system = { provider: 'anthropic', model: 'claude-sonnet-4-20250514', monthlyTokenCap: 1000000 };
+  const key = (id, provider, savedAt, status = { state: 'ok' }) => ({ id, provider, savedAt, status });
+  // The most recently saved key is active; a feature's model is the app's own name, kept as it is.
+  const state = {
+    keys: [key('a', 'openai', '2026-11-01T00:00:00Z'), key('b', 'groq', '2026-11-20T00:00:00Z')],
+    models: { byFeature: { 'Job Matching': { provider: 'groq', model: 'llama-3.1-8b-instant' } } },
+    system,
+  };
+  const d = route(state, { feature: 'Job Matching' }, now);
+  assert.deepEqual([d.provider, d.model, d.payer, d.key], ['groq', 'llama-3.1-8b-instant', 'user', { kind: 'user', keyId: 'b' }]);
+  assert.ok(d.explanation.length > 0);
+  // No key: the system key, allowed at exactly the cap, refused past it with the spec's message.
+  const atCap = route({ system, systemTokensUsed: 999000 }, { estimatedTokens: 1000 }, now);
+  assert.deepEqual([atCap.payer, atCap.key.kind, atCap.provider], ['system', 'system', 'anthropic']);
+  assert.throws(() => route({ system, systemTokensUsed: 999000 }, { estimatedTokens: 1001 }, now),
+    (e) => isByokitError(e) && e.kind === 'systemCapReached' && /add your own API key/.test(e.message));
+  // A bad user key is an error the user sees, never a silent fall back to the system key.
+  assert.throws(() => route({ keys: [key('a', 'openai', now, { state: 'invalid', reason: 'revoked' })], system }, {}, now),
+    (e) => e.kind === 'invalidKey');
+  assert.throws(() => route({}, {}, now), (e) => e.kind === 'noKey');
+  assert.throws(() => route({}, {}, 'yesterday'), (e) => e.kind === 'invalidInput');
+});
+
+test('budgets: status, and each alert once a month', () => {
+  const budget = { monthlyLimitUsd: '20', alertThresholds: [50, 80, 100] };
+  const s = budgetStatus(budget, '21.5', '2026-11-28T12:00:00Z');
+  assert.deepEqual([s.remainingUsd, s.exceeded, s.month], ['0', true, { year: 2026, month: 11 }]);
+  let fired;
+  const fire = (spent, at) => {
+    const r = budgetAlerts(budget, spent, at, fired);
+    fired = r.fired;
+    return r.alerts.map((a) => a.thresholdPercent);
+  };
+  assert.deepEqual(fire('10', '2026-11-10T00:00:00Z'), [50]);
+  assert.deepEqual(fire('10.01', '2026-11-11T00:00:00Z'), []);
+  assert.deepEqual(fire('20', '2026-11-12T00:00:00Z'), [80, 100]);
+  assert.deepEqual(fire('12', '2026-12-01T00:00:00Z'), [50], 'a new month starts afresh');
+  assert.throws(() => budgetStatus({ monthlyLimitUsd: '20' }, 'lots', '2026-11-28T12:00:00Z'), (e) => e.kind === 'invalidInput');
 });

@@ -1,0 +1,85 @@
+// byokit/daemon against a real byokd (started by scripts/test-npm.sh; its socket in
+// BYOKIT_TEST_SOCKET), which calls a mock OpenAI server run here on 127.0.0.1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DaemonClient, defaultSocketPath } from 'byokit/daemon';
+import { isByokitError } from 'byokit';
+
+const socket = process.env.BYOKIT_TEST_SOCKET;
+const fixtures = process.env.BYOKIT_FIXTURES;
+const KEY = 'sk-proj-Js1Ab2Cd3Ef4Gh5Ij6Kl7Mn8Op9Qr0St1Uv2Wx3Yz4Ab5Cd6Ef7Gh8Ij9Kl0Mn1Op2Qr3St4Uv5Wx6Yz7j5W2';
+
+/** A mock OpenAI: the shared fixtures, streamed or not, for the right key; a 401 otherwise. */
+function mockOpenAi() {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      if (req.headers.authorization !== `Bearer ${KEY}`) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        return res.end(readFileSync(join(fixtures, 'openai/error_401_invalid_api_key.json')));
+      }
+      const stream = JSON.parse(body).stream === true;
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.end(readFileSync(join(fixtures, stream ? 'openai/stream.sse' : 'openai/chat.json')));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+test('the daemon client: settings, chat, streaming, usage, errors', async () => {
+  const server = await mockOpenAi();
+  const client = await DaemonClient.connect(socket);
+  try {
+    assert.equal((await client.status()).socket, socket);
+    const baseUrl = `http://127.0.0.1:${server.address().port}/v1`;
+    const saved = await client.configSave({ user: 'node', provider: 'openai', apiKey: KEY, baseUrl });
+    assert.equal(saved.apiKey, 'sk-proj-…j5W2');
+    assert.equal(saved.isActive, true);
+    const { active, configs } = await client.configGet({ user: 'node' });
+    assert.equal(active.keyId, saved.keyId);
+    assert.equal(configs.length, 1);
+    assert.equal(JSON.stringify(configs).includes(KEY), false, 'the key never comes back');
+
+    const reply = await client.chat({ user: 'node', feature: 'Job Matching', messages: [{ role: 'user', content: 'Capital of Australia?' }] });
+    assert.equal(reply.text, 'The capital of Australia is Canberra.');
+    assert.equal(reply.costStatus, 'exact');
+
+    const deltas = [];
+    const streamed = await client.chat({ user: 'node', messages: [{ role: 'user', content: 'Order a coffee' }], onDelta: (t) => deltas.push(t) });
+    assert.ok(deltas.length > 1);
+    assert.equal(deltas.join(''), streamed.text);
+
+    const record = { user: 'node', provider: 'anthropic', model: 'claude-sonnet-4', usage: { inputTokens: 1000, outputTokens: 1000 }, idempotencyKey: 'node-1' };
+    // Calls overlap on one connection; each gets its own reply.
+    const [first, again] = await Promise.all([client.usageRecord(record), client.usageRecord(record)]);
+    assert.equal(first.costUsd, '0.018');
+    assert.deepEqual([first.duplicate, again.duplicate].sort(), [false, true]);
+
+    const summary = await client.usageSummary({ user: 'node', days: 30 });
+    assert.equal(summary.totals.requests, 3);
+    assert.equal(summary.byFeature['Job Matching'].requests, 1, 'feature names are data, kept as they are');
+    assert.ok(summary.byProvider.openai && summary.byProvider.anthropic);
+
+    assert.equal((await client.route({ user: 'node' })).provider, 'openai');
+    assert.deepEqual((await client.usageSummary({ user: 'someone-else' })).totals.requests, 0);
+
+    // A key the provider refuses: an Error whose kind says so.
+    await client.configSave({ user: 'node', provider: 'openai', apiKey: KEY.replace('j5W2', 'zzzz'), baseUrl });
+    await assert.rejects(client.chat({ user: 'node', messages: [{ role: 'user', content: 'Hi' }] }),
+      (e) => isByokitError(e) && e.kind === 'invalidKey' && e.code === -32004);
+    await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'invalidKey');
+    await assert.rejects(client.call('no.such.method'), (e) => e.kind === 'methodNotFound');
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+test('no daemon: a clear error, not a hang', async () => {
+  await assert.rejects(DaemonClient.connect(`${socket}.nothing-here`), (e) => e.kind === 'daemonUnreachable' && e.message.includes('nothing-here'));
+  assert.equal(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7' }), '/run/user/7/byokit/byokd.sock');
+});
