@@ -45,6 +45,9 @@ bash scripts/wasm-build.sh byokit-core
 step "the npm package: built, packed, installed into an empty folder, tested with node --test"
 bash scripts/test-npm.sh
 
+step "byokd as a gateway: the openai client and curl through byokd to the mock providers"
+bash scripts/test-gateway.sh
+
 step "native bindings: Python and Kotlin tests, Swift checks"
 bash scripts/test-ffi.sh
 

@@ -41,6 +41,66 @@ pub struct Options {
     pub socket: PathBuf,
     /// Where to serve the OpenAI-compatible HTTP endpoint (loopback only); off when `None`.
     pub http: Option<std::net::SocketAddr>,
+    /// The app's shared system key.
+    pub system: SystemKeyOptions,
+    /// Timeouts of provider calls.
+    pub timeouts: Timeouts,
+}
+
+impl Options {
+    /// byokd on `data_dir` and `socket`, without the HTTP endpoint, with the defaults.
+    pub fn new(data_dir: PathBuf, socket: PathBuf) -> Options {
+        Options {
+            data_dir,
+            socket,
+            http: None,
+            system: SystemKeyOptions::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// The system key: read from an environment variable at start; when it is unset, users without
+/// their own key are refused.
+#[derive(Debug, Clone)]
+pub struct SystemKeyOptions {
+    /// The variable holding the key (`ANTHROPIC_API_KEY`).
+    pub key_env: String,
+    /// Which provider, model and monthly per-user token cap it serves.
+    pub policy: SystemKeyPolicy,
+    /// A base URL in place of the provider's (a proxy; a mock in tests).
+    pub base_url: Option<String>,
+}
+
+impl Default for SystemKeyOptions {
+    fn default() -> Self {
+        SystemKeyOptions {
+            key_env: "ANTHROPIC_API_KEY".to_owned(),
+            policy: SystemKeyPolicy::default(),
+            base_url: std::env::var("BYOKIT_SYSTEM_BASE_URL").ok(),
+        }
+    }
+}
+
+/// How long byokd waits on a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To open a connection (10 s).
+    pub connect: std::time::Duration,
+    /// Between two reads, the first byte included (60 s).
+    pub read: std::time::Duration,
+    /// For the whole call, streamed reply included (10 min).
+    pub total: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: std::time::Duration::from_secs(10),
+            read: std::time::Duration::from_secs(60),
+            total: std::time::Duration::from_secs(600),
+        }
+    }
 }
 
 pub(crate) struct State {
@@ -53,6 +113,8 @@ pub(crate) struct State {
     options: Options,
     http: reqwest::Client,
     system: Option<SystemKeyPolicy>,
+    system_key: Option<ApiKey>,
+    system_base_url: Option<String>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -144,20 +206,26 @@ pub async fn run(options: Options) -> Result<(), String> {
 
     let catalog = Catalog::embedded().clone();
     let (shutdown, mut stopped) = watch::channel(false);
-    let system = std::env::var_os("ANTHROPIC_API_KEY").map(|_| SystemKeyPolicy::default());
+    // The system key is read once; it never leaves this process except to its provider.
+    let system_key = std::env::var(&options.system.key_env)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(ApiKey::new);
+    let system = system_key.as_ref().map(|_| options.system.policy.clone());
     let state = Arc::new(State {
         store: StoreHandle::start(conn, catalog.clone()),
         vault: tokio::sync::RwLock::new(Arc::new(vault)),
         catalog,
         started: Instant::now(),
         http: reqwest::Client::builder()
-            // No total timeout: a streamed reply may rightly take minutes. A connection must
-            // open within 10 s, and the provider must send something at least every 60 s.
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .read_timeout(std::time::Duration::from_secs(60))
+            .connect_timeout(options.timeouts.connect)
+            .read_timeout(options.timeouts.read)
+            .timeout(options.timeouts.total)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?,
         system,
+        system_key,
+        system_base_url: options.system.base_url.clone(),
         shutdown,
         options,
     });
@@ -698,10 +766,6 @@ async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredCo
     }
 }
 
-/// The system key's environment variable, and one for its base URL (a proxy, or a mock in tests).
-const SYSTEM_KEY_VAR: &str = "ANTHROPIC_API_KEY";
-const SYSTEM_BASE_URL_VAR: &str = "BYOKIT_SYSTEM_BASE_URL";
-
 /// Makes an AI call for the user with the key routing picks, and records its usage.
 pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
     chat_with(state, p, None).await
@@ -980,9 +1044,11 @@ async fn credentials(
             Ok((key, c.view.base_url.clone()))
         }
         KeyChoice::System => {
-            let key = std::env::var(SYSTEM_KEY_VAR)
-                .map_err(|_| RpcError::new(codes::REFUSED, "no system key"))?;
-            Ok((ApiKey::new(key), std::env::var(SYSTEM_BASE_URL_VAR).ok()))
+            let key = state
+                .system_key
+                .clone()
+                .ok_or_else(|| RpcError::new(codes::REFUSED, "no system key"))?;
+            Ok((key, state.system_base_url.clone()))
         }
     }
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use byokit_daemon::paths::{default_data_dir, default_socket};
-use byokit_daemon::server::{run, Options};
+use std::time::Duration;
+
+use byokit_core::routing::SystemKeyPolicy;
+use byokit_core::Provider;
+use byokit_daemon::server::{run, Options, SystemKeyOptions, Timeouts};
 use clap::Parser;
 
 /// byokd: the local byokit daemon.
@@ -21,6 +25,38 @@ struct Args {
     /// Also serve an OpenAI-compatible HTTP endpoint on this loopback address (e.g. 127.0.0.1:8787).
     #[arg(long, value_name = "ADDR")]
     http: Option<std::net::SocketAddr>,
+    /// The environment variable holding the app's system key, for users without their own.
+    #[arg(long, value_name = "VAR", default_value = "ANTHROPIC_API_KEY")]
+    system_key_env: String,
+    /// The system key's provider.
+    #[arg(long, value_name = "PROVIDER", default_value = "anthropic")]
+    system_provider: Provider,
+    /// The system key's model (default: claude-sonnet-4-20250514).
+    #[arg(long, value_name = "MODEL")]
+    system_model: Option<String>,
+    /// Tokens each user may use through the system key per calendar month (UTC).
+    #[arg(long, value_name = "TOKENS", default_value_t = 1_000_000)]
+    system_token_cap: u64,
+    /// The system key's base URL, in place of the provider's (default: $BYOKIT_SYSTEM_BASE_URL).
+    #[arg(long, value_name = "URL", env = "BYOKIT_SYSTEM_BASE_URL")]
+    system_base_url: Option<String>,
+    /// Seconds to open a connection to a provider.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    connect_timeout: f64,
+    /// Seconds a provider may stay silent, before its first byte or between two reads.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    read_timeout: f64,
+    /// Seconds a whole provider call may take, streamed reply included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    total_timeout: f64,
+}
+
+/// A positive number of seconds.
+fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("--{flag} {value}: expected a positive number of seconds"))
 }
 
 fn main() -> ExitCode {
@@ -31,6 +67,36 @@ fn main() -> ExitCode {
         eprintln!("byokd: --http {addr}: only a loopback address (127.0.0.1, ::1) is allowed");
         return ExitCode::FAILURE;
     }
+    let timeouts = match (|| {
+        Ok::<_, String>(Timeouts {
+            connect: seconds("connect-timeout", args.connect_timeout)?,
+            read: seconds("read-timeout", args.read_timeout)?,
+            total: seconds("total-timeout", args.total_timeout)?,
+        })
+    })() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("byokd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let default_system = SystemKeyPolicy::default();
+    let system_model = args.system_model.unwrap_or_else(|| {
+        if args.system_provider == default_system.provider {
+            default_system.model.clone()
+        } else {
+            byokit_core::routing::default_model(args.system_provider).to_owned()
+        }
+    });
+    let system = SystemKeyOptions {
+        key_env: args.system_key_env,
+        policy: SystemKeyPolicy {
+            provider: args.system_provider,
+            model: system_model,
+            monthly_token_cap: args.system_token_cap,
+        },
+        base_url: args.system_base_url,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,6 +111,8 @@ fn main() -> ExitCode {
         data_dir,
         socket,
         http: args.http,
+        system,
+        timeouts,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
