@@ -27,13 +27,54 @@ use crate::server::{chat, chat_with, RpcError, State};
 
 const TOKENS_FILE: &str = "http-tokens.json";
 
-/// The user's bearer token, created on first use.
-pub fn token_for(data_dir: &Path, user: &str) -> std::io::Result<String> {
-    let path = data_dir.join(TOKENS_FILE);
-    let mut tokens = read_tokens(data_dir);
-    if let Some((token, _)) = tokens.iter().find(|(_, u)| u.as_str() == user) {
-        return Ok(token.clone());
+/// The bearer tokens (token → user), kept in memory and in `http-tokens.json` (0600), which only
+/// byokd writes.
+pub(crate) struct Tokens {
+    path: std::path::PathBuf,
+    map: std::sync::RwLock<BTreeMap<String, String>>,
+}
+
+impl Tokens {
+    /// The tokens of the data directory.
+    pub(crate) fn load(data_dir: &Path) -> Tokens {
+        Tokens {
+            path: data_dir.join(TOKENS_FILE),
+            map: std::sync::RwLock::new(read_tokens(data_dir)),
+        }
     }
+
+    /// The user a token belongs to.
+    fn user(&self, token: &str) -> Option<String> {
+        if token.is_empty() {
+            return None;
+        }
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .cloned()
+    }
+
+    /// The user's token, created (and saved) on first use.
+    pub(crate) fn token_for(&self, user: &str) -> std::io::Result<String> {
+        let mut tokens = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if let Some((token, _)) = tokens.iter().find(|(_, u)| u.as_str() == user) {
+            return Ok(token.clone());
+        }
+        let token = new_token();
+        let mut next = tokens.clone();
+        next.insert(token.clone(), user.to_owned());
+        crate::vault::write_new_private(
+            &self.path,
+            json!({"tokens": next}).to_string().as_bytes(),
+        )?;
+        *tokens = next;
+        Ok(token)
+    }
+}
+
+/// A fresh random token.
+fn new_token() -> String {
     use chacha20poly1305::aead::rand_core::RngCore;
     let mut bytes = [0u8; 24];
     chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
@@ -41,9 +82,7 @@ pub fn token_for(data_dir: &Path, user: &str) -> std::io::Result<String> {
         "byok-{}",
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
-    tokens.insert(token.clone(), user.to_owned());
-    crate::vault::write_new_private(&path, json!({"tokens": tokens}).to_string().as_bytes())?;
-    Ok(token)
+    token
 }
 
 /// Token → user.
@@ -103,17 +142,14 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Box<Response>
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    read_tokens(state.data_dir())
-        .remove(token)
-        .filter(|_| !token.is_empty())
-        .ok_or_else(|| {
-            Box::new(error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_request_error",
-                "invalid_api_key",
-                "missing or wrong bearer token; see `byokit http token`",
-            ))
-        })
+    state.http_tokens.user(token).ok_or_else(|| {
+        Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            "missing or wrong bearer token; see `byokit http token`",
+        ))
+    })
 }
 
 /// Message content: a string, or OpenAI's list of parts (their text joined).

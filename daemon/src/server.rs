@@ -115,6 +115,7 @@ pub(crate) struct State {
     system: Option<SystemKeyPolicy>,
     system_key: Option<ApiKey>,
     system_base_url: Option<String>,
+    pub(crate) http_tokens: crate::http::Tokens,
     shutdown: watch::Sender<bool>,
 }
 
@@ -226,6 +227,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         system,
         system_key,
         system_base_url: options.system.base_url.clone(),
+        http_tokens: crate::http::Tokens::load(&options.data_dir),
         shutdown,
         options,
     });
@@ -542,7 +544,9 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
         "vault.rotate" => vault_rotate(state).await,
         "http.token" => {
             let p: UserParams = parse(params)?;
-            let token = crate::http::token_for(&state.options.data_dir, &p.user)
+            let token = state
+                .http_tokens
+                .token_for(&p.user)
                 .map_err(|e| RpcError::new(codes::INTERNAL, format!("http tokens: {e}")))?;
             Ok(json!({"user": p.user, "token": token}))
         }
@@ -596,13 +600,6 @@ async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
         .map_err(|e| internal(format!("master.key: {e}")))?;
     *current = new;
     Ok(json!({"resealed": resealed}))
-}
-
-impl State {
-    /// The data directory.
-    pub(crate) fn data_dir(&self) -> &std::path::Path {
-        &self.options.data_dir
-    }
 }
 
 fn new_key_id() -> String {

@@ -135,6 +135,16 @@ fn from_ms(v: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A second, read-only connection to an open database.
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// Opens (creating) the database and applies pending migrations.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path)?;
@@ -265,17 +275,48 @@ pub struct NewConfig {
 #[derive(Clone)]
 pub struct StoreHandle {
     tx: mpsc::Sender<Command>,
+    /// Reads, on a second connection: they see what is committed and never wait behind a
+    /// batch's commit. `None` for a database without a file (reads then go with the writes).
+    reads: Option<mpsc::Sender<Command>>,
+}
+
+impl Command {
+    /// Whether the command only reads, so that it may run on the read connection.
+    fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Configs(..)
+                | Command::Events(..)
+                | Command::Summary(..)
+                | Command::SystemTokens(..)
+                | Command::BudgetStatus(..)
+                | Command::Alerts(..)
+        )
+    }
 }
 
 impl StoreHandle {
     /// Starts the store thread on an open connection.
     pub fn start(conn: Connection, catalog: Catalog) -> StoreHandle {
+        let reader = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| open_reader(Path::new(p)).ok());
+        let reads = reader.map(|reader| {
+            let (tx, rx) = mpsc::channel();
+            let catalog = catalog.clone();
+            std::thread::Builder::new()
+                .name("byokd-store-reads".into())
+                .spawn(move || run(reader, catalog, rx))
+                .expect("the store's read thread starts");
+            tx
+        });
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("byokd-store".into())
             .spawn(move || run(conn, catalog, rx))
             .expect("the store thread starts");
-        StoreHandle { tx }
+        StoreHandle { tx, reads }
     }
 
     /// Sends a command and waits for its answer.
@@ -284,7 +325,12 @@ impl StoreHandle {
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(make(tx)).map_err(|_| StoreError::Closed)?;
+        let command = make(tx);
+        let queue = match &self.reads {
+            Some(reads) if command.only_reads() => reads,
+            _ => &self.tx,
+        };
+        queue.send(command).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -641,7 +687,7 @@ fn record(
         .or_default()
         .add_event(&event);
     if p.payer == Payer::User && cost_usd.is_some() {
-        fire_alerts(tx, &p.user, at)?;
+        fire_alerts(tx, &p.user, at, daily)?;
     }
     Ok(UsageRecordResult {
         id,
@@ -653,12 +699,17 @@ fn record(
 }
 
 /// Stores the budget alerts that the month's spending now reaches, once each.
-fn fire_alerts(tx: &Transaction<'_>, user: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+fn fire_alerts(
+    tx: &Transaction<'_>,
+    user: &str,
+    at: OffsetDateTime,
+    pending: &Daily,
+) -> Result<(), StoreError> {
     let Some(budget) = get_budget(tx, user)? else {
         return Ok(());
     };
     let month = Month::containing(at);
-    let spent = user_spent(tx, user, month)?;
+    let spent = user_spent(tx, user, month, Some(pending))?;
     let mut fired = FiredAlerts {
         month: Some(month),
         thresholds: Default::default(),
@@ -679,30 +730,46 @@ fn fire_alerts(tx: &Transaction<'_>, user: &str, at: OffsetDateTime) -> Result<(
     Ok(())
 }
 
+/// The day numbers of a month: from its first day, to the next month's first day.
+fn month_days(month: Month) -> (i64, i64) {
+    (day_number(month.start()), day_number(month.next().start()))
+}
+
 /// The exact sum of the user's own-key costs in a month, added up in Rust: never an SQL `SUM`
-/// over text or floats.
-fn user_spent(tx: &Transaction<'_>, user: &str, month: Month) -> Result<Decimal, StoreError> {
+/// over text or floats. Read from the daily totals (a month is whole UTC days), so it costs the
+/// same for a user with ten calls as with a million; `pending` adds what the current batch has
+/// recorded and not yet added to them.
+fn user_spent(
+    tx: &Transaction<'_>,
+    user: &str,
+    month: Month,
+    pending: Option<&Daily>,
+) -> Result<Decimal, StoreError> {
+    let (from, to) = month_days(month);
     let mut stmt = tx.prepare_cached(
-        "SELECT estimated_cost_usd FROM api_usage_logs
-         WHERE clerk_id = ?1 AND payer = 'user' AND created_at >= ?2 AND created_at < ?3 AND estimated_cost_usd IS NOT NULL",
+        "SELECT cost_usd FROM usage_daily WHERE clerk_id = ?1 AND payer = 'user' AND day >= ?2 AND day < ?3",
     )?;
     let mut total = Decimal::ZERO;
-    for c in stmt.query_map(
-        params![user, ms(month.start()), ms(month.next().start())],
-        |r| r.get::<_, String>(0),
-    )? {
+    for c in stmt.query_map(params![user, from, to], |r| r.get::<_, String>(0))? {
         total += parse_decimal(&c?)?;
+    }
+    for ((u, day, _, payer, _, _), t) in pending.into_iter().flatten() {
+        if u == user && *payer == Payer::User && (from..to).contains(day) {
+            total += t.cost_usd;
+        }
     }
     Ok(total)
 }
 
+/// Tokens the user has used through the system key in a month, from the daily totals.
 fn system_tokens(tx: &Transaction<'_>, user: &str, month: Month) -> Result<u64, StoreError> {
-    let total: i64 = tx.query_row(
-        "SELECT COALESCE(SUM(total_tokens), 0) FROM api_usage_logs
-         WHERE clerk_id = ?1 AND payer = 'system' AND created_at >= ?2 AND created_at < ?3",
-        params![user, ms(month.start()), ms(month.next().start())],
-        |r| r.get(0),
-    )?;
+    let (from, to) = month_days(month);
+    let total: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(total_tokens), 0) FROM usage_daily
+         WHERE clerk_id = ?1 AND payer = 'system' AND day >= ?2 AND day < ?3",
+        )?
+        .query_row(params![user, from, to], |r| r.get(0))?;
     Ok(total.max(0) as u64)
 }
 
@@ -891,7 +958,7 @@ fn budget_status(
     let Some(budget) = get_budget(tx, user)? else {
         return Ok(None);
     };
-    let status = budget.status(month, user_spent(tx, user, month)?);
+    let status = budget.status(month, user_spent(tx, user, month, None)?);
     Ok(Some((budget, status)))
 }
 

@@ -844,6 +844,53 @@ fn pipelined_requests_on_one_connection_all_get_their_reply() {
 }
 
 #[test]
+fn budget_alerts_fire_at_the_crossing_record_even_within_one_commit() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    c.call(
+        "budget.set",
+        json!({"user": "burst", "monthly_limit_usd": "0.5", "alert_thresholds": [50, 80, 100]}),
+    )
+    .unwrap();
+    // 50 records of 0.018 each, pipelined so that they share commits: 0.9 in all.
+    let mut batch = String::new();
+    for i in 0..50 {
+        batch += &json!({"jsonrpc": "2.0", "id": i, "method": "usage.record",
+            "params": {"user": "burst", "provider": "anthropic", "model": "claude-sonnet-4",
+                       "usage": {"input_tokens": 1000, "output_tokens": 1000}}})
+        .to_string();
+        batch.push('\n');
+    }
+    assert_eq!(raw(&d.socket(), batch.as_bytes(), 50).len(), 50);
+    let alerts = c.call("alerts.list", json!({"user": "burst"})).unwrap();
+    let mut fired: Vec<(u64, String)> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["threshold_percent"].as_u64().unwrap(),
+                a["spent_usd"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    fired.sort();
+    // Each fires once, at the record that crosses it: the spending then includes the records
+    // before it in the same commit.
+    assert_eq!(
+        fired,
+        vec![
+            (50, "0.252".to_owned()),
+            (80, "0.414".to_owned()),
+            (100, "0.504".to_owned())
+        ]
+    );
+    let b = c.call("budget.get", json!({"user": "burst"})).unwrap();
+    assert_eq!(b["status"]["spent_usd"], "0.9");
+    assert_eq!(b["status"]["exceeded"], true);
+}
+
+#[test]
 fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
     let d = Daemon::start();
     let mut c = d.client();
