@@ -718,14 +718,13 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
 /// Routes a call for the user: the decision, and the user's stored configurations.
 async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredConfig>), RpcError> {
     let now = OffsetDateTime::now_utc();
-    let configs = state
-        .store
-        .ask(|r| Command::Configs(p.user.clone(), r))
-        .await?;
-    let used = state
-        .store
-        .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r))
-        .await?;
+    // Both go to the read connection at once, answered one after the other without waiting.
+    let (configs, used) = tokio::try_join!(
+        state.store.ask(|r| Command::Configs(p.user.clone(), r)),
+        state
+            .store
+            .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r)),
+    )?;
     let mut config = RoutingConfig {
         system: state.system.clone(),
         ..RoutingConfig::default()
