@@ -81,6 +81,11 @@ pub struct ConfigSaveParams {
     /// The model to use with it.
     #[serde(default)]
     pub model: Option<String>,
+    /// Keep the provider's other keys: this one joins them, and calls rotate among them
+    /// (least recently used first; a rate-limited or failing key is skipped until it recovers).
+    /// Without it, the new key replaces the provider's keys.
+    #[serde(default)]
+    pub add: bool,
 }
 
 /// A stored configuration, as shown: the key masked.
@@ -122,6 +127,9 @@ pub struct ConfigTarget {
     /// The provider; the active configuration's when absent.
     #[serde(default)]
     pub provider: Option<Provider>,
+    /// One key of the provider (`config.delete` only); all its keys when absent.
+    #[serde(default)]
+    pub key_id: Option<String>,
 }
 
 /// `config.delete`'s result.

@@ -27,10 +27,11 @@ pub enum Payer {
 }
 
 /// The state of one of the user's keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KeyStatus {
     /// Usable.
+    #[default]
     Ok,
     /// The provider refused it (invalid, revoked, no credit): the user must act.
     Invalid {

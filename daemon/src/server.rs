@@ -18,8 +18,8 @@ use byokit_core::protocol::{
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     check_key, classify_error, estimate_chat, route, what_if, ApiKey, Catalog, ChatRequest,
-    ChatResponse, Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method, Provider,
-    ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
+    ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method,
+    Provider, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -116,6 +116,9 @@ pub(crate) struct State {
     system_key: Option<ApiKey>,
     system_base_url: Option<String>,
     pub(crate) http_tokens: crate::http::Tokens,
+    /// What calls have taught byokd about each key since it started: when it was last used, and
+    /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
+    keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -228,6 +231,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         system_key,
         system_base_url: options.system.base_url.clone(),
         http_tokens: crate::http::Tokens::load(&options.data_dir),
+        keys_seen: Default::default(),
         shutdown,
         options,
     });
@@ -445,7 +449,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let p: ConfigTarget = parse(params)?;
             let deleted = state
                 .store
-                .ask(|r| Command::DeleteConfig(p.user, p.provider, r))
+                .ask(|r| Command::DeleteConfig(p.user, p.provider, p.key_id, r))
                 .await?;
             to_value(ConfigDeleteResult { deleted })
         }
@@ -632,6 +636,7 @@ async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcErr
         masked: p.api_key.masked(),
         base_url: p.base_url,
         model: p.model,
+        add: p.add,
     };
     let saved = state.store.ask(|r| Command::SaveConfig(config, r)).await?;
     drop(vault);
@@ -659,9 +664,10 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
         .await?;
     let config = configs
         .into_iter()
-        .find(|c| {
-            p.provider
-                .map_or(c.view.is_active, |want| c.view.provider == want)
+        .find(|c| match (&p.key_id, p.provider) {
+            (Some(id), _) => &c.view.key_id == id,
+            (None, Some(want)) => c.view.provider == want,
+            (None, None) => c.view.is_active,
         })
         .ok_or_else(|| {
             RpcError::new(
@@ -729,6 +735,7 @@ async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredCo
         system: state.system.clone(),
         ..RoutingConfig::default()
     };
+    let seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
     for c in &configs {
         if let Some(model) = &c.view.model {
             config
@@ -742,15 +749,17 @@ async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredCo
         } else {
             c.view.saved_at
         };
+        let known = seen.get(&c.view.key_id);
         config.keys.push(UserKey {
             id: c.view.key_id.clone(),
             provider: c.view.provider,
             saved_at,
-            last_used_at: None,
-            status: KeyStatus::Ok,
+            last_used_at: known.and_then(|k| k.last_used_at),
+            status: known.map_or(KeyStatus::Ok, |k| k.status.clone()),
             limits: KeyLimits::default(),
         });
     }
+    drop(seen);
     let request = RouteRequest {
         feature: p.feature,
         model: p.model,
@@ -820,6 +829,23 @@ pub(crate) async fn chat_with(
     let mut served = None;
     'candidates: for (provider, model, key_choice) in candidates {
         let (key, base_url) = credentials(state, &p.user, &key_choice, &configs).await?;
+        let key_id = match &key_choice {
+            KeyChoice::User { key_id } => Some(key_id.clone()),
+            KeyChoice::System => None,
+        };
+        let learn = |status: Option<KeyStatus>| {
+            if let Some(id) = &key_id {
+                let mut seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
+                let k = seen.entry(id.clone()).or_default();
+                match status {
+                    Some(status) => k.status = status,
+                    None => {
+                        k.last_used_at = Some(OffsetDateTime::now_utc());
+                        k.status = KeyStatus::Ok;
+                    }
+                }
+            }
+        };
         request.model = model.clone();
         let http = build_chat_request(
             provider,
@@ -834,6 +860,7 @@ pub(crate) async fn chat_with(
         for attempt in 0..=MAX_RETRIES {
             let wait = match open(&state.http, &http).await {
                 Ok(response) if response.status().is_success() => {
+                    learn(None);
                     served = Some((provider, model, response));
                     break 'candidates;
                 }
@@ -841,10 +868,24 @@ pub(crate) async fn chat_with(
                     let (status, headers, body) = read_all(response).await;
                     let e = classify_error(provider, status, &headers, &body);
                     last_error = RpcError::provider(&e);
-                    // A bad key or a bad request is never retried, nor sent elsewhere.
+                    // A bad key or a bad request is never retried, nor sent elsewhere; a key the
+                    // provider refuses is not routed to again until it is saved anew.
+                    if matches!(
+                        e.kind,
+                        ErrorKind::InvalidKey | ErrorKind::InsufficientCredit
+                    ) {
+                        learn(Some(KeyStatus::Invalid {
+                            reason: e.message.clone(),
+                        }));
+                    }
                     if !e.kind.is_retryable() {
                         return Err(last_error);
                     }
+                    // Rate limited or down: the key rests while the provider asks, or a while.
+                    let rest = e.retry_after.unwrap_or(KEY_REST);
+                    learn(Some(KeyStatus::Failing {
+                        until: OffsetDateTime::now_utc() + rest,
+                    }));
                     e.retry_after
                 }
                 Err(e) => {
@@ -1047,6 +1088,16 @@ async fn credentials(
             Ok((key, state.system_base_url.clone()))
         }
     }
+}
+
+/// How long a key that is rate limited or failing, without saying for how long, is skipped.
+const KEY_REST: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What byokd has learnt about a key from its calls.
+#[derive(Debug, Clone, Default)]
+struct KeySeen {
+    last_used_at: Option<OffsetDateTime>,
+    status: KeyStatus,
 }
 
 /// Sends a request the core built; returns the response as it starts.

@@ -192,10 +192,11 @@ pub enum Command {
         String,
         oneshot::Sender<Result<Vec<StoredConfig>, StoreError>>,
     ),
-    /// Delete a provider's configuration (or the active one).
+    /// Delete one key, a provider's keys, or the active configuration.
     DeleteConfig(
         String,
         Option<Provider>,
+        Option<String>,
         oneshot::Sender<Result<u64, StoreError>>,
     ),
     /// The user's events from an instant on.
@@ -269,6 +270,8 @@ pub struct NewConfig {
     pub base_url: Option<String>,
     /// Model.
     pub model: Option<String>,
+    /// Keep the provider's other keys.
+    pub add: bool,
 }
 
 /// A handle to the store thread.
@@ -395,8 +398,8 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         Command::Record(p, now, reply) => answer(record(tx, catalog, p, now, daily), reply),
         Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
         Command::Configs(user, reply) => answer(configs(tx, &user), reply),
-        Command::DeleteConfig(user, provider, reply) => {
-            answer(delete_config(tx, &user, provider), reply)
+        Command::DeleteConfig(user, provider, key_id, reply) => {
+            answer(delete_config(tx, &user, provider, key_id.as_deref()), reply)
         }
         Command::Events(user, since, reply) => answer(events(tx, &user, since), reply),
         Command::Summary(user, window, cap, reply) => {
@@ -775,11 +778,14 @@ fn system_tokens(tx: &Transaction<'_>, user: &str, month: Month) -> Result<u64, 
 
 fn save_config(tx: &Transaction<'_>, c: NewConfig) -> Result<ConfigView, StoreError> {
     let now = OffsetDateTime::now_utc();
-    // One configuration per provider: saving replaces it. Usage history is never touched.
-    tx.execute(
-        "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND provider = ?2",
-        params![c.user, c.provider.as_str()],
-    )?;
+    // Saving replaces the provider's keys, unless this key is added to them. Usage history is
+    // never touched.
+    if !c.add {
+        tx.execute(
+            "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND provider = ?2",
+            params![c.user, c.provider.as_str()],
+        )?;
+    }
     tx.execute(
         "UPDATE user_api_configs SET is_active = 0 WHERE clerk_id = ?1",
         params![c.user],
@@ -843,13 +849,18 @@ fn delete_config(
     tx: &Transaction<'_>,
     user: &str,
     provider: Option<Provider>,
+    key_id: Option<&str>,
 ) -> Result<u64, StoreError> {
-    let deleted = match provider {
-        Some(p) => tx.execute(
+    let deleted = match (provider, key_id) {
+        (_, Some(id)) => tx.execute(
+            "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND key_id = ?2",
+            params![user, id],
+        )?,
+        (Some(p), None) => tx.execute(
             "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND provider = ?2",
             params![user, p.as_str()],
         )?,
-        None => tx.execute(
+        (None, None) => tx.execute(
             "DELETE FROM user_api_configs WHERE clerk_id = ?1 AND is_active = 1",
             params![user],
         )?,

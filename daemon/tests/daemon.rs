@@ -843,6 +843,115 @@ fn pipelined_requests_on_one_connection_all_get_their_reply() {
     assert_eq!(s["totals"]["requests"], 500);
 }
 
+/// A mock OpenAI that answers chat calls by key: 429 with `retry-after: 30` to `limited`, the
+/// chat fixture to any other. Counts the calls per key's last 4 characters.
+fn mock_openai_by_key(
+    limited: &'static str,
+) -> (String, Arc<Mutex<std::collections::BTreeMap<String, u32>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let calls = Arc::new(Mutex::new(std::collections::BTreeMap::new()));
+    let seen = Arc::clone(&calls);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/providers/openai");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (head, _) = read_request(&stream);
+            let key = head
+                .lines()
+                .find_map(|l| l.strip_prefix("authorization: Bearer "))
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            *seen
+                .lock()
+                .unwrap()
+                .entry(key[key.len().saturating_sub(4)..].to_owned())
+                .or_insert(0) += 1;
+            let (status, extra, file) = if key == limited {
+                (
+                    "429 Too Many Requests",
+                    "retry-after: 30\r\n",
+                    "error_429_rate_limit_requests.json",
+                )
+            } else {
+                ("200 OK", "", "chat.json")
+            };
+            let body = std::fs::read(fixtures.join(file)).unwrap();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, calls)
+}
+
+#[test]
+fn several_keys_of_a_provider_rotate_and_a_rate_limited_one_rests() {
+    const KEY_A: &str =
+        "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2eAAAA";
+    const KEY_B: &str =
+        "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2eBBBB";
+    const KEY_C: &str =
+        "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2eCCCC";
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (base, calls) = mock_openai_by_key(KEY_A);
+    let save = |c: &mut byokit_daemon::client::Client, user: &str, key: &str, add: bool| {
+        c.call(
+            "config.save",
+            json!({"user": user, "provider": "openai", "api_key": key, "base_url": base, "add": add}),
+        )
+        .unwrap()
+    };
+    let ask = |user: &str| json!({"user": user, "messages": [{"role": "user", "content": "hi"}]});
+
+    // A joins B; A, the newest, is active. Its rate limit sends the call on to B, and A rests.
+    save(&mut c, "rot", KEY_B, false);
+    let a = save(&mut c, "rot", KEY_A, true);
+    let configs = c.call("config.get", json!({"user": "rot"})).unwrap();
+    assert_eq!(configs["configs"].as_array().unwrap().len(), 2);
+    assert_eq!(configs["active"]["key_id"], a["key_id"]);
+    for _ in 0..3 {
+        let r = c.call("chat", ask("rot")).unwrap();
+        assert_eq!(r["text"], "The capital of Australia is Canberra.");
+    }
+    assert_eq!(
+        calls.lock().unwrap().clone(),
+        [("AAAA".to_owned(), 1), ("BBBB".to_owned(), 3)].into()
+    );
+
+    // Two working keys: calls alternate between them, least recently used first.
+    save(&mut c, "spread", KEY_B, false);
+    save(&mut c, "spread", KEY_C, true);
+    calls.lock().unwrap().clear();
+    for _ in 0..4 {
+        c.call("chat", ask("spread")).unwrap();
+    }
+    assert_eq!(
+        calls.lock().unwrap().clone(),
+        [("BBBB".to_owned(), 2), ("CCCC".to_owned(), 2)].into()
+    );
+
+    // Saving without `add` replaces the provider's keys; one key can be deleted by its id.
+    let only = save(&mut c, "spread", KEY_A, false);
+    let configs = c.call("config.get", json!({"user": "spread"})).unwrap();
+    assert_eq!(configs["configs"].as_array().unwrap().len(), 1);
+    save(&mut c, "spread", KEY_B, true);
+    let deleted = c
+        .call(
+            "config.delete",
+            json!({"user": "spread", "key_id": only["key_id"]}),
+        )
+        .unwrap();
+    assert_eq!(deleted["deleted"], 1);
+    let configs = c.call("config.get", json!({"user": "spread"})).unwrap();
+    assert_eq!(configs["configs"][0]["api_key"], "sk-proj-…BBBB");
+}
+
 #[test]
 fn budget_alerts_fire_at_the_crossing_record_even_within_one_commit() {
     let d = Daemon::start();

@@ -112,20 +112,31 @@ for (const provider of Object.keys(KEYS)) {
 }
 
 test('faults: retried when they may pass, answered in OpenAI\'s format when not', async () => {
-  const { user, client } = userOf('anthropic');
   const ask = { model: '', messages: [{ role: 'user', content: 'Hello' }] };
+  const served = async () => (await (await fetch(`${mockUrl}/_mock/stats`)).json()).served;
   // A rate limit and an overload, then success: one answer (byokd tries three times).
   await setFaults(['429:0', '529', 'ok']);
+  const { client } = userOf('anthropic');
   assert.equal((await client.chat.completions.create(ask)).choices[0].message.content, expected('anthropic', 'chat.json').text);
-  // A bad key is never retried: 401 with the provider's reason.
+  // A bad key is never retried: 401 with the provider's reason; and the key is not tried again.
   await setFaults(['401', 'ok']);
-  await assert.rejects(client.chat.completions.create(ask), (e) => e.status === 401 && e.code === 'invalid_api_key');
-  // A rate limit longer than byokd waits: 429 with Retry-After.
+  const { client: refused } = userOf('anthropic');
+  await assert.rejects(refused.chat.completions.create(ask), (e) => e.status === 401 && e.code === 'invalid_api_key');
+  let before = await served();
+  await assert.rejects(refused.chat.completions.create(ask), (e) => e.status === 401);
+  assert.equal(await served(), before, 'a refused key is not sent again');
+  // A rate limit longer than byokd waits: 429 with Retry-After; the key then rests, and calls
+  // are answered 429 without going to the provider until it may be used again.
   await setFaults(['429:30']);
-  await assert.rejects(client.chat.completions.create(ask), (e) => e.status === 429 && e.headers.get('retry-after') === '30');
+  const { client: limited } = userOf('anthropic');
+  await assert.rejects(limited.chat.completions.create(ask), (e) => e.status === 429 && e.headers.get('retry-after') === '30');
+  before = await served();
+  await assert.rejects(limited.chat.completions.create(ask), (e) => e.status === 429);
+  assert.equal(await served(), before, 'a resting key is not sent to');
   // A provider that stays silent past the read timeout (1 s here): retried, then 502.
   await setFaults(['slow:1500', 'slow:1500', 'slow:1500']);
-  await assert.rejects(client.chat.completions.create(ask), (e) => e.status === 502);
+  const { client: silent } = userOf('anthropic');
+  await assert.rejects(silent.chat.completions.create(ask), (e) => e.status === 502);
   // A stream cut off halfway: the client sees an error or a short reply; what came is recorded,
   // as estimated (the provider's usage would have come at the end).
   const { user: cut, client: cutClient } = userOf('openai');

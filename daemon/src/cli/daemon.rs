@@ -54,6 +54,10 @@ pub enum ConfigCommand {
         /// The model to use with it.
         #[arg(long)]
         model: Option<String>,
+        /// Keep the provider's other keys: calls rotate among them (without it, the new key
+        /// replaces them).
+        #[arg(long)]
+        add: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -63,6 +67,9 @@ pub enum ConfigCommand {
         /// The provider.
         #[arg(long)]
         provider: Option<String>,
+        /// Only this key (its id is in `config get --json`).
+        #[arg(long)]
+        key_id: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -125,6 +132,7 @@ pub(super) fn config(
             provider: p,
             base_url,
             model,
+            add,
             json: as_json,
         } => {
             let p: Provider = p.parse()?;
@@ -133,7 +141,7 @@ pub(super) fn config(
             let key = key.trim_end_matches(['\n', '\r']);
             let v = t.call(
                 "config.save",
-                json!({"provider": p, "api_key": key, "base_url": base_url, "model": model}),
+                json!({"provider": p, "api_key": key, "base_url": base_url, "model": model, "add": add}),
             )?;
             if as_json {
                 return write_json(out, &v);
@@ -148,9 +156,13 @@ pub(super) fn config(
         }
         ConfigCommand::Delete {
             provider: p,
+            key_id,
             json: as_json,
         } => {
-            let v = t.call("config.delete", json!({"provider": provider(&p)?}))?;
+            let v = t.call(
+                "config.delete",
+                json!({"provider": provider(&p)?, "key_id": key_id}),
+            )?;
             if as_json {
                 return write_json(out, &v);
             }
