@@ -97,6 +97,26 @@ pub fn estimate_chat(
     request: &ChatRequest,
     default_output: u64,
 ) -> (TokenEstimate, u64) {
+    chat_estimate(request, default_output, |text| {
+        estimate_text(provider, &request.model, text)
+    })
+}
+
+/// [`estimate_chat`] with the 4-characters-a-token approximation for every model: for a
+/// long-running process that would rather not hold the tokenizer tables in memory (about 45 MB
+/// once loaded) for a figure that is settled against the provider's own counts anyway.
+pub fn approximate_chat(request: &ChatRequest, default_output: u64) -> (TokenEstimate, u64) {
+    chat_estimate(request, default_output, |text| TokenEstimate {
+        tokens: approximate_tokens(text),
+        method: EstimateMethod::CharacterApproximation,
+    })
+}
+
+fn chat_estimate(
+    request: &ChatRequest,
+    default_output: u64,
+    estimate: impl Fn(&str) -> TokenEstimate,
+) -> (TokenEstimate, u64) {
     let texts = request
         .system
         .iter()
@@ -104,7 +124,7 @@ pub fn estimate_chat(
     let mut method = EstimateMethod::CharacterApproximation;
     let mut tokens = REPLY_PRIMING;
     for text in texts {
-        let e = estimate_text(provider, &request.model, text);
+        let e = estimate(text);
         method = e.method;
         tokens += e.tokens + PER_MESSAGE;
     }
@@ -116,6 +136,26 @@ pub fn estimate_chat(
 mod tests {
     use super::*;
     use crate::chat::Message;
+
+    #[test]
+    fn the_approximate_chat_estimate_never_loads_a_tokenizer() {
+        let request = ChatRequest {
+            model: "gpt-4o".into(),
+            system: Some("Be brief.".into()),
+            messages: vec![Message {
+                role: crate::chat::Role::User,
+                content: "What is the capital of Australia?".into(),
+            }],
+            max_output_tokens: Some(100),
+            temperature: None,
+            stop: vec![],
+            stream: false,
+        };
+        let (prompt, output) = approximate_chat(&request, 1024);
+        assert_eq!(prompt.method, EstimateMethod::CharacterApproximation);
+        // 3 to prime the reply, then 3 a message plus a token per 4 characters (9 and 33).
+        assert_eq!((prompt.tokens, output), (3 + 3 + 3 + 3 + 9, 100));
+    }
 
     #[test]
     fn approximation_is_four_characters_a_token() {

@@ -26,7 +26,7 @@ pub use adapters::{
 pub use budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 pub use chat::{ChatRequest, ChatResponse, FinishReason, Message, Role};
 pub use error::{classify_error, ErrorKind, ProviderError};
-pub use estimate::{estimate_chat, estimate_text, EstimateMethod, TokenEstimate};
+pub use estimate::{approximate_chat, estimate_chat, estimate_text, EstimateMethod, TokenEstimate};
 pub use http::{Headers, HttpRequest, Method};
 pub use key::{check_key, ApiKey, KeyProblem};
 pub use ledger::{Ledger, OverLimit};

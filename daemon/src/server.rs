@@ -17,9 +17,9 @@ use byokit_core::protocol::{
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    check_key, classify_error, estimate_chat, route, what_if, ApiKey, Catalog, ChatRequest,
+    approximate_chat, check_key, classify_error, route, what_if, ApiKey, Catalog, ChatRequest,
     ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method,
-    Provider, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
+    ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -800,7 +800,9 @@ pub(crate) async fn chat_with(
         stop: p.stop,
         stream: sink.is_some(),
     };
-    let (prompt, output) = estimate_chat(Provider::OpenAi, &request, 1024);
+    // Approximated: exact counts settle the reservation, and the tokenizer tables would triple
+    // byokd's memory.
+    let (prompt, output) = approximate_chat(&request, 1024);
     let route = RouteParams {
         user: p.user.clone(),
         feature: p.feature.clone(),
