@@ -22,8 +22,7 @@ cleanup=()
 trap 'for p in "${cleanup[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 if ((with_litellm)); then
   venv="${XDG_CACHE_HOME:-$HOME/.cache}/byokit/venv-litellm"
-  if ! "$venv/bin/python" -c "import litellm, sys; sys.exit(litellm.__version__ != '$LITELLM_VERSION')" 2>/dev/null &&
-     ! "$venv/bin/pip" show litellm 2>/dev/null | grep -qx "Version: $LITELLM_VERSION"; then
+  if [[ "$("$venv/bin/pip" show litellm 2>/dev/null | sed -n 's/^Version: //p')" != "$LITELLM_VERSION" ]]; then
     echo "installing litellm[proxy]==$LITELLM_VERSION from PyPI"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "litellm[proxy]==$LITELLM_VERSION"
