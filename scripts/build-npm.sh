@@ -24,7 +24,7 @@ if ! command -v wasm-opt >/dev/null; then
   echo "installing binaryen (wasm-opt) from Debian"
   apt-get install -y -qq binaryen >/dev/null || { apt-get update -qq && apt-get install -y -qq binaryen >/dev/null; }
 fi
-wasm-bindgen --target nodejs --out-dir "$out/node" --out-name byokit "$wasm"
+wasm-bindgen --target experimental-nodejs-module --out-dir "$out/node" --out-name byokit "$wasm"
 wasm-bindgen --target web --out-dir "$out/web" --out-name byokit "$wasm"
 # Optimised for size; the features are those the wasm32 output above uses.
 for build in node web; do
