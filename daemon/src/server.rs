@@ -19,7 +19,7 @@ use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     approximate_chat, check_key, classify_error, route, what_if, ApiKey, Catalog, ChatRequest,
     ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method,
-    ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
+    Payer, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -119,6 +119,10 @@ pub(crate) struct State {
     /// What calls have taught byokd about each key since it started: when it was last used, and
     /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
     keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
+    /// System-key tokens held by the calls running now, per user.
+    system_holds: std::sync::Mutex<std::collections::HashMap<String, Ledger<u64>>>,
+    /// Per user, serializes routing decisions that the system key may pay for.
+    system_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -232,6 +236,8 @@ pub async fn run(options: Options) -> Result<(), String> {
         system_base_url: options.system.base_url.clone(),
         http_tokens: crate::http::Tokens::load(&options.data_dir),
         keys_seen: Default::default(),
+        system_holds: Default::default(),
+        system_locks: Default::default(),
         shutdown,
         options,
     });
@@ -718,11 +724,57 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
 }
 
 async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
-    to_value(decide(state, p).await?.0)
+    to_value(decide(state, p, false).await?.0)
 }
 
-/// Routes a call for the user: the decision, and the user's stored configurations.
-async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredConfig>), RpcError> {
+/// The system-key tokens a call holds while it runs, given back when it ends (its usage is
+/// then in the store) or when its deadline passes.
+pub(crate) struct SystemHold<'a> {
+    state: &'a State,
+    user: String,
+    id: String,
+}
+
+impl Drop for SystemHold<'_> {
+    fn drop(&mut self) {
+        let mut holds = self
+            .state
+            .system_holds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(ledger) = holds.get_mut(&self.user) {
+            ledger.release(&self.id);
+            if ledger.outstanding() == 0 {
+                holds.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Routes a call for the user: the decision, and the user's stored configurations. With `hold`,
+/// a call that the system key pays for holds its estimated tokens until it ends, so that calls
+/// running at once cannot pass the monthly cap together (each is checked against the month's
+/// recorded tokens plus what the others hold).
+async fn decide(
+    state: &State,
+    p: RouteParams,
+    hold: bool,
+) -> Result<(Decision, Vec<StoredConfig>, Option<SystemHold<'_>>), RpcError> {
+    // One decision at a time per user while the system key may pay: reading what is recorded
+    // and holding the new call's share happen together.
+    let lock = if state.system.is_some() {
+        let lock = Arc::clone(
+            state
+                .system_locks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(p.user.clone())
+                .or_default(),
+        );
+        Some(lock.lock_owned().await)
+    } else {
+        None
+    };
     let now = OffsetDateTime::now_utc();
     // Both go to the read connection at once, answered one after the other without waiting.
     let (configs, used) = tokio::try_join!(
@@ -760,15 +812,48 @@ async fn decide(state: &State, p: RouteParams) -> Result<(Decision, Vec<StoredCo
         });
     }
     drop(seen);
+    let estimated = p.estimated_tokens;
     let request = RouteRequest {
         feature: p.feature,
         model: p.model,
-        estimated_tokens: p.estimated_tokens,
+        estimated_tokens: estimated,
     };
-    match route(&config, &Ledger::new(used), &request, now) {
-        Ok(decision) => Ok((decision, configs)),
-        Err(e) => Err(RpcError::refused(&e)),
-    }
+    let held = {
+        let mut holds = state.system_holds.lock().unwrap_or_else(|e| e.into_inner());
+        holds.get_mut(&p.user).map_or(0, |ledger| {
+            ledger.expire(now);
+            ledger.reserved()
+        })
+    };
+    let decision = route(
+        &config,
+        &Ledger::new(used.saturating_add(held)),
+        &request,
+        now,
+    )
+    .map_err(|e| RpcError::refused(&e))?;
+    let system_hold = (hold && decision.payer == Payer::System).then(|| {
+        let id = new_key_id();
+        let ttl = time::Duration::try_from(state.options.timeouts.total)
+            .unwrap_or(time::Duration::MINUTE * 10)
+            + time::Duration::MINUTE;
+        state
+            .system_holds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(p.user.clone())
+            .or_insert_with(|| Ledger::new(0))
+            // No limit here: routing has just admitted it against the same figures.
+            .reserve(id.clone(), estimated, None, now, ttl)
+            .ok();
+        SystemHold {
+            state,
+            user: p.user.clone(),
+            id,
+        }
+    });
+    drop(lock);
+    Ok((decision, configs, system_hold))
 }
 
 /// Makes an AI call for the user with the key routing picks, and records its usage.
@@ -809,7 +894,8 @@ pub(crate) async fn chat_with(
         model: p.model.clone(),
         estimated_tokens: prompt.tokens + output,
     };
-    let (decision, configs) = decide(state, route).await?;
+    // Held until this function returns, after the usage is recorded.
+    let (decision, configs, _system_hold) = decide(state, route, true).await?;
     // The routed key first, then the decision's fallbacks, each tried with retries. Once a reply
     // has started, it is not retried.
     let mut candidates = vec![(

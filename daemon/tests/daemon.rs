@@ -49,6 +49,10 @@ impl Daemon {
     }
 
     fn start_with(dir: PathBuf, extra: &[&str]) -> Daemon {
+        Daemon::start_with_env(dir, extra, &[])
+    }
+
+    fn start_with_env(dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -61,6 +65,7 @@ impl Daemon {
             .arg(dir.join("run/byokd.sock"))
             .args(extra)
             .env_remove("ANTHROPIC_API_KEY")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -950,6 +955,82 @@ fn several_keys_of_a_provider_rotate_and_a_rate_limited_one_rests() {
     assert_eq!(deleted["deleted"], 1);
     let configs = c.call("config.get", json!({"user": "spread"})).unwrap();
     assert_eq!(configs["configs"][0]["api_key"], "sk-proj-…BBBB");
+}
+
+#[test]
+fn calls_running_at_once_cannot_pass_the_system_cap_together() {
+    // A slow mock Anthropic: each reply after 300 ms, so that the calls overlap.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&served);
+    std::thread::spawn(move || {
+        let body = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures/providers/anthropic/chat.json"),
+        )
+        .unwrap();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (body, count) = (body.clone(), Arc::clone(&count));
+            std::thread::spawn(move || {
+                read_request(&stream);
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(300));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("byokd-cap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A cap of 1,100 tokens; each call reserves about 507 (500 output tokens and the prompt): two
+    // fit at once, a third does not.
+    let d = Daemon::start_with_env(
+        dir,
+        &[
+            "--system-key-env",
+            "TEST_SYSTEM_KEY",
+            "--system-token-cap",
+            "1100",
+            "--system-base-url",
+            &base,
+        ],
+        &[("TEST_SYSTEM_KEY", ANTHROPIC_KEY)],
+    );
+    let ask = json!({"user": "nokey", "max_output_tokens": 500, "messages": [{"role": "user", "content": "hi"}]});
+    let results: Vec<Result<Value, String>> = std::thread::scope(|s| {
+        let calls: Vec<_> = (0..5)
+            .map(|_| {
+                let (ask, d) = (ask.clone(), &d);
+                s.spawn(move || d.client().call("chat", ask).map_err(|e| e.to_string()))
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(answered, 2, "{results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(refused.contains("please add your own API key"), "{refused}");
+    }
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        2,
+        "refused calls never reach the provider"
+    );
+    // Once they have ended, only what they used counts (24 tokens each): another call fits.
+    let r = d.client().call("chat", ask).unwrap();
+    assert_eq!(r["payer"], "system");
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "nokey", "days": 1}))
+        .unwrap();
+    assert_eq!(s["by_payer"]["system"]["total_tokens"], 72);
 }
 
 #[test]
