@@ -1394,45 +1394,43 @@ fn provider_errors_reach_http_clients_with_the_status_openai_would_send() {
             )
             .unwrap();
     };
+    // Each case: the provider's one scripted reply, then what the OpenAI client gets.
+    let answer = |status: &'static str, header: &'static str, file: &'static str| {
+        let (base, count) = mock_sequence(vec![(status, header, file)]);
+        save(&base);
+        let (code, head, v) = http_with_head(
+            port,
+            "POST",
+            "/v1/chat/completions",
+            "localhost",
+            Some(token),
+            ask,
+        );
+        (
+            code,
+            v["error"]["code"].as_str().map(str::to_owned),
+            head,
+            v,
+            count,
+        )
+    };
     // A rate limit longer than byokd waits: one try, then a 429 that passes the wait on.
-    let (base, count) = mock_sequence(vec![(
+    let (code, kind, head, v, count) = answer(
         "429 Too Many Requests",
         "retry-after: 30\r\n",
         "error_429_rate_limit_requests.json",
-    )]);
-    save(&base);
-    let (status, head, v) = http_with_head(
-        port,
-        "POST",
-        "/v1/chat/completions",
-        "localhost",
-        Some(token),
-        ask,
     );
     assert_eq!(
-        (status, v["error"]["code"].as_str()),
+        (code, kind.as_deref()),
         (429, Some("rate_limit_exceeded")),
         "{v}"
     );
     assert!(head.contains("\r\nretry-after: 30"), "{head}");
     assert_eq!(count.load(Ordering::SeqCst), 1);
     // The provider refuses the key: a 401, as OpenAI itself answers.
-    let (base, _) = mock_sequence(vec![(
-        "401 Unauthorized",
-        "",
-        "error_401_invalid_api_key.json",
-    )]);
-    save(&base);
-    let (status, v) = http(
-        port,
-        "POST",
-        "/v1/chat/completions",
-        "localhost",
-        Some(token),
-        ask,
-    );
+    let (code, kind, _, v, _) = answer("401 Unauthorized", "", "error_401_invalid_api_key.json");
     assert_eq!(
-        (status, v["error"]["code"].as_str()),
+        (code, kind.as_deref()),
         (401, Some("invalid_api_key")),
         "{v}"
     );
@@ -1444,25 +1442,13 @@ fn provider_errors_reach_http_clients_with_the_status_openai_would_send() {
         "{v}"
     );
     // A server error after every retry: 502.
-    let (base, _) = mock_sequence(vec![(
+    let (code, kind, _, v, count) = answer(
         "500 Internal Server Error",
         "",
         "error_500_server_error.json",
-    )]);
-    save(&base);
-    let (status, v) = http(
-        port,
-        "POST",
-        "/v1/chat/completions",
-        "localhost",
-        Some(token),
-        ask,
     );
-    assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (502, Some("upstream")),
-        "{v}"
-    );
+    assert_eq!((code, kind.as_deref()), (502, Some("upstream")), "{v}");
+    assert_eq!(count.load(Ordering::SeqCst), 3, "tried three times");
 }
 
 #[test]
