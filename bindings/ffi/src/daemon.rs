@@ -16,7 +16,6 @@ use crate::{
     RouteDecision, RouteInput, TokenUsage, UsageSummary,
 };
 
-#[cfg(unix)]
 type Stream = std::os::unix::net::UnixStream;
 
 struct Connection {
