@@ -132,6 +132,31 @@ pub struct ConfigTarget {
     pub key_id: Option<String>,
 }
 
+/// `routing.set`: how byokd routes the user's calls beyond the active key. Replaces the previous
+/// settings whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSetParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// The settings.
+    #[serde(flatten)]
+    pub settings: RoutingSettings,
+}
+
+/// A user's routing settings (`routing.get`'s and `routing.set`'s result).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingSettings {
+    /// Providers to try, in order, when the active one is rate limited or down (each with the
+    /// user's own key for it).
+    #[serde(default)]
+    pub fallback_chain: Vec<Provider>,
+    /// The provider and model a feature's calls use, by feature tag.
+    #[serde(default)]
+    pub feature_models: std::collections::BTreeMap<String, crate::routing::FeatureModel>,
+}
+
 /// `config.delete`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigDeleteResult {

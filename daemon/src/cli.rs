@@ -59,6 +59,9 @@ pub enum Command {
     Route(daemon::RouteArgs),
     /// Ask a model through byokd, with the key routing picks; the usage is recorded.
     Chat(daemon::ChatArgs),
+    /// Fallback providers and per-feature models.
+    #[command(subcommand)]
+    Routing(daemon::RoutingCommand),
     /// The monthly budget.
     #[command(subcommand)]
     Budget(daemon::BudgetCommand),
@@ -123,6 +126,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Usage(a) => daemon::usage(&daemon, a, out),
         Command::Route(a) => daemon::route(&daemon, a, out),
         Command::Chat(a) => daemon::chat(&daemon, a, out),
+        Command::Routing(c) => daemon::routing(&daemon, c, out),
         Command::Budget(c) => daemon::budget(&daemon, c, out),
         Command::Alerts(a) => daemon::alerts(&daemon, a, out),
         Command::Compare(a) => daemon::compare(&daemon, a, out),

@@ -12,8 +12,8 @@ use byokit_core::adapters::{
 use byokit_core::budget::{Budget, Month};
 use byokit_core::protocol::{
     codes, BudgetSetParams, ChatParams, ChatResult, ConfigDeleteResult, ConfigGetResult,
-    ConfigSaveParams, ConfigTarget, ConfigTestResult, DaemonStatus, RouteParams, UsageRecordParams,
-    UsageSummaryParams, UserParams, MAX_MESSAGE_BYTES,
+    ConfigSaveParams, ConfigTarget, ConfigTestResult, DaemonStatus, RouteParams, RoutingSetParams,
+    UsageRecordParams, UsageSummaryParams, UserParams, MAX_MESSAGE_BYTES,
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
@@ -535,6 +535,33 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
                 .await?;
             to_value(budget)
         }
+        "routing.set" => {
+            let p: RoutingSetParams = parse(params)?;
+            for (feature, m) in &p.settings.feature_models {
+                if state.catalog.find(m.provider, &m.model).is_none() {
+                    return Err(RpcError::new(
+                        codes::NOT_FOUND,
+                        format!(
+                            "feature {feature:?}: {}",
+                            state
+                                .catalog
+                                .model(m.provider, &m.model)
+                                .err()
+                                .map_or_else(String::new, |e| e.to_string())
+                        ),
+                    ));
+                }
+            }
+            let saved = state
+                .store
+                .ask(|r| Command::SetRouting(p.user, p.settings, r))
+                .await?;
+            to_value(saved)
+        }
+        "routing.get" => {
+            let p: UserParams = parse(params)?;
+            to_value(state.store.ask(|r| Command::Routing(p.user, r)).await?)
+        }
         "budget.get" => {
             let p: UserParams = parse(params)?;
             let month = Month::containing(OffsetDateTime::now_utc());
@@ -777,16 +804,19 @@ async fn decide(
     };
     let now = OffsetDateTime::now_utc();
     // Both go to the read connection at once, answered one after the other without waiting.
-    let (configs, used) = tokio::try_join!(
+    let (configs, used, settings) = tokio::try_join!(
         state.store.ask(|r| Command::Configs(p.user.clone(), r)),
         state
             .store
             .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r)),
+        state.store.ask(|r| Command::Routing(p.user.clone(), r)),
     )?;
     let mut config = RoutingConfig {
         system: state.system.clone(),
+        fallback_chain: settings.fallback_chain,
         ..RoutingConfig::default()
     };
+    config.models.by_feature = settings.feature_models;
     let seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
     for c in &configs {
         if let Some(model) = &c.view.model {

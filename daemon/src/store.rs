@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
-use byokit_core::protocol::{ConfigView, UsageRecordParams, UsageRecordResult};
+use byokit_core::protocol::{ConfigView, RoutingSettings, UsageRecordParams, UsageRecordResult};
 use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
     Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent,
@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[&str] = &[
         estimated_requests INTEGER NOT NULL,
         PRIMARY KEY (clerk_id, day, provider, payer, feature, model)
     ) WITHOUT ROWID;",
+    // 4: per-user routing settings (fallback chain, per-feature models), as JSON.
+    "CREATE TABLE routing_settings (
+        clerk_id TEXT PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
 ];
 
 /// Work a migration needs beyond its SQL, by the version it brings the database to.
@@ -192,6 +198,14 @@ pub enum Command {
         String,
         oneshot::Sender<Result<Vec<StoredConfig>, StoreError>>,
     ),
+    /// Replace the user's routing settings.
+    SetRouting(
+        String,
+        RoutingSettings,
+        oneshot::Sender<Result<RoutingSettings, StoreError>>,
+    ),
+    /// The user's routing settings (the defaults when none are stored).
+    Routing(String, oneshot::Sender<Result<RoutingSettings, StoreError>>),
     /// Delete one key, a provider's keys, or the active configuration.
     DeleteConfig(
         String,
@@ -294,6 +308,7 @@ impl Command {
                 | Command::SystemTokens(..)
                 | Command::BudgetStatus(..)
                 | Command::Alerts(..)
+                | Command::Routing(..)
         )
     }
 }
@@ -409,6 +424,10 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
         Command::BudgetStatus(user, month, reply) => answer(budget_status(tx, &user, month), reply),
         Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
+        Command::SetRouting(user, settings, reply) => {
+            answer(set_routing(tx, &user, settings), reply)
+        }
+        Command::Routing(user, reply) => answer(routing(tx, &user), reply),
         Command::Reseal(mut reseal, check, reply) => {
             answer(reseal_all(tx, &mut *reseal, &check), reply)
         }
@@ -731,6 +750,33 @@ fn fire_alerts(
         )?;
     }
     Ok(())
+}
+
+fn set_routing(
+    tx: &Transaction<'_>,
+    user: &str,
+    settings: RoutingSettings,
+) -> Result<RoutingSettings, StoreError> {
+    let text = serde_json::to_string(&settings)
+        .map_err(|e| StoreError::Damaged(format!("routing settings: {e}")))?;
+    tx.prepare_cached(
+        "INSERT INTO routing_settings (clerk_id, settings, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (clerk_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+    )?
+    .execute(params![user, text, ms(OffsetDateTime::now_utc())])?;
+    Ok(settings)
+}
+
+fn routing(tx: &Transaction<'_>, user: &str) -> Result<RoutingSettings, StoreError> {
+    let text: Option<String> = tx
+        .prepare_cached("SELECT settings FROM routing_settings WHERE clerk_id = ?1")?
+        .query_row(params![user], |r| r.get(0))
+        .optional()?;
+    match text {
+        Some(t) => serde_json::from_str(&t)
+            .map_err(|e| StoreError::Damaged(format!("routing settings of {user}: {e}"))),
+        None => Ok(RoutingSettings::default()),
+    }
 }
 
 /// The day numbers of a month: from its first day, to the next month's first day.

@@ -957,9 +957,8 @@ fn several_keys_of_a_provider_rotate_and_a_rate_limited_one_rests() {
     assert_eq!(configs["configs"][0]["api_key"], "sk-proj-…BBBB");
 }
 
-#[test]
-fn calls_running_at_once_cannot_pass_the_system_cap_together() {
-    // A slow mock Anthropic: each reply after 300 ms, so that the calls overlap.
+/// A mock Anthropic answering every call with the chat fixture after `delay`; counts the calls.
+fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     let served = Arc::new(AtomicUsize::new(0));
@@ -976,7 +975,7 @@ fn calls_running_at_once_cannot_pass_the_system_cap_together() {
             std::thread::spawn(move || {
                 read_request(&stream);
                 count.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(300));
+                std::thread::sleep(delay);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -986,6 +985,76 @@ fn calls_running_at_once_cannot_pass_the_system_cap_together() {
             });
         }
     });
+    (base, served)
+}
+
+#[test]
+fn a_fallback_provider_serves_when_the_active_one_is_down_and_features_pick_their_model() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (anthropic, served) = mock_anthropic(Duration::ZERO);
+    let (openai, tried) = mock_sequence(vec![(
+        "503 Service Unavailable",
+        "",
+        "error_500_server_error.json",
+    )]);
+    for (provider, key, base) in [
+        ("anthropic", ANTHROPIC_KEY, &anthropic),
+        ("openai", OPENAI_KEY, &openai),
+    ] {
+        c.call(
+            "config.save",
+            json!({"user": "fb", "provider": provider, "api_key": key, "base_url": base}),
+        )
+        .unwrap();
+    }
+    let ask = json!({"user": "fb", "messages": [{"role": "user", "content": "hi"}]});
+    // OpenAI, the active one, is down, and no fallback is set: the outage is the answer.
+    let err = c.call("chat", ask.clone()).unwrap_err();
+    assert!(err.to_string().starts_with("openai overloaded"), "{err}");
+    assert_eq!(tried.load(Ordering::SeqCst), 3);
+    assert_eq!(served.load(Ordering::SeqCst), 0);
+
+    let settings = json!({"user": "fb", "fallback_chain": ["anthropic"],
+        "feature_models": {"Quick Summaries": {"provider": "anthropic", "model": "claude-3-5-haiku-20241022"}}});
+    c.call("routing.set", settings).unwrap();
+    let got = c.call("routing.get", json!({"user": "fb"})).unwrap();
+    assert_eq!(got["fallback_chain"], json!(["anthropic"]));
+    // Now Anthropic serves: OpenAI's key rests after its outage, so it is not even tried.
+    let r = c.call("chat", ask).unwrap();
+    assert_eq!(
+        (r["provider"].as_str(), r["payer"].as_str()),
+        (Some("anthropic"), Some("user"))
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 1);
+    assert_eq!(tried.load(Ordering::SeqCst), 3);
+    let route = c
+        .call("route", json!({"user": "fb", "feature": "Quick Summaries"}))
+        .unwrap();
+    assert_eq!(route["provider"], "anthropic");
+    assert_eq!(route["model"], "claude-3-5-haiku-20241022");
+    // A model the catalog does not know is refused, with the names it might have meant.
+    let err = c
+        .call(
+            "routing.set",
+            json!({"user": "fb", "feature_models": {"x": {"provider": "openai", "model": "gpt-4o-mni"}}}),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("gpt-4o-mini"), "{err}");
+    // The CLI shows them.
+    let (code, out, _) = d.cli(&["--user", "fb", "routing", "get"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("fallback providers: anthropic"), "{out}");
+    assert!(
+        out.contains("feature Quick Summaries: anthropic/claude-3-5-haiku-20241022"),
+        "{out}"
+    );
+}
+
+#[test]
+fn calls_running_at_once_cannot_pass_the_system_cap_together() {
+    // A slow mock Anthropic: each reply after 300 ms, so that the calls overlap.
+    let (base, served) = mock_anthropic(Duration::from_millis(300));
     let dir = std::env::temp_dir().join(format!("byokd-cap-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -1136,8 +1205,10 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
             .unwrap();
     }
     let conn = rusqlite::Connection::open(&copy).unwrap();
-    conn.execute_batch("DROP TABLE usage_daily; PRAGMA user_version = 2;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE usage_daily; DROP TABLE routing_settings; PRAGMA user_version = 2;",
+    )
+    .unwrap();
     drop(conn);
     let conn = byokit_daemon::store::open(&copy).unwrap();
     let rows: i64 = conn
@@ -1152,6 +1223,28 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, byokit_daemon::store::MIGRATIONS.len());
+    drop(conn);
+    // A database of schema 3 (before routing settings) gains the table and keeps its usage.
+    let v3 = d.dir.join("v3.db");
+    {
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        conn.execute("VACUUM INTO ?1", [v3.to_str().unwrap()])
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(&v3).unwrap();
+    conn.execute_batch("DROP TABLE routing_settings; PRAGMA user_version = 3;")
+        .unwrap();
+    drop(conn);
+    let conn = byokit_daemon::store::open(&v3).unwrap();
+    let (rows, settings): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT SUM(requests) FROM usage_daily WHERE clerk_id = 'hist'),
+                    (SELECT COUNT(*) FROM routing_settings)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, settings), (300, 0));
 }
 
 #[test]

@@ -675,6 +675,92 @@ pub(super) fn chat(t: &Target, a: ChatArgs, out: &mut dyn std::io::Write) -> Res
     Ok(())
 }
 
+/// `byokit routing ...`
+#[derive(Debug, Subcommand)]
+pub enum RoutingCommand {
+    /// Show the fallback providers and per-feature models.
+    Get(JsonFlag),
+    /// Replace them.
+    Set {
+        /// Providers to try, in order, when the active one is rate limited or down, e.g.
+        /// `anthropic,groq` (each needs a saved key).
+        #[arg(long, value_delimiter = ',')]
+        fallback: Vec<String>,
+        /// A feature's provider and model, `FEATURE=PROVIDER/MODEL` (repeatable), e.g.
+        /// `summaries=groq/llama-3.1-8b-instant`.
+        #[arg(long = "feature-model", value_name = "FEATURE=PROVIDER/MODEL")]
+        feature_models: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn routing(
+    t: &Target,
+    c: RoutingCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (v, as_json) = match c {
+        RoutingCommand::Get(f) => (t.call("routing.get", json!({}))?, f.json),
+        RoutingCommand::Set {
+            fallback,
+            feature_models,
+            json: as_json,
+        } => {
+            let chain = fallback
+                .iter()
+                .map(|p| p.trim().parse::<Provider>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut models = serde_json::Map::new();
+            for spec in &feature_models {
+                let parsed = spec.split_once('=').and_then(|(feature, target)| {
+                    let (provider, model) = target.split_once('/')?;
+                    Some((feature, provider, model))
+                });
+                let Some((feature, provider, model)) = parsed else {
+                    return Err(CliError(format!(
+                        "--feature-model {spec}: expected FEATURE=PROVIDER/MODEL"
+                    )));
+                };
+                let provider: Provider = provider.parse()?;
+                models.insert(
+                    feature.to_owned(),
+                    json!({"provider": provider, "model": model}),
+                );
+            }
+            let v = t.call(
+                "routing.set",
+                json!({"fallback_chain": chain, "feature_models": models}),
+            )?;
+            (v, as_json)
+        }
+    };
+    if as_json {
+        return write_json(out, &v);
+    }
+    let chain: Vec<&str> = v["fallback_chain"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if chain.is_empty() {
+        writeln!(out, "fallback providers: none")?;
+    } else {
+        writeln!(out, "fallback providers: {}", chain.join(", "))?;
+    }
+    if let Some(models) = v["feature_models"].as_object() {
+        for (feature, m) in models {
+            writeln!(
+                out,
+                "feature {feature}: {}/{}",
+                m["provider"].as_str().unwrap_or_default(),
+                m["model"].as_str().unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// `byokit budget ...`
 #[derive(Debug, Subcommand)]
 pub enum BudgetCommand {
