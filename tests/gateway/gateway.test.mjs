@@ -84,7 +84,8 @@ after(() => {
 for (const provider of Object.keys(KEYS)) {
   test(`${provider}: plain and streaming calls through the openai client, recorded`, async () => {
     const { user, client } = userOf(provider);
-    const reply = await client.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'Hello' }] });
+    // An app written for OpenAI names an OpenAI model; byokd sends the routed provider's own.
+    const reply = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] });
     const plain = expected(provider, 'chat.json');
     assert.equal(reply.object, 'chat.completion');
     assert.equal(reply.choices[0].message.content, plain.text);
@@ -92,7 +93,7 @@ for (const provider of Object.keys(KEYS)) {
     assert.equal(reply.usage.prompt_tokens, plain.usage.input_tokens + (provider === 'anthropic' ? plain.usage.cache_write_tokens + plain.usage.cached_input_tokens : 0));
     assert.equal(reply.usage.completion_tokens, plain.usage.output_tokens);
 
-    const stream = await client.chat.completions.create({ model: '', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello' }] });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello' }] });
     let text = '';
     let usage = null;
     for await (const chunk of stream) {

@@ -126,6 +126,41 @@ fn json_response(status: u16, body: Bytes) -> Response {
         .into_response()
 }
 
+/// Whether `model` is one of `provider`'s, by its name: a call that names another provider's
+/// model gets the provider's own "no such model" error, as the real API would answer.
+fn model_fits(provider: &str, model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    let openai = ["gpt-", "chatgpt", "o1", "o3", "o4", "text-", "dall-e"]
+        .iter()
+        .any(|p| m.starts_with(p));
+    match provider {
+        "openai" => openai,
+        "anthropic" => m.starts_with("claude"),
+        "gemini" => m.starts_with("gemini") || m.starts_with("gemma"),
+        "mistral" => [
+            "mistral",
+            "codestral",
+            "ministral",
+            "pixtral",
+            "magistral",
+            "devstral",
+            "open-",
+        ]
+        .iter()
+        .any(|p| m.starts_with(p)),
+        // Groq hosts other makers' open models, never OpenAI's closed ones or Claude.
+        _ => !m.starts_with("claude") && !(openai && !m.starts_with("openai/")),
+    }
+}
+
+/// The provider's "no such model" reply.
+fn no_such_model(mock: &Mock, provider: &str) -> Response {
+    match provider {
+        "mistral" => json_response(400, mock.fixture(provider, "error_400_invalid_model.json")),
+        _ => json_response(404, mock.error(provider, 404)),
+    }
+}
+
 /// The provider's auth header is there.
 fn authorized(provider: &str, headers: &HeaderMap) -> bool {
     let has = |name: &str| headers.get(name).is_some_and(|v| !v.is_empty());
@@ -164,11 +199,22 @@ async fn provider_api(
     if method != Method::POST || !chat {
         return json_response(404, Bytes::from_static(b"{\"error\":\"not found\"}"));
     }
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let stream = rest.contains(":streamGenerateContent")
-        || serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| v.get("stream")?.as_bool())
-            .unwrap_or(false);
+        || json.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let model = if provider == "gemini" {
+        rest.split("models/")
+            .nth(1)
+            .and_then(|m| m.split(':').next())
+            .unwrap_or_default()
+    } else {
+        json.get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    if !model_fits(&provider, model) {
+        return no_such_model(&mock, &provider);
+    }
     let fault = mock
         .faults
         .lock()
