@@ -149,7 +149,7 @@ fn model_fits(provider: &str, model: &str) -> bool {
         .iter()
         .any(|p| m.starts_with(p)),
         // Groq hosts other makers' open models, never OpenAI's closed ones or Claude.
-        _ => !m.starts_with("claude") && !(openai && !m.starts_with("openai/")),
+        _ => !m.starts_with("claude") && (!openai || m.starts_with("openai/")),
     }
 }
 
