@@ -70,6 +70,12 @@ export interface DaemonChatReply {
   costStatus: CostStatus;
 }
 
+/** A user's routing settings in byokd: fallback providers, and the model a feature uses. */
+export interface RoutingSettings {
+  fallbackChain: Provider[];
+  featureModels: Record<string, { provider: Provider; model: string }>;
+}
+
 /** The socket byokd listens on by default. */
 export function defaultSocketPath(env?: Record<string, string | undefined>): string;
 
@@ -91,6 +97,8 @@ export class DaemonClient {
   usageSummary(params?: { user?: string; days?: number }): Promise<UsageSummary>;
   route(params?: { user?: string; feature?: string; model?: string; estimatedTokens?: number }): Promise<RouteDecision>;
   chat(request: DaemonChatRequest): Promise<DaemonChatReply>;
+  routingGet(params?: { user?: string }): Promise<RoutingSettings>;
+  routingSet(params: { user?: string } & Partial<RoutingSettings>): Promise<RoutingSettings>;
   budgetGet(params?: { user?: string }): Promise<{ budget: Budget | null; status: BudgetStatus | null }>;
   budgetSet(params: { user?: string } & Budget): Promise<Budget>;
   alertsList(params?: { user?: string }): Promise<BudgetAlert[]>;

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Objects whose keys are data (providers, features, `provider/model`), not field names. */
-const DATA_MAPS = new Set(['by_provider', 'by_feature', 'by_model', 'by_payer', 'byProvider', 'byFeature', 'byModel', 'byPayer']);
+const DATA_MAPS = new Set(['by_provider', 'by_feature', 'by_model', 'by_payer', 'feature_models',
+  'byProvider', 'byFeature', 'byModel', 'byPayer', 'featureModels']);
 
 const camelKey = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 const snakeKey = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -188,6 +189,16 @@ export class DaemonClient {
     return this.call('chat', { ...request, stream }, {
       onNotification: stream ? (method, params) => method === 'chat.delta' && onDelta(params.text) : undefined,
     });
+  }
+
+  /** The user's fallback providers and per-feature models. */
+  routingGet({ user } = {}) {
+    return this.call('routing.get', { user });
+  }
+
+  /** Replaces them: `{fallbackChain?: [provider], featureModels?: {feature: {provider, model}}}`. */
+  routingSet({ user, fallbackChain = [], featureModels = {} }) {
+    return this.call('routing.set', { user, fallbackChain, featureModels });
   }
 
   /** The user's budget and where it stands this month. */

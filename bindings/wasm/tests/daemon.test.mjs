@@ -65,6 +65,11 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
     assert.ok(summary.byProvider.openai && summary.byProvider.anthropic);
 
     assert.equal((await client.route({ user: 'node' })).provider, 'openai');
+    const featureModels = { 'Job Matching': { provider: 'openai', model: 'gpt-4o-mini' }, cover_letters: { provider: 'openai', model: 'gpt-4o' } };
+    const settings = await client.routingSet({ user: 'node', featureModels });
+    assert.deepEqual(settings.featureModels, featureModels, 'feature names are kept as they are');
+    assert.deepEqual((await client.routingGet({ user: 'node' })).fallbackChain, []);
+    assert.equal((await client.route({ user: 'node', feature: 'Job Matching' })).model, 'gpt-4o-mini');
     assert.deepEqual((await client.usageSummary({ user: 'someone-else' })).totals.requests, 0);
 
     // A key the provider refuses: an Error whose kind says so.
