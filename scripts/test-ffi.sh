@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests the native bindings (bindings/ffi): generates them, checks that generation is
-# deterministic and that docs/ffi-api.md lists exactly the generated API, runs the Python tests,
+# deterministic and that docs/ffi-api.md lists exactly the generated API, runs the Python tests
 # compiles and runs the Kotlin tests and example on the JVM (with a real byokd), and checks the
 # Swift output as far as this machine can: the C header compiles, every symbol it declares is
 # exported by the library, and the Swift sources parse.
@@ -68,9 +68,6 @@ if ! diff -u "$again/documented.md" "$again/api.md"; then
   exit 1
 fi
 
-echo "== Python tests"
-PYTHONPATH="$build/python" BYOKIT_FIXTURES="$root/tests/fixtures" \
-  python3 -m unittest bindings/ffi/tests/python/test_byokit.py
 
 echo "== Swift checks"
 header="$build/swift/Sources/ByokitFFI/ByokitFFI.h"
@@ -88,7 +85,7 @@ echo "the header compiles; all $(echo "$declared" | wc -l) functions it declares
 "$venv/bin/python" bindings/ffi/swift_parse.py "$build/swift/Sources/Byokit/Byokit.swift" \
   "$build/swift/Package.swift" bindings/ffi/tests/swift/*.swift examples/swift/*.swift
 
-echo "== Kotlin tests and example (JVM, JNA, a real byokd)"
+echo "== a real byokd for the daemon clients; Kotlin compiled (JVM, JNA)"
 cargo build --locked -q -p byokit-daemon --bin byokd
 cp="/usr/share/java/jna.jar:$kotlin/lib/kotlin-test.jar"
 "$kotlin/bin/kotlinc" -nowarn -cp "$cp" -d "$again/byokit-kotlin.jar" \
@@ -101,6 +98,10 @@ byokd=$!
 trap 'kill $byokd 2>/dev/null || true; rm -rf "$again" "$run"' EXIT
 for _ in $(seq 100); do [[ -S "$run/byokd.sock" ]] && break; sleep 0.1; done
 java_cp="$again/byokit-kotlin.jar:$cp:$kotlin/lib/kotlin-stdlib.jar"
+echo "== Python tests (with the daemon client against byokd)"
+PYTHONPATH="$build/python" BYOKIT_FIXTURES="$root/tests/fixtures" BYOKIT_TEST_SOCKET="$run/byokd.sock" \
+  python3 -m unittest bindings/ffi/tests/python/test_byokit.py
+echo "== Kotlin tests"
 BYOKIT_FIXTURES="$root/tests/fixtures" BYOKIT_TEST_SOCKET="$run/byokd.sock" \
   java -Djna.library.path="$build/lib" -cp "$java_cp" ByokitTestKt
 BYOKIT_SOCKET="$run/byokd.sock" java -Djna.library.path="$build/lib" -cp "$java_cp" example.ExampleKt

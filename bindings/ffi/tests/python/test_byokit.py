@@ -203,5 +203,27 @@ class Api(unittest.TestCase):
             b.summarize(events, 0, now, None, None)
 
 
+@unittest.skipUnless(os.environ.get("BYOKIT_TEST_SOCKET"), "no byokd to talk to")
+class Daemon(unittest.TestCase):
+    def test_settings_and_usage_through_byokd(self):
+        client = b.DaemonClient.connect(os.environ["BYOKIT_TEST_SOCKET"])
+        key = "sk-proj-Py1Ab2Cd3Ef4Gh5Ij6Kl7Mn8Op9Qr0St1Uv2Wx3Yz4Ab5Cd6Ef7Gh8Ij9Kl0Mn1Op2Qr3St4Uv5Wx6Yz7Py42"
+        saved = client.config_save("python", b.Provider.OPENAI, key, None, None)
+        self.assertEqual(saved.masked_key, "sk-proj-…Py42")
+        self.assertNotIn(key, repr(client.config_get("python")))
+        record = b.UsageRecord(provider=b.Provider.GEMINI, model="gemini-2.5-flash",
+                               usage=b.TokenUsage(input_tokens=1000, output_tokens=200), idempotency_key="py-1")
+        first = client.usage_record("python", record)
+        self.assertFalse(first.duplicate)
+        self.assertTrue(client.usage_record("python", record).duplicate)
+        summary = client.usage_summary("python", 7)
+        self.assertEqual(summary.totals.requests, 1)
+        self.assertEqual(summary.totals.cost_usd, first.cost_usd)
+        with self.assertRaises(b.ByokitError.InvalidKey):
+            client.config_save("python", b.Provider.OPENAI, "not a key", None, None)
+        with self.assertRaises(b.ByokitError.DaemonUnreachable):
+            b.DaemonClient.connect(os.environ["BYOKIT_TEST_SOCKET"] + ".nothing-here")
+
+
 if __name__ == "__main__":
     unittest.main()
