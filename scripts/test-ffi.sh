@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests the native bindings (bindings/ffi): generates them, checks that generation is
 # deterministic and that docs/ffi-api.md lists exactly the generated API, runs the Python tests
-# compiles and runs the Kotlin tests and example on the JVM (with a real byokd), and checks the
-# Swift output as far as this machine can: the C header compiles, every symbol it declares is
+# and the Kotlin tests and example (on the JVM) with a real byokd for their daemon clients, and
+# checks the Swift output as far as this machine can: the C header compiles, every symbol it declares is
 # exported by the library, and the Swift sources parse.
 # Installs what it needs: Debian's libjna-java and python3-venv, the Kotlin compiler (npm
 # kotlin-compiler), and tree-sitter with its Swift grammar (PyPI) in a cached virtualenv.
