@@ -101,6 +101,10 @@ pub(crate) async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) 
         .route("/v1/models", get(models))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES))
         .with_state(state);
+    // Each streamed delta leaves as soon as it is written, not held back to fill a segment.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("byokd: HTTP endpoint stopped: {e}");
     }
