@@ -139,6 +139,26 @@ impl Totals {
         }
     }
 
+    /// Takes away one event that [`Totals::add_event`] (or a day's totals holding it) added.
+    pub fn remove_event(&mut self, e: &UsageEvent) {
+        let (input, output) = e.usage.sent_and_received(e.provider);
+        self.requests = self.requests.saturating_sub(1);
+        self.input_tokens = self.input_tokens.saturating_sub(input);
+        self.output_tokens = self.output_tokens.saturating_sub(output);
+        self.total_tokens = self
+            .total_tokens
+            .saturating_sub(input.saturating_add(output));
+        match e.cost_usd {
+            Some(c) if e.cost_status != CostStatus::Unpriced => {
+                self.cost_usd -= c;
+                if e.cost_status == CostStatus::Estimated {
+                    self.estimated_requests = self.estimated_requests.saturating_sub(1);
+                }
+            }
+            _ => self.unpriced_requests = self.unpriced_requests.saturating_sub(1),
+        }
+    }
+
     /// Adds another set of totals.
     pub fn add(&mut self, o: &Totals) {
         self.requests += o.requests;
@@ -237,6 +257,11 @@ pub struct DayGroup {
 /// with [`Summarizer::add_event`]; the result is the same as summarizing every event. Days in
 /// the month of the window's end count toward its quota and budget even when they are before the
 /// window.
+///
+/// Reading the edge days' events can be avoided: the first day's totals can come whole with
+/// [`Summarizer::add_first_day`] and its events at or before the window's start be taken away
+/// with [`Summarizer::remove_event`]; the last day's totals can come whole with
+/// [`Summarizer::add_last_day`] when it has no event after the window's end.
 pub struct Summarizer<'a> {
     window: Window,
     first_day: Date,
@@ -330,6 +355,69 @@ impl<'a> Summarizer<'a> {
         }
     }
 
+    /// The window's first day (that of its start, unless the start is the day's last instant).
+    pub fn first_day(&self) -> Date {
+        self.first_day
+    }
+
+    /// Adds a whole day's totals for the window's first day, to the window and (in the month of
+    /// the window's end) to the quota and budget; its events at or before the window's start are
+    /// then to be taken away with [`Summarizer::remove_event`]. Other days are ignored.
+    pub fn add_first_day(&mut self, g: &'a DayGroup) {
+        if g.day != self.first_day || g.day >= self.window.end.date() {
+            return;
+        }
+        self.add_to_month(g);
+        self.group(g, 0).add(&g.totals);
+    }
+
+    /// Adds a whole day's totals for the window's last day, to the window and to the quota and
+    /// budget. Only for a day that has no event after the window's end: the caller checks.
+    pub fn add_last_day(&mut self, g: &'a DayGroup) {
+        if g.day != self.window.end.date() || g.day <= self.first_day {
+            return;
+        }
+        self.add_to_month(g);
+        let day = (g.day - self.first_day).whole_days();
+        self.group(g, day).add(&g.totals);
+    }
+
+    /// Takes away an event of the window's first day at or before the window's start, which
+    /// [`Summarizer::add_first_day`] counted in the window. Other events are ignored.
+    pub fn remove_event(&mut self, e: &'a UsageEvent) {
+        let at = e.at.unix_timestamp_nanos();
+        if at > self.start_ns || e.at.date() != self.first_day {
+            return;
+        }
+        let key = (e.provider, e.payer, 0, e.feature.as_str(), e.model.as_str());
+        if let Some(t) = self.groups.get_mut(&key) {
+            t.remove_event(e);
+        }
+    }
+
+    fn add_to_month(&mut self, g: &DayGroup) {
+        if g.day.midnight().assume_utc() >= self.month_start {
+            match g.payer {
+                Payer::System => {
+                    self.system_tokens = self.system_tokens.saturating_add(g.totals.total_tokens)
+                }
+                Payer::User => self.user_spent += g.totals.cost_usd,
+            }
+        }
+    }
+
+    fn group(&mut self, g: &'a DayGroup, day: i64) -> &mut Totals {
+        self.groups
+            .entry((
+                g.provider,
+                g.payer,
+                day,
+                g.feature.as_str(),
+                g.model.as_str(),
+            ))
+            .or_default()
+    }
+
     /// The summary.
     pub fn finish(self, system_cap: Option<u64>, budget: Option<&Budget>) -> UsageSummary {
         let mut totals = Totals::default();
@@ -345,6 +433,10 @@ impl<'a> Summarizer<'a> {
             })
             .collect();
         for ((provider, payer, day, feature, model), t) in &self.groups {
+            // A group whose events were all taken away again was never in the window.
+            if t.requests == 0 {
+                continue;
+            }
             totals.add(t);
             by_provider.entry(*provider).or_default().add(t);
             by_feature.entry((*feature).to_owned()).or_default().add(t);
@@ -361,6 +453,15 @@ impl<'a> Summarizer<'a> {
                 d.totals.add(t);
             }
         }
+        // Costs written without trailing zeros, so that a summary reads the same however its
+        // totals were added up (from events, or from daily totals stored normalized).
+        let tidy = |t: &mut Totals| t.cost_usd = t.cost_usd.normalize();
+        tidy(&mut totals);
+        by_provider.values_mut().for_each(tidy);
+        by_feature.values_mut().for_each(tidy);
+        by_model.values_mut().for_each(tidy);
+        by_payer.values_mut().for_each(tidy);
+        by_day.iter_mut().for_each(|d| tidy(&mut d.totals));
         let month = Month::containing(self.window.end);
         UsageSummary {
             window: self.window,

@@ -297,6 +297,63 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whole edge days minus the first day's events before the window (and the last day whole,
+    /// when nothing follows the window's end) give the same summary as every event.
+    #[test]
+    fn whole_edge_days_minus_early_events_summarize_like_all_events(
+        raw in prop::collection::vec((0i64..120 * 24 * 60, 0usize..3, any::<bool>(), 0u64..9_000, 0u64..900), 0..150),
+        days in 1i64..=60,
+        end_minute in 0i64..1440,
+    ) {
+        let end = datetime!(2026-11-20 00:00 UTC) + Duration::minutes(end_minute);
+        let models = [(Provider::OpenAi, "gpt-4o"), (Provider::Groq, "openai/gpt-oss-120b"), (Provider::Anthropic, "claude-3-haiku-20240307")];
+        // Nothing after the end: the last day may come whole.
+        let events: Vec<UsageEvent> = raw
+            .iter()
+            .map(|&(minutes, m, system, i, o)| {
+                let (p, model) = models[m];
+                let payer = if system { Payer::System } else { Payer::User };
+                event(end - Duration::minutes(minutes), p, model, if system { "a" } else { "b" }, payer, i, o)
+            })
+            .collect();
+        let window = Window::new(end, days).unwrap();
+        let mut groups: Vec<DayGroup> = Vec::new();
+        for e in &events {
+            let mut one = Totals::default();
+            one.add_event(e);
+            let day = e.at.date();
+            match groups.iter_mut().find(|g| g.day == day && g.provider == e.provider && g.payer == e.payer && g.feature == e.feature && g.model == e.model) {
+                Some(g) => g.totals.add(&one),
+                None => groups.push(DayGroup { day, provider: e.provider, payer: e.payer, feature: e.feature.clone(), model: e.model.clone(), totals: one }),
+            }
+        }
+        let mut s = Summarizer::new(window);
+        let first = s.first_day();
+        prop_assume!(first < end.date());
+        for g in &groups {
+            if g.day == first {
+                s.add_first_day(g);
+            } else if g.day == end.date() {
+                s.add_last_day(g);
+            } else {
+                s.add_day(g);
+            }
+        }
+        for e in events.iter().filter(|e| e.at.date() == first && e.at <= window.start()) {
+            s.remove_event(e);
+        }
+        let budget = Budget::new(d("1"));
+        let got = s.finish(Some(1_000_000), Some(&budget));
+        let want = summarize(&events, window, Some(1_000_000), Some(&budget));
+        prop_assert_eq!(&got, &want);
+        // To the last digit as written, not only in value.
+        prop_assert_eq!(serde_json::to_string(&got).unwrap(), serde_json::to_string(&want).unwrap());
+    }
+}
+
 #[test]
 fn what_if_prices_the_spec_cost_example() {
     // "Portfolio Chat (100 messages/month)": about 1,500 input and 400 output tokens each.

@@ -281,8 +281,10 @@ fn main() {
         }
         tx.commit().unwrap();
         // Fill the daily totals from the logs, as the migration that added them does.
-        conn.execute_batch("DROP TABLE usage_daily; PRAGMA user_version = 2;")
-            .unwrap();
+        conn.execute_batch(
+            "DROP TABLE usage_daily; DROP TABLE routing_settings; PRAGMA user_version = 2;",
+        )
+        .unwrap();
         drop(conn);
         byokit_daemon::store::open(&dir2.join("data/byokit.db")).unwrap();
     }

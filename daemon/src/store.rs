@@ -533,75 +533,116 @@ fn summary(
     window: Window,
     cap: Option<u64>,
 ) -> Result<UsageSummary, StoreError> {
-    let start_day = day_number(window.start());
+    let mut s = Summarizer::new(window);
+    let first_day = day_number(s.first_day().midnight().assume_utc());
     let end_day = day_number(window.end);
     let month_day = day_number(Month::containing(window.end).start());
+    let day_start = |day: i64| day_date(day).midnight().assume_utc();
+    // The edge days come whole from the daily totals too, when that is exact: the first day's
+    // events at or before the window's start are then taken away (fewer events are read than
+    // the whole day's), and the last day comes whole when no event follows the window's end.
+    let whole_edges = first_day < end_day;
+    let last_day_whole = whole_edges
+        && !tx
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM api_usage_logs
+                 WHERE clerk_id = ?1 AND created_at > ?2 AND created_at < ?3)",
+            )?
+            .query_row(
+                params![user, ms(window.end), ms(day_start(end_day + 1))],
+                |r| r.get::<_, bool>(0),
+            )?;
     let mut groups = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
             "SELECT day, provider, payer, feature, model, requests, input_tokens, output_tokens, total_tokens, cost_usd,
                     unpriced_requests, estimated_requests
-             FROM usage_daily WHERE clerk_id = ?1 AND day >= ?2 AND day < ?3 AND day != ?4",
+             FROM usage_daily WHERE clerk_id = ?1 AND day >= ?2 AND day <= ?3",
         )?;
-        let rows = stmt.query_map(
-            params![user, start_day.min(month_day), end_day, start_day],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    [
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, i64>(8)?,
-                    ],
-                    r.get::<_, String>(9)?,
-                    r.get::<_, i64>(10)?,
-                    r.get::<_, i64>(11)?,
-                ))
-            },
-        )?;
+        let rows = stmt.query_map(params![user, first_day.min(month_day), end_day], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                [
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                ],
+                r.get::<_, String>(9)?,
+                r.get::<_, i64>(10)?,
+                r.get::<_, i64>(11)?,
+            ))
+        })?;
         for row in rows {
             let (day, provider, payer, feature, model, n, cost, unpriced, estimated) = row?;
-            groups.push(DayGroup {
-                day: day_date(day),
-                provider: provider
-                    .parse()
-                    .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?,
-                payer: if payer == "system" {
-                    Payer::System
-                } else {
-                    Payer::User
+            groups.push((
+                day,
+                DayGroup {
+                    day: day_date(day),
+                    provider: provider
+                        .parse()
+                        .map_err(|_| StoreError::Damaged(format!("provider {provider}")))?,
+                    payer: if payer == "system" {
+                        Payer::System
+                    } else {
+                        Payer::User
+                    },
+                    feature,
+                    model,
+                    totals: Totals {
+                        requests: n[0] as u64,
+                        input_tokens: n[1] as u64,
+                        output_tokens: n[2] as u64,
+                        total_tokens: n[3] as u64,
+                        cost_usd: parse_decimal(&cost)?,
+                        unpriced_requests: unpriced as u64,
+                        estimated_requests: estimated as u64,
+                    },
                 },
-                feature,
-                model,
-                totals: Totals {
-                    requests: n[0] as u64,
-                    input_tokens: n[1] as u64,
-                    output_tokens: n[2] as u64,
-                    total_tokens: n[3] as u64,
-                    cost_usd: parse_decimal(&cost)?,
-                    unpriced_requests: unpriced as u64,
-                    estimated_requests: estimated as u64,
-                },
-            });
+            ));
         }
     }
-    let start_edge = day_date(start_day).midnight().assume_utc();
-    let mut edge = events_between(tx, user, start_edge, start_edge + time::Duration::DAY)?;
-    let end_edge = day_date(end_day).midnight().assume_utc();
-    edge.extend(events_between(
-        tx,
-        user,
-        end_edge,
-        end_edge + time::Duration::DAY,
-    )?);
-    let mut s = Summarizer::new(window);
-    for g in &groups {
-        s.add_day(g);
+    // The events still needed: to take away from the first day, or the edge days themselves.
+    let (early, edge) = if whole_edges {
+        let early = events_between(
+            tx,
+            user,
+            day_start(first_day),
+            window.start() + time::Duration::MILLISECOND,
+        )?;
+        let late = if last_day_whole {
+            Vec::new()
+        } else {
+            events_between(tx, user, day_start(end_day), day_start(end_day + 1))?
+        };
+        (early, late)
+    } else {
+        let mut edge = events_between(tx, user, day_start(first_day), day_start(first_day + 1))?;
+        if end_day != first_day {
+            edge.extend(events_between(
+                tx,
+                user,
+                day_start(end_day),
+                day_start(end_day + 1),
+            )?);
+        }
+        (Vec::new(), edge)
+    };
+    for (day, g) in &groups {
+        match *day {
+            d if whole_edges && d == first_day => s.add_first_day(g),
+            d if d == first_day => {}
+            d if d == end_day && last_day_whole => s.add_last_day(g),
+            d if d == end_day => {}
+            _ => s.add_day(g),
+        }
+    }
+    for e in &early {
+        s.remove_event(e);
     }
     for e in &edge {
         s.add_event(e);

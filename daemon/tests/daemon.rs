@@ -533,8 +533,8 @@ fn thirty_two_clients_recording_at_once_give_exact_totals() {
         .call("usage.summary", json!({"user": "load", "days": 1}))
         .unwrap();
     assert_eq!(s["totals"]["requests"], 32 * per_client);
-    // 1,600 × $0.018, exactly.
-    assert_eq!(s["totals"]["cost_usd"], "28.800");
+    // 1,600 × $0.018, exactly (written without trailing zeros).
+    assert_eq!(s["totals"]["cost_usd"], "28.8");
     assert_eq!(s["by_feature"]["f0"]["requests"], 8 * per_client);
 }
 
