@@ -302,15 +302,16 @@ impl<'a> Summarizer<'a> {
     pub fn add_event(&mut self, e: &'a UsageEvent) {
         let at = e.at.unix_timestamp_nanos();
         if at >= self.month_start_ns && at <= self.end_ns {
-            match e.payer {
-                Payer::System => {
-                    self.system_tokens = self
-                        .system_tokens
-                        .saturating_add(e.usage.total_tokens(e.provider))
-                }
-                Payer::User => self.user_spent += e.cost_usd.unwrap_or_default(),
-            }
+            self.add_event_to_month(e);
         }
+        self.add_window_event(e);
+    }
+
+    /// Adds one event to the window only, if it falls in it (not to the quota and budget): for
+    /// the first day's events after the window's start when that day's share of the month came
+    /// whole with [`Summarizer::add_day`].
+    pub fn add_window_event(&mut self, e: &'a UsageEvent) {
+        let at = e.at.unix_timestamp_nanos();
         if at <= self.start_ns || at > self.end_ns {
             return;
         }
@@ -325,6 +326,17 @@ impl<'a> Summarizer<'a> {
             ))
             .or_default()
             .add_event(e);
+    }
+
+    fn add_event_to_month(&mut self, e: &UsageEvent) {
+        match e.payer {
+            Payer::System => {
+                self.system_tokens = self
+                    .system_tokens
+                    .saturating_add(e.usage.total_tokens(e.provider))
+            }
+            Payer::User => self.user_spent += e.cost_usd.unwrap_or_default(),
+        }
     }
 
     /// Adds a whole day's totals. Only days strictly between the window's first and last day go

@@ -307,10 +307,13 @@ proptest! {
         raw in prop::collection::vec((0i64..120 * 24 * 60, 0usize..3, any::<bool>(), 0u64..9_000, 0u64..900), 0..150),
         days in 1i64..=60,
         end_minute in 0i64..1440,
+        read_after_start in any::<bool>(),
     ) {
         let end = datetime!(2026-11-20 00:00 UTC) + Duration::minutes(end_minute);
         let models = [(Provider::OpenAi, "gpt-4o"), (Provider::Groq, "openai/gpt-oss-120b"), (Provider::Anthropic, "claude-3-haiku-20240307")];
-        // Nothing after the end: the last day may come whole.
+        // Nothing after the end: the last day may come whole. The first day comes whole minus
+        // its events before the start, or (`read_after_start`) as its month share whole and its
+        // events after the start one by one.
         let events: Vec<UsageEvent> = raw
             .iter()
             .map(|&(minutes, m, system, i, o)| {
@@ -334,7 +337,7 @@ proptest! {
         let first = s.first_day();
         prop_assume!(first < end.date());
         for g in &groups {
-            if g.day == first {
+            if g.day == first && !read_after_start {
                 s.add_first_day(g);
             } else if g.day == end.date() {
                 s.add_last_day(g);
@@ -342,8 +345,12 @@ proptest! {
                 s.add_day(g);
             }
         }
-        for e in events.iter().filter(|e| e.at.date() == first && e.at <= window.start()) {
-            s.remove_event(e);
+        for e in events.iter().filter(|e| e.at.date() == first) {
+            if read_after_start {
+                s.add_window_event(e);
+            } else {
+                s.remove_event(e);
+            }
         }
         let budget = Budget::new(d("1"));
         let got = s.finish(Some(1_000_000), Some(&budget));

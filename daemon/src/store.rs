@@ -606,34 +606,43 @@ fn summary(
             ));
         }
     }
-    // The events still needed: to take away from the first day, or the edge days themselves.
-    let (early, edge) = if whole_edges {
-        let early = events_between(
-            tx,
-            user,
-            day_start(first_day),
-            window.start() + time::Duration::MILLISECOND,
-        )?;
-        let late = if last_day_whole {
-            Vec::new()
-        } else {
-            events_between(tx, user, day_start(end_day), day_start(end_day + 1))?
-        };
-        (early, late)
-    } else {
-        let mut edge = events_between(tx, user, day_start(first_day), day_start(first_day + 1))?;
-        if end_day != first_day {
-            edge.extend(events_between(
+    // The events still needed: the smaller part of the first day (those before the window's
+    // start, taken away from the whole day, or those after it, added to the day's month share),
+    // or the edge days themselves.
+    let start_late_in_day =
+        whole_edges && window.start() - day_start(first_day) > time::Duration::hours(12);
+    let one_day = |day: i64| events_between(tx, user, day_start(day), day_start(day + 1));
+    let (early, after_start) = match (whole_edges, start_late_in_day) {
+        (true, true) => (
+            Vec::new(),
+            events_between(
                 tx,
                 user,
-                day_start(end_day),
-                day_start(end_day + 1),
-            )?);
-        }
-        (Vec::new(), edge)
+                window.start() - time::Duration::MILLISECOND,
+                day_start(first_day + 1),
+            )?,
+        ),
+        (true, false) => (
+            events_between(
+                tx,
+                user,
+                day_start(first_day),
+                window.start() + time::Duration::MILLISECOND,
+            )?,
+            Vec::new(),
+        ),
+        (false, _) => (Vec::new(), Vec::new()),
+    };
+    let edge = if !whole_edges {
+        one_day(first_day)?
+    } else if last_day_whole {
+        Vec::new()
+    } else {
+        one_day(end_day)?
     };
     for (day, g) in &groups {
         match *day {
+            d if start_late_in_day && d == first_day => s.add_day(g),
             d if whole_edges && d == first_day => s.add_first_day(g),
             d if d == first_day => {}
             d if d == end_day && last_day_whole => s.add_last_day(g),
@@ -643,6 +652,9 @@ fn summary(
     }
     for e in &early {
         s.remove_event(e);
+    }
+    for e in &after_start {
+        s.add_window_event(e);
     }
     for e in &edge {
         s.add_event(e);
