@@ -250,6 +250,19 @@ pub struct DayGroup {
     pub totals: Totals,
 }
 
+/// A summary's group: provider, payer, day of the window, feature, model.
+type GroupKey<'a> = (Provider, Payer, i64, &'a str, &'a str);
+
+fn group_key<'a>(
+    provider: Provider,
+    payer: Payer,
+    day: i64,
+    feature: &'a str,
+    model: &'a str,
+) -> GroupKey<'a> {
+    (provider, payer, day, feature, model)
+}
+
 /// Builds a [`UsageSummary`] from events and from whole days already added up.
 ///
 /// A store that keeps daily totals gives the whole days with [`Summarizer::add_day`] and the
@@ -271,7 +284,7 @@ pub struct Summarizer<'a> {
     end_ns: i128,
     month_start_ns: i128,
     first_day_s: i64,
-    groups: HashMap<(Provider, Payer, i64, &'a str, &'a str), Totals, foldhash::fast::FixedState>,
+    groups: HashMap<GroupKey<'a>, Totals, foldhash::fast::FixedState>,
     system_tokens: u64,
     user_spent: Decimal,
 }
@@ -317,13 +330,7 @@ impl<'a> Summarizer<'a> {
         }
         let day = (e.at.unix_timestamp() - self.first_day_s).div_euclid(86_400);
         self.groups
-            .entry((
-                e.provider,
-                e.payer,
-                day,
-                e.feature.as_str(),
-                e.model.as_str(),
-            ))
+            .entry(group_key(e.provider, e.payer, day, &e.feature, &e.model))
             .or_default()
             .add_event(e);
     }
@@ -343,27 +350,13 @@ impl<'a> Summarizer<'a> {
     /// to the window (the edge days must come as events); days of the month of the window's end,
     /// before its last day, go to the quota and budget.
     pub fn add_day(&mut self, g: &'a DayGroup) {
-        let day_start = g.day.midnight().assume_utc();
-        if day_start >= self.month_start && g.day < self.window.end.date() {
-            match g.payer {
-                Payer::System => {
-                    self.system_tokens = self.system_tokens.saturating_add(g.totals.total_tokens)
-                }
-                Payer::User => self.user_spent += g.totals.cost_usd,
-            }
+        if g.day >= self.window.end.date() {
+            return;
         }
-        if g.day > self.first_day && g.day < self.window.end.date() {
+        self.add_to_month(g);
+        if g.day > self.first_day {
             let day = (g.day - self.first_day).whole_days();
-            self.groups
-                .entry((
-                    g.provider,
-                    g.payer,
-                    day,
-                    g.feature.as_str(),
-                    g.model.as_str(),
-                ))
-                .or_default()
-                .add(&g.totals);
+            self.group(g, day).add(&g.totals);
         }
     }
 
@@ -401,7 +394,7 @@ impl<'a> Summarizer<'a> {
         if at > self.start_ns || e.at.date() != self.first_day {
             return;
         }
-        let key = (e.provider, e.payer, 0, e.feature.as_str(), e.model.as_str());
+        let key = group_key(e.provider, e.payer, 0, &e.feature, &e.model);
         if let Some(t) = self.groups.get_mut(&key) {
             t.remove_event(e);
         }
@@ -420,13 +413,7 @@ impl<'a> Summarizer<'a> {
 
     fn group(&mut self, g: &'a DayGroup, day: i64) -> &mut Totals {
         self.groups
-            .entry((
-                g.provider,
-                g.payer,
-                day,
-                g.feature.as_str(),
-                g.model.as_str(),
-            ))
+            .entry(group_key(g.provider, g.payer, day, &g.feature, &g.model))
             .or_default()
     }
 
