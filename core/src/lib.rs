@@ -32,7 +32,8 @@ pub use key::{check_key, ApiKey, KeyProblem};
 pub use ledger::{Ledger, OverLimit};
 pub use ratelimit::{read_rate_limits, RateLimits};
 pub use routing::{
-    route, Decision, KeyChoice, KeyStatus, Payer, RouteError, RouteRequest, RoutingConfig,
+    route, route_in_catalog, Decision, KeyChoice, KeyStatus, Payer, RouteError, RouteRequest,
+    RoutingConfig,
 };
 pub use usage::{summarize, Totals, UsageEvent, UsageSummary, Window, WindowOutOfRange};
 pub use whatif::{what_if, WhatIf, Workload};

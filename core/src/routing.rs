@@ -328,6 +328,41 @@ impl RouteError {
     }
 }
 
+/// [`route`], with the caller's model held to `catalog`: a model the catalog knows only for
+/// providers other than the one routed to (an app written for OpenAI asking for `gpt-4o-mini`,
+/// a user whose key is Anthropic's) is not sent there; the routed provider's own model is (the
+/// feature's or the default), and the decision says so. A name no catalog knows (a fine-tune)
+/// is passed on as asked.
+pub fn route_in_catalog(
+    catalog: &crate::catalog::Catalog,
+    config: &RoutingConfig,
+    system_usage: &Ledger<u64>,
+    request: &RouteRequest,
+    now: OffsetDateTime,
+) -> Result<Decision, RouteError> {
+    let decision = route(config, system_usage, request, now)?;
+    let Some(asked) = request.model.as_deref() else {
+        return Ok(decision);
+    };
+    let known_here = catalog.find(decision.provider, asked).is_some();
+    let known_elsewhere = Provider::ALL
+        .iter()
+        .any(|&other| catalog.find(other, asked).is_some());
+    if known_here || !known_elsewhere {
+        return Ok(decision);
+    }
+    let unnamed = RouteRequest {
+        model: None,
+        ..request.clone()
+    };
+    let mut again = route(config, system_usage, &unnamed, now)?;
+    again.explanation.push(format!(
+        "model {asked} asked for, but it is not a {} model: used {} instead",
+        again.provider, again.model
+    ));
+    Ok(again)
+}
+
 /// Decides who serves and pays for a call. `system_usage` is the user's system-key ledger for
 /// the month of `now`.
 pub fn route(

@@ -5,8 +5,8 @@
 use byokit_core::ledger::DEFAULT_RESERVATION_TTL;
 use byokit_core::routing::{FeatureModel, KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    route, KeyChoice, KeyStatus, Ledger, Month, Payer, Provider, RateLimits, RouteError,
-    RouteRequest, RoutingConfig,
+    route, route_in_catalog, Catalog, KeyChoice, KeyStatus, Ledger, Month, Payer, Provider,
+    RateLimits, RouteError, RouteRequest, RoutingConfig,
 };
 use proptest::prelude::*;
 use time::macros::datetime;
@@ -390,4 +390,47 @@ proptest! {
             );
         }
     }
+}
+
+#[test]
+fn a_model_named_for_another_provider_is_not_sent_to_the_routed_one() {
+    let config = RoutingConfig {
+        keys: vec![key("a", Provider::Anthropic, 1)],
+        ..RoutingConfig::default()
+    };
+    let asking = |model: &str| RouteRequest {
+        model: Some(model.into()),
+        ..ask(10)
+    };
+    let catalog = Catalog::embedded();
+    // OpenAI's model, an Anthropic key: Anthropic's default model, and the reason why.
+    let d = route_in_catalog(
+        catalog,
+        &config,
+        &Ledger::new(0),
+        &asking("gpt-4o-mini"),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        (d.provider, d.model.as_str()),
+        (Provider::Anthropic, "claude-sonnet-4-20250514")
+    );
+    assert!(
+        d.explanation.last().unwrap().contains("gpt-4o-mini"),
+        "{:?}",
+        d.explanation
+    );
+    // The routed provider's own model, by alias, and a name no catalog knows: as asked.
+    for model in ["claude-3-5-haiku-latest", "ft:claude-acme-v2"] {
+        let d = route_in_catalog(catalog, &config, &Ledger::new(0), &asking(model), NOW).unwrap();
+        assert_eq!(d.model, model);
+    }
+    // Plain `route` does not look at the catalog.
+    assert_eq!(
+        route(&config, &Ledger::new(0), &asking("gpt-4o-mini"), NOW)
+            .unwrap()
+            .model,
+        "gpt-4o-mini"
+    );
 }

@@ -17,9 +17,9 @@ use byokit_core::protocol::{
 };
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
-    approximate_chat, check_key, classify_error, route, what_if, ApiKey, Catalog, ChatRequest,
-    ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger, Method,
-    Payer, Provider, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window,
+    approximate_chat, check_key, classify_error, route_in_catalog, what_if, ApiKey, Catalog,
+    ChatRequest, ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus,
+    Ledger, Method, Payer, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window,
     Workload,
 };
 use serde::de::DeserializeOwned;
@@ -857,29 +857,8 @@ async fn decide(
         })
     };
     let ledger = Ledger::new(used.saturating_add(held));
-    let mut decision = route(&config, &ledger, &request, now).map_err(|e| RpcError::refused(&e))?;
-    // A model the caller names for another provider than the one the user's settings route to
-    // (an app written for OpenAI, a user with an Anthropic key) is not sent there: the routed
-    // provider's own model is. A name no catalog knows (a fine-tune) is passed on as asked.
-    if let Some(asked) = request.model.as_deref() {
-        let known_here = state.catalog.find(decision.provider, asked).is_some();
-        let known_elsewhere = Provider::ALL
-            .iter()
-            .any(|&other| state.catalog.find(other, asked).is_some());
-        if !known_here && known_elsewhere {
-            let unnamed = RouteRequest {
-                model: None,
-                ..request.clone()
-            };
-            let mut again =
-                route(&config, &ledger, &unnamed, now).map_err(|e| RpcError::refused(&e))?;
-            again.explanation.push(format!(
-                "model {asked} asked for, but it is not a {} model: used {} instead",
-                again.provider, again.model
-            ));
-            decision = again;
-        }
-    }
+    let decision = route_in_catalog(&state.catalog, &config, &ledger, &request, now)
+        .map_err(|e| RpcError::refused(&e))?;
     let system_hold = (hold && decision.payer == Payer::System).then(|| {
         let id = new_key_id();
         let ttl = time::Duration::try_from(state.options.timeouts.total)
