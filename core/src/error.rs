@@ -11,7 +11,7 @@ use crate::key::scrub_secrets;
 use crate::provider::Provider;
 
 /// What kind of failure a provider reported, chosen by what the caller can do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The key is wrong, revoked or missing: the user must fix it. Never retried.

@@ -539,18 +539,11 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
         "routing.set" => {
             let p: RoutingSetParams = parse(params)?;
             for (feature, m) in &p.settings.feature_models {
-                if state.catalog.find(m.provider, &m.model).is_none() {
-                    return Err(RpcError::new(
-                        codes::NOT_FOUND,
-                        format!(
-                            "feature {feature:?}: {}",
-                            state
-                                .catalog
-                                .model(m.provider, &m.model)
-                                .err()
-                                .map_or_else(String::new, |e| e.to_string())
-                        ),
-                    ));
+                if let Err(e) = state.catalog.model(m.provider, &m.model) {
+                    return Err(RpcError {
+                        data: Some(json!({"kind": "unknown_model"})),
+                        ..RpcError::new(codes::NOT_FOUND, format!("feature {feature:?}: {e}"))
+                    });
                 }
             }
             let saved = state

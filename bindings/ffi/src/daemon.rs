@@ -208,30 +208,19 @@ pub struct DaemonStatus {
 /// A daemon error as the case the caller can act on. Provider errors carry their kind in
 /// `data.kind`.
 fn rpc_error(code: i64, message: String, data: Option<&Value>) -> ByokitError {
-    let kind = data.and_then(|d| d.get("kind")).and_then(Value::as_str);
-    match (code, kind) {
-        (codes::PROVIDER_ERROR, Some("invalid_key")) | (codes::BAD_KEY, _) => {
-            ByokitError::InvalidKey(message)
+    let kind = data.and_then(|d| d.get("kind"));
+    match code {
+        codes::PROVIDER_ERROR => match kind.and_then(|k| serde_json::from_value(k.clone()).ok()) {
+            Some(kind) => ByokitError::provider(kind, message),
+            None => ByokitError::ServerError(message),
+        },
+        codes::UNREACHABLE => ByokitError::ServerError(message),
+        codes::REFUSED => ByokitError::refused(kind.and_then(Value::as_str).unwrap_or(""), message),
+        codes::BAD_KEY => ByokitError::InvalidKey(message),
+        codes::INVALID_PARAMS => ByokitError::InvalidInput(message),
+        codes::NOT_FOUND if kind.and_then(Value::as_str) == Some("unknown_model") => {
+            ByokitError::UnknownModel(message)
         }
-        (codes::PROVIDER_ERROR, Some("permission_denied")) => {
-            ByokitError::PermissionDenied(message)
-        }
-        (codes::PROVIDER_ERROR, Some("insufficient_credit")) => {
-            ByokitError::InsufficientCredit(message)
-        }
-        (codes::PROVIDER_ERROR | codes::REFUSED, Some("rate_limited")) => {
-            ByokitError::RateLimited(message)
-        }
-        (codes::PROVIDER_ERROR, Some("overloaded")) => ByokitError::Overloaded(message),
-        (codes::PROVIDER_ERROR, Some("bad_request")) => ByokitError::BadRequest(message),
-        (codes::PROVIDER_ERROR, Some("model_not_found")) => ByokitError::ModelNotFound(message),
-        (codes::PROVIDER_ERROR | codes::UNREACHABLE, _) => ByokitError::ServerError(message),
-        (codes::REFUSED, Some("invalid_key")) => ByokitError::InvalidKey(message),
-        (codes::REFUSED, Some("system_cap_reached")) => ByokitError::SystemCapReached(message),
-        (codes::REFUSED, Some("no_key")) => ByokitError::NoKey(message),
-        (codes::REFUSED, Some("budget_exceeded")) => ByokitError::BudgetExceeded(message),
-        (codes::INVALID_PARAMS, _) => ByokitError::InvalidInput(message),
-        (codes::NOT_FOUND, _) if message.contains("model") => ByokitError::UnknownModel(message),
         _ => ByokitError::Daemon(message),
     }
 }

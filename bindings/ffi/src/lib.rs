@@ -79,9 +79,6 @@ pub enum ByokitError {
     /// The user has no key and the app has no system key.
     #[error("{0}")]
     NoKey(String),
-    /// A spending budget refuses the call.
-    #[error("{0}")]
-    BudgetExceeded(String),
     /// byokd is not running or its socket cannot be reached.
     #[error("{0}")]
     DaemonUnreachable(String),
@@ -90,10 +87,10 @@ pub enum ByokitError {
     Daemon(String),
 }
 
-impl From<core::ProviderError> for ByokitError {
-    fn from(e: core::ProviderError) -> Self {
-        let message = e.to_string();
-        match e.kind {
+impl ByokitError {
+    /// The case for a provider error of `kind`.
+    fn provider(kind: core::ErrorKind, message: String) -> ByokitError {
+        match kind {
             core::ErrorKind::InvalidKey => ByokitError::InvalidKey(message),
             core::ErrorKind::PermissionDenied => ByokitError::PermissionDenied(message),
             core::ErrorKind::InsufficientCredit => ByokitError::InsufficientCredit(message),
@@ -103,6 +100,29 @@ impl From<core::ProviderError> for ByokitError {
             core::ErrorKind::BadRequest => ByokitError::BadRequest(message),
             core::ErrorKind::ModelNotFound => ByokitError::ModelNotFound(message),
         }
+    }
+
+    /// The case for a routing refusal of `kind` ([`core::RouteError::kind`]'s names).
+    fn refused(kind: &str, message: String) -> ByokitError {
+        match kind {
+            "invalid_key" => ByokitError::InvalidKey(message),
+            "system_cap_reached" => ByokitError::SystemCapReached(message),
+            "no_key" => ByokitError::NoKey(message),
+            "rate_limited" => ByokitError::RateLimited(message),
+            _ => ByokitError::Daemon(message),
+        }
+    }
+}
+
+impl From<core::ProviderError> for ByokitError {
+    fn from(e: core::ProviderError) -> Self {
+        ByokitError::provider(e.kind, e.to_string())
+    }
+}
+
+impl From<core::RouteError> for ByokitError {
+    fn from(e: core::RouteError) -> Self {
+        ByokitError::refused(e.kind(), e.to_string())
     }
 }
 

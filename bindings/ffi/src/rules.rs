@@ -226,15 +226,7 @@ pub fn route(
         model: request.model,
         estimated_tokens: request.estimated_tokens,
     };
-    let d = core::route(&config, &ledger, &request, instant(now)?).map_err(|e| {
-        let message = e.to_string();
-        match e {
-            core::RouteError::InvalidKey { .. } => ByokitError::InvalidKey(message),
-            core::RouteError::SystemCapReached { .. } => ByokitError::SystemCapReached(message),
-            core::RouteError::NoKey => ByokitError::NoKey(message),
-            core::RouteError::RateLimited { .. } => ByokitError::RateLimited(message),
-        }
-    })?;
+    let d = core::route(&config, &ledger, &request, instant(now)?)?;
     Ok(d.into())
 }
 

@@ -271,6 +271,11 @@ fun daemonClient() {
             client.chat("kotlin", DaemonChatRequest(messages = listOf(ChatMessage(Role.USER, "Hi"))))
         }
         assertFailsWith<ByokitException.InvalidKey> { client.configSave("kotlin", Provider.OPENAI, "not a key", null, null) }
+        // A model the catalog does not know, named in routing settings: UnknownModel, with the name meant.
+        val unknown = assertFailsWith<ByokitException.UnknownModel> {
+            client.callRaw("routing.set", """{"user": "kotlin", "feature_models": {"x": {"provider": "openai", "model": "gpt-4o-mni"}}}""")
+        }
+        assertTrue(unknown.message!!.contains("gpt-4o-mini"))
         assertFailsWith<ByokitException.DaemonUnreachable> { DaemonClient.connect("$socket.nothing-here") }
     } finally {
         server.stop(0)
