@@ -18,6 +18,41 @@ pub const DEFAULT_USER: &str = "local";
 /// The largest message the daemon reads: 1 MiB.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
+/// byokd's data directory unless told otherwise: `$BYOKIT_DATA_DIR`, else
+/// `$XDG_DATA_HOME/byokit`, else `~/.local/share/byokit`. `env` reads a variable (the core does no
+/// I/O: pass `|k| std::env::var_os(k)`); empty values count as unset.
+pub fn default_data_dir(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(dir) = env("BYOKIT_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = env("XDG_DATA_HOME") {
+        return PathBuf::from(dir).join("byokit");
+    }
+    env("HOME")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        .join(".local/share/byokit")
+}
+
+/// byokd's socket unless told otherwise: `$BYOKIT_SOCKET`, else
+/// `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in `data_dir`. `env` as for
+/// [`default_data_dir`].
+pub fn default_socket(
+    data_dir: &std::path::Path,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(s) = env("BYOKIT_SOCKET") {
+        return PathBuf::from(s);
+    }
+    match env("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("byokit/byokd.sock"),
+        None => data_dir.join("byokd.sock"),
+    }
+}
+
 fn default_user() -> String {
     DEFAULT_USER.to_owned()
 }
@@ -356,4 +391,46 @@ pub struct DaemonStatus {
     pub data_dir: String,
     /// The price catalog's version.
     pub catalog_version: String,
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.into())
+    }
+
+    #[test]
+    fn the_data_dir_and_socket_follow_the_environment_in_order() {
+        let home = [("HOME", "/home/u")];
+        assert_eq!(
+            default_data_dir(env(&home)),
+            Path::new("/home/u/.local/share/byokit")
+        );
+        let xdg = [("HOME", "/home/u"), ("XDG_DATA_HOME", "/d")];
+        assert_eq!(default_data_dir(env(&xdg)), Path::new("/d/byokit"));
+        let own = [("XDG_DATA_HOME", "/d"), ("BYOKIT_DATA_DIR", "/b")];
+        assert_eq!(default_data_dir(env(&own)), Path::new("/b"));
+        // An empty value is unset.
+        let empty = [("HOME", "/home/u"), ("XDG_DATA_HOME", "")];
+        assert_eq!(
+            default_data_dir(env(&empty)),
+            Path::new("/home/u/.local/share/byokit")
+        );
+        let data = Path::new("/b");
+        assert_eq!(default_socket(data, env(&[])), Path::new("/b/byokd.sock"));
+        let run = [("XDG_RUNTIME_DIR", "/run/user/7")];
+        assert_eq!(
+            default_socket(data, env(&run)),
+            Path::new("/run/user/7/byokit/byokd.sock")
+        );
+        let set = [
+            ("XDG_RUNTIME_DIR", "/run/user/7"),
+            ("BYOKIT_SOCKET", "/s.sock"),
+        ];
+        assert_eq!(default_socket(data, env(&set)), Path::new("/s.sock"));
+    }
 }

@@ -5,31 +5,15 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// The data directory: `$BYOKIT_DATA_DIR`, else `$XDG_DATA_HOME/byokit`, else
-/// `~/.local/share/byokit`.
+/// The data directory of this process's environment
+/// ([`byokit_core::protocol::default_data_dir`]).
 pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("BYOKIT_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
-        return PathBuf::from(dir).join("byokit");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local/share/byokit")
+    byokit_core::protocol::default_data_dir(|k| std::env::var_os(k))
 }
 
-/// The socket: `$BYOKIT_SOCKET`, else `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else
-/// `<data dir>/byokd.sock`.
+/// The socket of this process's environment ([`byokit_core::protocol::default_socket`]).
 pub fn default_socket(data_dir: &Path) -> PathBuf {
-    if let Some(s) = std::env::var_os("BYOKIT_SOCKET") {
-        return PathBuf::from(s);
-    }
-    match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(dir) => PathBuf::from(dir).join("byokit/byokd.sock"),
-        None => data_dir.join("byokd.sock"),
-    }
+    byokit_core::protocol::default_socket(data_dir, |k| std::env::var_os(k))
 }
 
 /// Creates `dir` (and its parents) if needed and makes it private to its owner (0700).

@@ -2,7 +2,6 @@
 //! Calls block; call them off the UI thread (Kotlin: `Dispatchers.IO`; Swift: a background task).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -37,19 +36,10 @@ pub struct DaemonClient {
 /// (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`).
 #[uniffi::export]
 pub fn default_socket_path() -> String {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let path = if let Some(s) = env("BYOKIT_SOCKET") {
-        PathBuf::from(s)
-    } else if let Some(dir) = env("XDG_RUNTIME_DIR") {
-        PathBuf::from(dir).join("byokit/byokd.sock")
-    } else if let Some(dir) = env("BYOKIT_DATA_DIR") {
-        PathBuf::from(dir).join("byokd.sock")
-    } else if let Some(dir) = env("XDG_DATA_HOME") {
-        PathBuf::from(dir).join("byokit/byokd.sock")
-    } else {
-        PathBuf::from(env("HOME").unwrap_or_default()).join(".local/share/byokit/byokd.sock")
-    };
-    path.to_string_lossy().into_owned()
+    let data_dir = protocol::default_data_dir(|k| std::env::var_os(k));
+    protocol::default_socket(&data_dir, |k| std::env::var_os(k))
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A stored configuration, as the daemon shows it: the key masked.
