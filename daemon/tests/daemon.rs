@@ -206,6 +206,17 @@ fn read_request(stream: &std::net::TcpStream) -> (String, Vec<u8>) {
     (head, body)
 }
 
+/// Answers a mock provider's request: `status` (`"200 OK"`), `headers` (each ending in `\r\n`)
+/// and a JSON `body`, then closes.
+fn respond(stream: &mut std::net::TcpStream, status: &str, headers: &str, body: &[u8]) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(body);
+}
+
 /// The payload of an HTTP/1.1 chunked body (`<hex size>\r\n<bytes>\r\n` … `0\r\n\r\n`).
 fn dechunk(mut body: &[u8]) -> String {
     let mut out = Vec::new();
@@ -257,8 +268,7 @@ fn mock_openai(key: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
                 ("401 Unauthorized", "error_401_invalid_api_key.json")
             };
             let body = std::fs::read(fixtures.join(file)).unwrap();
-            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-            let _ = stream.write_all(&body);
+            respond(&mut stream, status, "", &body);
         }
     });
     (base, seen)
@@ -883,12 +893,7 @@ fn mock_openai_by_key(
                 ("200 OK", "", "chat.json")
             };
             let body = std::fs::read(fixtures.join(file)).unwrap();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
+            respond(&mut stream, status, extra, &body);
         }
     });
     (base, calls)
@@ -976,12 +981,7 @@ fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
                 read_request(&stream);
                 count.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(delay);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(&body);
+                respond(&mut stream, "200 OK", "", &body);
             });
         }
     });
@@ -1352,12 +1352,7 @@ fn mock_sequence(
             let n = seen.fetch_add(1, Ordering::SeqCst);
             let (status, header, file) = replies[n.min(replies.len() - 1)];
             let body = std::fs::read(fixtures.join(file)).unwrap();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{header}content-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
+            respond(&mut stream, status, header, &body);
         }
     });
     (base, count)
