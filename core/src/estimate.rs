@@ -103,8 +103,9 @@ pub fn estimate_chat(
 }
 
 /// [`estimate_chat`] with the 4-characters-a-token approximation for every model: for a
-/// long-running process that would rather not hold the tokenizer tables in memory (about 45 MB
-/// once loaded) for a figure that is settled against the provider's own counts anyway.
+/// long-running process that would rather not hold the tokenizer tables in memory (what they
+/// cost byokd is in docs/benchmarks.md) for a figure that is settled against the provider's own
+/// counts anyway.
 pub fn approximate_chat(request: &ChatRequest, default_output: u64) -> (TokenEstimate, u64) {
     chat_estimate(request, default_output, |text| TokenEstimate {
         tokens: approximate_tokens(text),
