@@ -11,10 +11,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
   cargo install --quiet wasm-bindgen-cli --version "$version"
 fi
 
-# Optimised for size: the whole program at once, `z` level, no unwinding. Without reference
-# types, which Debian's wasm-opt (binaryen 108) cannot optimise correctly.
+# Optimised for size: the whole program at once, `z` level, std built for size, a panic is an
+# immediate trap (no message formatting, no source locations: nothing in the package prints
+# them). Without reference types, which Debian's wasm-opt (binaryen 108) cannot optimise correctly.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-  CARGO_PROFILE_RELEASE_PANIC=abort CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue" \
+  CARGO_PROFILE_RELEASE_PANIC=abort WASM_BUILD_STD_FEATURES=optimize_for_size \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
   bash scripts/wasm-build.sh byokit-wasm
 wasm="${CARGO_TARGET_DIR:-target}/wasm/wasm32-unknown-unknown/release/byokit_wasm.wasm"
 out=bindings/wasm/pkg

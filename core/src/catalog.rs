@@ -1,13 +1,15 @@
 //! The price catalog: providers, models, aliases and dated prices.
 //!
-//! The default catalog is `core/catalog/default.toml`, embedded at build time and parsed once on
-//! first use ([`Catalog::embedded`]). A user's own catalog file, a LiteLLM price file or pydantic's
+//! The default catalog is `core/catalog/default.toml`, embedded at build time (as compact JSON,
+//! [`DEFAULT_CATALOG_JSON`]) and parsed once on first use ([`Catalog::embedded`]). A user's own catalog file, a LiteLLM price file or pydantic's
 //! genai-prices data can be merged over it ([`Catalog::merged`]).
 
 mod error;
 mod file;
 mod genai_prices;
 mod litellm;
+#[cfg(feature = "toml")]
+mod toml_json;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -22,8 +24,13 @@ pub use file::{parse_date, CatalogFile, CatalogFormat, ModelEntry, ProviderInfo}
 use crate::provider::Provider;
 use crate::suggest::closest;
 
-/// The default catalog file, embedded at build time.
+/// The default catalog file as it is written (TOML, with comments on sources).
 pub const DEFAULT_CATALOG_TOML: &str = include_str!("../catalog/default.toml");
+
+/// The same catalog as compact JSON, made from [`DEFAULT_CATALOG_TOML`] at build time: what
+/// [`Catalog::embedded`] parses.
+pub const DEFAULT_CATALOG_JSON: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/default-catalog.json"));
 
 /// Prices in USD per million tokens, one per token class. `None` means "not billed / not known":
 /// a call that uses a class without a price is costed as [`CostStatus::Unpriced`](crate::CostStatus),
@@ -189,7 +196,7 @@ impl Catalog {
     pub fn embedded() -> &'static Catalog {
         static EMBEDDED: OnceLock<Catalog> = OnceLock::new();
         EMBEDDED.get_or_init(|| {
-            CatalogFile::parse_byokit(DEFAULT_CATALOG_TOML, "default.toml")
+            CatalogFile::parse_byokit(DEFAULT_CATALOG_JSON, "default.toml")
                 .and_then(Catalog::from_file)
                 // The embedded file is checked by the test suite; a build with a broken one is a bug.
                 .expect("the embedded default catalog is valid")

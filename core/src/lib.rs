@@ -40,7 +40,7 @@ pub use whatif::{what_if, WhatIf, Workload};
 
 pub use catalog::{
     Catalog, CatalogError, CatalogFile, CatalogFormat, Model, ModelEntry, PriceSet, ProviderInfo,
-    Rates, Tier, UnknownModel, DEFAULT_CATALOG_TOML,
+    Rates, Tier, UnknownModel, DEFAULT_CATALOG_JSON, DEFAULT_CATALOG_TOML,
 };
 pub use cost::{
     BillableTokens, Breakdown, Cost, CostError, CostOptions, CostStatus, LineItem, TokenClass,

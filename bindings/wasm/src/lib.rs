@@ -10,7 +10,6 @@ use byokit_core::{
     Headers, Provider, Usage,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 /// The TypeScript types of the package's arguments and results, emitted into its `.d.ts`.
@@ -36,100 +35,121 @@ fn error(kind: &str, message: impl std::fmt::Display) -> JsValue {
     e.into()
 }
 
-/// Objects whose keys are data (feature names, `provider/model`), not field names.
-const DATA_MAPS: [&str; 4] = ["by_provider", "by_feature", "by_model", "by_payer"];
-
-/// `snake_case` keys → `camelCase`, recursively; the keys of the [`DATA_MAPS`] are kept as they
-/// are (their values are converted).
-fn camel(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if DATA_MAPS.contains(&k.as_str()) {
-                        match v {
-                            Value::Object(inner) => Value::Object(
-                                inner.into_iter().map(|(dk, dv)| (dk, camel(dv))).collect(),
-                            ),
-                            other => camel(other),
-                        }
-                    } else {
-                        camel(v)
-                    };
-                    let mut out = String::with_capacity(k.len());
-                    let mut up = false;
-                    for c in k.chars() {
-                        if c == '_' {
-                            up = true;
-                        } else if up {
-                            out.extend(c.to_uppercase());
-                            up = false;
-                        } else {
-                            out.push(c);
-                        }
-                    }
-                    (out, v)
-                })
-                .collect::<Map<_, _>>(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(camel).collect()),
-        other => other,
-    }
+// The boundary is JSON text: the snippet below turns a JS value into JSON with `snake_case` keys,
+// and JSON back into a JS value with `camelCase` keys; Rust reads and writes the core's own serde
+// forms. Keys of the objects in `DATA_MAPS` are data (feature names, `provider/model`) and stay
+// as they are; their values are converted.
+#[wasm_bindgen(inline_js = r#"
+const DATA_MAPS = new Set(["by_provider", "by_feature", "by_model", "by_payer"]);
+function snake(v) {
+  if (Array.isArray(v)) return v.map(snake);
+  if (v === null || typeof v !== "object") return v;
+  const out = {};
+  for (const [k, x] of Object.entries(v)) {
+    const key = k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+    out[key] = DATA_MAPS.has(key) && x !== null && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).map(([dk, dv]) => [dk, snake(dv)]))
+      : snake(x);
+  }
+  return out;
+}
+function camel(v) {
+  if (Array.isArray(v)) return v.map(camel);
+  if (v === null || typeof v !== "object") return v;
+  const out = {};
+  for (const [k, x] of Object.entries(v)) {
+    out[k.replace(/_(.)/g, (_, c) => c.toUpperCase())] = DATA_MAPS.has(k) && x !== null && typeof x === "object"
+      ? Object.fromEntries(Object.entries(x).map(([dk, dv]) => [dk, camel(dv)]))
+      : camel(x);
+  }
+  return out;
+}
+export function snakeJson(v) { return v === undefined || v === null ? "{}" : JSON.stringify(snake(v)); }
+export function plainJson(v) { return v === undefined || v === null ? "{}" : JSON.stringify(v); }
+export function camelValue(text) { return camel(JSON.parse(text)); }
+"#)]
+extern "C" {
+    /// A JS argument as JSON with `snake_case` keys (`{}` when absent).
+    #[wasm_bindgen(js_name = snakeJson, catch)]
+    fn snake_json(v: &JsValue) -> Result<String, JsValue>;
+    /// A JS argument as JSON, keys as they are (`{}` when absent).
+    #[wasm_bindgen(js_name = plainJson, catch)]
+    fn plain_json(v: &JsValue) -> Result<String, JsValue>;
+    /// JSON as a JS value with `camelCase` keys.
+    #[wasm_bindgen(js_name = camelValue)]
+    fn camel_value(json: &str) -> JsValue;
 }
 
-/// `camelCase` keys → `snake_case`, recursively: a JS argument read as a core type. The keys of
-/// the [`DATA_MAPS`] are kept as they are (their values are converted).
-fn snake(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let mut out = String::with_capacity(k.len() + 4);
-                    for c in k.chars() {
-                        if c.is_ascii_uppercase() {
-                            out.push('_');
-                            out.push(c.to_ascii_lowercase());
-                        } else {
-                            out.push(c);
-                        }
-                    }
-                    let v = match v {
-                        Value::Object(inner) if DATA_MAPS.contains(&out.as_str()) => Value::Object(
-                            inner.into_iter().map(|(dk, dv)| (dk, snake(dv))).collect(),
-                        ),
-                        other => snake(other),
-                    };
-                    (out, v)
-                })
-                .collect::<Map<_, _>>(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(snake).collect()),
-        other => other,
+/// `snake_case` → `camelCase`: what a field or kind is called in JavaScript.
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut up = false;
+    for c in snake.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
     }
+    out
+}
+
+/// A serde error about a JS argument; in a missing or unknown field's message, the field names
+/// (between backquotes) as JS calls them. (Other messages quote values, which stay as they are.)
+fn input_error(what: &str, e: serde_json::Error) -> JsValue {
+    let message = e.to_string();
+    if !(message.starts_with("missing field") || message.starts_with("unknown field")) {
+        return error("invalidInput", format!("{what}: {message}"));
+    }
+    let mut parts = message.split('`');
+    let mut out = String::from(parts.next().unwrap_or_default());
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        out.push_str(&if i % 2 == 0 {
+            camel_case(part)
+        } else {
+            part.to_owned()
+        });
+    }
+    error("invalidInput", format!("{what}: {out}"))
 }
 
 /// A JS argument (camelCase keys) as a core type.
-fn from_js<T: serde::de::DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return serde_json::from_value(Value::Object(Map::new()))
-            .map_err(|e| error("invalidInput", format!("{what}: {e}")));
-    }
-    let value: Value = serde_wasm_bindgen::from_value(v)
-        .map_err(|e| error("invalidInput", format!("{what}: {e}")))?;
-    serde_json::from_value(snake(value)).map_err(|e| error("invalidInput", format!("{what}: {e}")))
+fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsValue> {
+    let json = snake_json(v).map_err(|e| error("invalidInput", format!("{what}: {e:?}")))?;
+    serde_json::from_slice(json.as_bytes()).map_err(|e| input_error(what, e))
+}
+
+/// A JS object of names to strings (headers), names kept as they are.
+fn string_map(
+    v: &JsValue,
+    what: &str,
+) -> Result<std::collections::BTreeMap<String, String>, JsValue> {
+    let json = plain_json(v).map_err(|e| error("invalidInput", format!("{what}: {e:?}")))?;
+    serde_json::from_slice(json.as_bytes())
+        .map_err(|e| error("invalidInput", format!("{what}: {e}")))
 }
 
 /// A request for `fetch`: `{method, url, headers: {name: value}, body}`. It carries the key.
 fn request_to_js(r: byokit_core::HttpRequest) -> Result<JsValue, JsValue> {
-    let headers: Map<String, Value> = r
-        .headers
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    let v =
-        serde_json::json!({"method": r.method, "url": r.url, "headers": headers, "body": r.body});
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| error("internal", e))
+    #[derive(Serialize)]
+    struct Request {
+        method: byokit_core::Method,
+        url: String,
+        headers: std::collections::BTreeMap<String, String>,
+        body: Option<String>,
+    }
+    let request = Request {
+        method: r.method,
+        url: r.url,
+        headers: r.headers.into_iter().collect(),
+        body: r.body,
+    };
+    let json = serde_json::to_string(&request).map_err(|e| error("internal", e))?;
+    js_sys::JSON::parse(&json)
 }
 
 /// The HTTP request of a chat call for `provider`: `request` is `{model, system?, messages:
@@ -145,9 +165,9 @@ pub fn build_chat_request(
     >,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
-    let request: byokit_core::ChatRequest = from_js(request, "request")?;
+    let request: byokit_core::ChatRequest = from_js(&request, "request")?;
     let options: byokit_core::RequestOptions =
-        from_js(options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
+        from_js(&options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
     let http =
         byokit_core::build_chat_request(p, &request, &byokit_core::ApiKey::new(api_key), &options)
             .map_err(|e| error("invalidInput", e))?;
@@ -165,7 +185,7 @@ pub fn build_test_request(
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
     let options: byokit_core::RequestOptions =
-        from_js(options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
+        from_js(&options.map_or(JsValue::UNDEFINED, Into::into), "options")?;
     request_to_js(byokit_core::build_test_request(
         p,
         &byokit_core::ApiKey::new(api_key),
@@ -181,9 +201,7 @@ pub fn read_rate_limits(
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
-    let headers: std::collections::BTreeMap<String, String> =
-        serde_wasm_bindgen::from_value(headers)
-            .map_err(|e| error("invalidInput", format!("headers: {e}")))?;
+    let headers = string_map(&headers, "headers")?;
     to_js(byokit_core::read_rate_limits(
         p,
         &headers.into_iter().collect(),
@@ -205,10 +223,8 @@ fn instant(text: &str) -> Result<time::OffsetDateTime, JsValue> {
 
 /// A core value as a plain JS object with camelCase keys.
 fn to_js(v: impl Serialize) -> Result<JsValue, JsValue> {
-    let value = serde_json::to_value(v).map_err(|e| error("internal", e))?;
-    camel(value)
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| error("internal", e))
+    let json = serde_json::to_string(&v).map_err(|e| error("internal", e))?;
+    Ok(camel_value(&json))
 }
 
 fn provider(name: &str) -> Result<Provider, JsValue> {
@@ -277,8 +293,9 @@ pub fn list_models(
     with_catalog(|c| to_js(c.models(p).collect::<Vec<_>>()))
 }
 
-/// Loads a catalog (byokit TOML/JSON, LiteLLM or genai-prices, detected) over the embedded one;
-/// returns the new catalog version.
+/// Loads a catalog in JSON (byokit's format, LiteLLM's or genai-prices', detected) over the
+/// embedded one; TOML is refused with an `invalidCatalog` error that says to use JSON. Returns
+/// the new catalog version.
 #[wasm_bindgen(js_name = loadCatalog)]
 pub fn load_catalog(
     text: &str,
@@ -307,19 +324,26 @@ pub fn usage_from_response(
         byokit_core::AdapterError::Provider(pe) => error(&kind_name(pe.kind.as_str()), pe.message),
         other => error("malformedResponse", other),
     })?;
-    let mut v = serde_json::to_value(reply.usage).map_err(|e| error("internal", e))?;
-    v["total_tokens"] = reply.usage.total_tokens(p).into();
-    v["model"] = reply.model.into();
-    v["text"] = reply.text.into();
-    v["finish_reason"] = serde_json::to_value(reply.finish_reason).unwrap_or(Value::Null);
-    to_js(v)
+    #[derive(Serialize)]
+    struct ResponseUsage {
+        #[serde(flatten)]
+        usage: Usage,
+        total_tokens: u64,
+        model: String,
+        text: String,
+        finish_reason: Option<byokit_core::FinishReason>,
+    }
+    to_js(ResponseUsage {
+        usage: reply.usage,
+        total_tokens: reply.usage.total_tokens(p),
+        model: reply.model,
+        text: reply.text,
+        finish_reason: reply.finish_reason,
+    })
 }
 
 fn kind_name(snake: &str) -> String {
-    match camel(serde_json::json!({ snake: 0 })) {
-        Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
-        _ => snake.to_owned(),
-    }
+    camel_case(snake)
 }
 
 /// Classifies an error reply: `{kind, retryAfterSeconds, message, status, code, provider}`.
@@ -332,9 +356,7 @@ pub fn classify(
     body: &str,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
-    let headers: std::collections::BTreeMap<String, String> =
-        serde_wasm_bindgen::from_value(headers)
-            .map_err(|e| error("invalidInput", format!("headers: {e}")))?;
+    let headers = string_map(&headers, "headers")?;
     let headers: Headers = headers.into_iter().collect();
     to_js(classify_error(p, status, &headers, body.as_bytes()))
 }
@@ -363,7 +385,7 @@ pub fn summarize(
     #[wasm_bindgen(unchecked_param_type = "SummaryOptions | number")] options: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Instant")] now: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let events: Vec<byokit_core::UsageEvent> = from_js(events, "events")?;
+    let events: Vec<byokit_core::UsageEvent> = from_js(&events, "events")?;
     let options = match options.as_f64() {
         Some(days) => SummaryOptions {
             days: days as i64,
@@ -371,7 +393,7 @@ pub fn summarize(
             system_token_cap: None,
             budget: None,
         },
-        None => from_js(options, "options")?,
+        None => from_js(&options, "options")?,
     };
     let window = byokit_core::Window::new(instant(&options.now)?, options.days)
         .map_err(|e| error("invalidInput", e))?;
@@ -383,11 +405,11 @@ pub fn summarize(
     ))
 }
 
-/// Routing's inputs: the user's configuration and the system key's usage this month.
+/// The part of routing's `state` beside the user's configuration: the system key's usage this
+/// month. (Read from the same JSON as the configuration rather than through `serde(flatten)`,
+/// which would buffer every routing type through serde's generic content and weigh on the wasm.)
 #[derive(serde::Deserialize)]
-struct RouteState {
-    #[serde(flatten)]
-    config: byokit_core::RoutingConfig,
+struct SystemUsage {
     #[serde(default)]
     system_tokens_used: u64,
 }
@@ -405,10 +427,14 @@ pub fn route(
     #[wasm_bindgen(unchecked_param_type = "RouteRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
-    let state: RouteState = from_js(state, "state")?;
-    let request: byokit_core::RouteRequest = from_js(request, "request")?;
-    let ledger = byokit_core::Ledger::new(state.system_tokens_used);
-    match byokit_core::route(&state.config, &ledger, &request, instant(now)?) {
+    let state = snake_json(&state).map_err(|e| error("invalidInput", format!("state: {e:?}")))?;
+    let config: byokit_core::RoutingConfig =
+        serde_json::from_slice(state.as_bytes()).map_err(|e| input_error("state", e))?;
+    let used: SystemUsage =
+        serde_json::from_slice(state.as_bytes()).map_err(|e| input_error("state", e))?;
+    let request: byokit_core::RouteRequest = from_js(&request, "request")?;
+    let ledger = byokit_core::Ledger::new(used.system_tokens_used);
+    match byokit_core::route(&config, &ledger, &request, instant(now)?) {
         Ok(decision) => to_js(decision),
         Err(e) => Err(error(&kind_name(e.kind()), e)),
     }
@@ -423,7 +449,7 @@ pub fn budget_status(
     #[wasm_bindgen(js_name = spentUsd, unchecked_param_type = "Decimal")] spent_usd: &str,
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
-    let budget: byokit_core::Budget = from_js(budget, "budget")?;
+    let budget: byokit_core::Budget = from_js(&budget, "budget")?;
     let spent = money(spent_usd, "spentUsd")?;
     to_js(budget.status(byokit_core::Month::containing(instant(now)?), spent))
 }
@@ -442,11 +468,16 @@ pub fn budget_alerts(
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "FiredAlerts")] fired: Option<js_sys::Object>,
 ) -> Result<JsValue, JsValue> {
-    let budget: byokit_core::Budget = from_js(budget, "budget")?;
+    let budget: byokit_core::Budget = from_js(&budget, "budget")?;
     let mut fired: byokit_core::FiredAlerts =
-        from_js(fired.map_or(JsValue::UNDEFINED, Into::into), "fired")?;
+        from_js(&fired.map_or(JsValue::UNDEFINED, Into::into), "fired")?;
     let alerts = budget.alerts(&mut fired, money(spent_usd, "spentUsd")?, instant(now)?);
-    to_js(serde_json::json!({ "alerts": alerts, "fired": fired }))
+    #[derive(Serialize)]
+    struct Alerts {
+        alerts: Vec<byokit_core::Alert>,
+        fired: byokit_core::FiredAlerts,
+    }
+    to_js(Alerts { alerts, fired })
 }
 
 /// A decimal string as an exact amount.

@@ -49,11 +49,18 @@ test('listModels and loadCatalog', () => {
   const gpt = listModels('openai').find((m) => m.id === 'gpt-4o');
   assert.ok(gpt.aliases.includes('gpt-4o-2024-08-06'));
   assert.equal(typeof gpt.prices.at(-1).input, 'string');
-  const version = loadCatalog('[[models]]\nprovider = "mistral"\nid = "acme-ft"\n[[models.prices]]\neffective = "2025-01-01"\ninput = "0.10"\noutput = "0.30"\n', '2026-11-28');
+  const acme = { models: [{ provider: 'mistral', id: 'acme-ft', prices: [{ effective: '2025-01-01', input: '0.10', output: '0.30' }] }] };
+  const version = loadCatalog(JSON.stringify(acme), '2026-11-28');
   assert.match(version, /\+catalog$/);
   assert.equal(estimateCost({ provider: 'mistral', model: 'acme-ft', inputTokens: 1000000, outputTokens: 0 }).costUsd, '0.1');
-  assert.throws(() => loadCatalog('[[models]]\nprovider = "openai"\nid = "x"\n[[models.prices]]\neffective = "2025-01-01"\ninput = "cheap"\noutput = "1"\n', '2026-11-28'),
+  const cheap = { models: [{ provider: 'openai', id: 'x', prices: [{ effective: '2025-01-01', input: 'cheap', output: '1' }] }] };
+  assert.throws(() => loadCatalog(JSON.stringify(cheap), '2026-11-28'),
     (e) => e.kind === 'invalidCatalog' && e.message.includes('prices[0].input'));
+  // The package reads catalogs in JSON (byokit's format, LiteLLM's, genai-prices'); a TOML file
+  // gets an error that says so, and the catalog in use stays as it was.
+  assert.throws(() => loadCatalog('[[models]]\nprovider = "mistral"\nid = "other"\n', '2026-11-28'),
+    (e) => e.kind === 'invalidCatalog' && e.message.includes('write the same catalog as JSON'));
+  assert.equal(estimateCost({ provider: 'mistral', model: 'acme-ft', inputTokens: 1000000, outputTokens: 0 }).costUsd, '0.1');
 });
 
 test('keys: masked, and checked per provider', () => {
@@ -206,4 +213,9 @@ test('budgets: status, and each alert once a month', () => {
   assert.deepEqual(fire('20', '2026-11-12T00:00:00Z'), [80, 100]);
   assert.deepEqual(fire('12', '2026-12-01T00:00:00Z'), [50], 'a new month starts afresh');
   assert.throws(() => budgetStatus({ monthlyLimitUsd: '20' }, 'lots', '2026-11-28T12:00:00Z'), (e) => e.kind === 'invalidInput');
+  // A missing field is named as JavaScript writes it; a bad value is quoted as given.
+  assert.throws(() => budgetStatus({}, '1', '2026-11-28T12:00:00Z'),
+    (e) => e.kind === 'invalidInput' && e.message.includes('`monthlyLimitUsd`'));
+  assert.throws(() => budgetStatus({ monthlyLimitUsd: '20', policy: 'maybe' }, '1', '2026-11-28T12:00:00Z'),
+    (e) => e.kind === 'invalidInput' && e.message.includes('`maybe`') && e.message.includes('`allow_and_alert`'));
 });

@@ -158,32 +158,31 @@ fn looks_like_json(text: &str) -> bool {
 /// Parses JSON, or TOML, into a JSON value, so every format is read by one set of rules.
 pub(super) fn parse_value(text: &str, source: &str) -> Result<serde_json::Value, CatalogError> {
     if looks_like_json(text) {
-        serde_json::from_str(text)
+        serde_json::from_slice(text.as_bytes())
             .map_err(|e| CatalogError::new(source, format!("invalid JSON: {e}")))
     } else {
-        let table: toml::Table = toml::from_str(text).map_err(|e| {
-            CatalogError::new(
-                source,
-                format!("invalid TOML: {}", e.to_string().trim_end()),
-            )
-        })?;
-        Ok(toml_to_json(toml::Value::Table(table)))
+        parse_toml(text, source)
     }
 }
 
-fn toml_to_json(value: toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        toml::Value::String(s) => J::String(s),
-        toml::Value::Integer(i) => J::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
-        toml::Value::Boolean(b) => J::Bool(b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => {
-            J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
-        }
-    }
+#[cfg(feature = "toml")]
+fn parse_toml(text: &str, source: &str) -> Result<serde_json::Value, CatalogError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        CatalogError::new(
+            source,
+            format!("invalid TOML: {}", e.to_string().trim_end()),
+        )
+    })?;
+    Ok(super::toml_json::toml_to_json(toml::Value::Table(table)))
+}
+
+#[cfg(not(feature = "toml"))]
+fn parse_toml(_text: &str, source: &str) -> Result<serde_json::Value, CatalogError> {
+    Err(CatalogError::new(
+        source,
+        "not JSON, and this build reads catalogs in JSON only (TOML needs byokit-core's `toml` \
+         feature): write the same catalog as JSON",
+    ))
 }
 
 /// Deserializes `value` as `T`, turning a failure into an error that names the entry and the

@@ -329,3 +329,12 @@ fn format_detection() {
     );
     assert!("xml".parse::<CatalogFormat>().is_err());
 }
+
+#[cfg(feature = "toml")]
+#[test]
+fn the_embedded_json_is_the_default_toml() {
+    let from_toml = CatalogFile::parse_byokit(DEFAULT_CATALOG_TOML, "default.toml").unwrap();
+    let from_json = CatalogFile::parse_byokit(DEFAULT_CATALOG_JSON, "default.toml").unwrap();
+    assert_eq!(from_toml, from_json);
+    assert!(DEFAULT_CATALOG_JSON.len() < DEFAULT_CATALOG_TOML.len());
+}
