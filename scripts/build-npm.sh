@@ -28,6 +28,14 @@ if ! command -v wasm-opt >/dev/null; then
 fi
 wasm-bindgen --target experimental-nodejs-module --out-dir "$out/node" --out-name byokit "$wasm"
 wasm-bindgen --target web --out-dir "$out/web" --out-name byokit "$wasm"
+# The TypeScript declarations of the package's types, made from the Rust types, added to the
+# functions' declarations that wasm-bindgen wrote (rustdoc links become plain code spans).
+cargo run --quiet --locked -p byokit-wasm --features ts --example typescript |
+  perl -pe 's/\[(`[^`]+`)\]\([^)]*\)/$1/g; s/\[(`[^`]+`)\]/$1/g; s/`None`/`null`/g' >"$out/types.d.ts"
+for build in node web; do
+  cat "$out/types.d.ts" >>"$out/$build/byokit.d.ts"
+done
+rm "$out/types.d.ts"
 # Optimised for size; the features are those the wasm32 output above uses.
 for build in node web; do
   wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \

@@ -20,11 +20,13 @@ cargo fmt --all --check
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The TypeScript declarations' generator (run by scripts/build-npm.sh).
+cargo clippy -p byokit-wasm --features ts --all-targets --locked -- -D warnings
 
 step "tests (unit, integration, CLI, benchmarks in test mode)"
 cargo test --workspace --all-targets --locked
 
-step "byokit-core without its default features (no tokenizer tables)"
+step "byokit-core without its default features (no tokenizer tables, no TOML: as in the wasm)"
 cargo check --quiet --locked -p byokit-core --no-default-features
 
 step "doc tests"

@@ -44,12 +44,15 @@ use crate::sse::{SseError, SseReader};
 /// How to address a provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RequestOptions {
     /// The API's base URL, version path included (`https://api.openai.com/v1`), to go through a
     /// proxy or a mock server; the provider's own when `None`.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub base_url: Option<String>,
     /// The request is sent from a browser: add what the provider requires for that
     /// (Anthropic's `anthropic-dangerous-direct-browser-access`).
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub browser: bool,
 }
 
@@ -247,6 +250,8 @@ pub(crate) fn stream_error(provider: Provider, data: &str) -> AdapterError {
 /// The usage a stream ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+// In TypeScript, `StreamUsage` is the accumulator class of the npm package.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "StreamUsageStatus"))]
 pub enum StreamUsage {
     /// The provider reported it.
     Reported {
@@ -264,6 +269,7 @@ pub enum StreamUsage {
 
 /// Everything a finished stream said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct StreamSummary {
     /// The whole text.
     pub text: String,

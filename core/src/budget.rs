@@ -10,6 +10,7 @@ use time::{Date, OffsetDateTime, Time};
 /// A calendar month in UTC: the period of the system key's token cap and of budgets. It starts
 /// at 00:00:00 UTC on the 1st.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Month {
     /// The year.
     pub year: i32,
@@ -66,6 +67,7 @@ impl fmt::Display for Month {
 /// What happens when a budget is spent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum BudgetPolicy {
     /// Refuse calls that would pass the limit.
     #[default]
@@ -79,14 +81,18 @@ pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
 
 /// A user's monthly spending limit on their own keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Budget {
     /// The limit per calendar month (UTC), in USD.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub monthly_limit_usd: Decimal,
     /// Block, or allow and alert.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<BudgetPolicy>"))]
     pub policy: BudgetPolicy,
     /// Percentages of the limit at which an alert fires, once per month each.
     #[serde(default = "default_thresholds")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<u8>>"))]
     pub alert_thresholds: Vec<u8>,
 }
 
@@ -166,6 +172,7 @@ impl Budget {
 /// The alerts already fired in a month.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct FiredAlerts {
     /// The month they were fired in.
     pub month: Option<Month>,
@@ -175,29 +182,41 @@ pub struct FiredAlerts {
 
 /// A budget alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "BudgetAlert")
+)]
 pub struct Alert {
     /// The month it belongs to.
     pub month: Month,
     /// The threshold reached, in percent of the limit.
     pub threshold_percent: u8,
     /// Spending when it fired.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub spent_usd: Decimal,
     /// The limit.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub limit_usd: Decimal,
 }
 
 /// Where a budget stands in a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct BudgetStatus {
     /// The month.
     pub month: Month,
     /// The limit.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub limit_usd: Decimal,
     /// Spent so far.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub spent_usd: Decimal,
     /// Left, never negative.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub remaining_usd: Decimal,
     /// Spent as a percentage of the limit, to 2 decimals.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub percent_used: Decimal,
     /// Spending passed the limit.
     pub exceeded: bool,

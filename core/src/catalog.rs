@@ -36,18 +36,23 @@ pub const DEFAULT_CATALOG_JSON: &str =
 /// a call that uses a class without a price is costed as [`CostStatus::Unpriced`](crate::CostStatus),
 /// never as zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Rates {
     /// Uncached input tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Decimal"))]
     pub input: Option<Decimal>,
     /// Output tokens (reasoning tokens are billed at this rate too).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Decimal"))]
     pub output: Option<Decimal>,
     /// Cached input tokens read from the provider's prompt cache.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Decimal"))]
     pub cached_input: Option<Decimal>,
     /// Tokens written to the provider's prompt cache (Anthropic's 5-minute cache write).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Decimal"))]
     pub cache_write: Option<Decimal>,
 }
 
@@ -100,6 +105,7 @@ impl Rates {
 /// the price set's own price (what LiteLLM and genai-prices mean too), and its batch rates fall
 /// back to the price set's batch rates in the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Tier {
     /// The tier applies when the prompt (input, cached and cache-write tokens together) is
     /// strictly greater than this many tokens.
@@ -109,22 +115,27 @@ pub struct Tier {
     pub rates: Rates,
     /// Batch API prices in this tier, if the provider offers them.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub batch: Option<Rates>,
 }
 
 /// The prices of one model from one date on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct PriceSet {
     /// The first day (UTC) these prices apply.
+    #[cfg_attr(feature = "ts", ts(type = "Day"))]
     pub effective: Date,
     /// Standard (synchronous API) prices.
     #[serde(flatten)]
     pub rates: Rates,
     /// Batch API prices, if the provider offers a batch API for this model.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub batch: Option<Rates>,
     /// Long-prompt tiers, ascending by threshold.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<Tier>>"))]
     pub tiers: Vec<Tier>,
 }
 
@@ -141,6 +152,11 @@ impl PriceSet {
 
 /// A model in the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "ModelInfo")
+)]
 pub struct Model {
     /// The provider that serves it.
     pub provider: Provider,
@@ -148,17 +164,21 @@ pub struct Model {
     pub id: String,
     /// A display name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub name: Option<String>,
     /// Other ids that resolve to this model (dated snapshots, short and `-latest` names).
     pub aliases: Vec<String>,
     /// The maximum context (prompt) size in tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub context_window: Option<u64>,
     /// The maximum number of output tokens per call.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub max_output_tokens: Option<u64>,
     /// The provider has retired or deprecated it; kept so that old usage stays priced.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub deprecated: bool,
     /// Its price sets, oldest first. Empty for a model whose price is unknown.
     pub prices: Vec<PriceSet>,

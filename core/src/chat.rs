@@ -7,6 +7,7 @@ use crate::cost::Usage;
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// Instructions; sent as each provider takes them (Anthropic's `system`, Gemini's
     /// `systemInstruction`).
@@ -19,6 +20,7 @@ pub enum Role {
 
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Message {
     /// Its author.
     pub role: Role,
@@ -47,24 +49,30 @@ impl Message {
 /// A chat call, the same for every provider.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ChatRequest {
     /// The model id (an alias is sent as given).
     pub model: String,
     /// A system prompt, sent before the messages.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub system: Option<String>,
     /// The conversation.
     pub messages: Vec<Message>,
     /// The most output tokens to generate. Anthropic requires one; 4096 is sent when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub max_output_tokens: Option<u32>,
     /// Sampling temperature.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub temperature: Option<f64>,
     /// Stop sequences.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
     pub stop: Vec<String>,
     /// Ask for a stream of server-sent events.
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub stream: bool,
 }
 
@@ -90,6 +98,7 @@ impl ChatRequest {
 /// Why the model stopped, in the same words for every provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FinishReason {
     /// A natural end or a stop sequence.
     Stop,

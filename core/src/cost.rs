@@ -15,6 +15,11 @@ use crate::provider::Provider;
 /// without billing any token twice.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "TokenUsage")
+)]
 pub struct Usage {
     /// Input (prompt) tokens as reported.
     pub input_tokens: u64,
@@ -164,6 +169,7 @@ pub struct CostOptions {
 /// Whether a cost can be trusted to the last digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CostStatus {
     /// Exact: the provider's own counts times the catalog's prices.
     Exact,
@@ -175,32 +181,41 @@ pub enum CostStatus {
 
 /// One line of a cost breakdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct LineItem {
     /// Billable tokens of this class.
     pub tokens: u64,
     /// The price applied, USD per million tokens; `None` when the catalog has none.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub usd_per_million: Option<Decimal>,
     /// `tokens × usd_per_million / 1,000,000`, exactly; `None` when unpriced.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub cost_usd: Option<Decimal>,
 }
 
 /// A cost broken down per token class; classes with no tokens are absent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Breakdown {
     /// Uncached input.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub input: Option<LineItem>,
     /// Cache reads.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub cached_input: Option<LineItem>,
     /// Cache writes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub cache_write: Option<LineItem>,
     /// Output other than reasoning.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub output: Option<LineItem>,
     /// Reasoning output.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub reasoning: Option<LineItem>,
 }
 
@@ -231,12 +246,18 @@ impl Breakdown {
 
 /// The cost of one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "CostEstimate")
+)]
 pub struct Cost<'a> {
     /// The provider.
     pub provider: Provider,
     /// The model's canonical id (an alias resolved).
     pub model: &'a str,
     /// The total in USD, exact; `None` when [`CostStatus::Unpriced`].
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub cost_usd: Option<Decimal>,
     /// The cost per token class; the priced lines add up to `cost_usd` to the last digit.
     pub breakdown: Breakdown,
@@ -245,6 +266,7 @@ pub struct Cost<'a> {
     /// The version of the catalog the prices came from.
     pub catalog_version: &'a str,
     /// The effective date of the price set applied.
+    #[cfg_attr(feature = "ts", ts(type = "Day | null"))]
     pub price_effective: Option<Date>,
     /// The prompt-size threshold of the long-prompt tier applied, if one was.
     pub tier_above_prompt_tokens: Option<u64>,

@@ -13,6 +13,7 @@ use crate::provider::Provider;
 /// What kind of failure a provider reported, chosen by what the caller can do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ErrorKind {
     /// The key is wrong, revoked or missing: the user must fix it. Never retried.
     InvalidKey,
@@ -65,6 +66,11 @@ impl fmt::Display for ErrorKind {
 /// An error reply of a provider, classified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{provider} {kind}: {message}")]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "ClassifiedError")
+)]
 pub struct ProviderError {
     /// The provider.
     pub provider: Provider,
@@ -74,6 +80,10 @@ pub struct ProviderError {
     pub status: u16,
     /// How long to wait before retrying, when the provider said.
     #[serde(rename = "retry_after_seconds", serialize_with = "seconds")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(rename = "retryAfterSeconds", type = "number | null")
+    )]
     pub retry_after: Option<Duration>,
     /// The provider's own message, with anything that looks like a key masked.
     pub message: String,

@@ -13,6 +13,7 @@ use crate::suggest::closest;
 /// catalogs, on the command line and in every serialized record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Provider {
     /// OpenAI (`api.openai.com`).
     #[serde(rename = "openai")]

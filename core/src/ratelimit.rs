@@ -12,54 +12,67 @@ use crate::provider::Provider;
 /// reveals a different part, and some (Gemini) nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RateLimits {
     /// Requests allowed in the current window.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub requests_limit: Option<u64>,
     /// Requests left in the current window.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub requests_remaining: Option<u64>,
     /// When the request window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub requests_reset_at: Option<OffsetDateTime>,
     /// Tokens allowed in the current window.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub tokens_limit: Option<u64>,
     /// Tokens left in the current window.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub tokens_remaining: Option<u64>,
     /// When the token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub tokens_reset_at: Option<OffsetDateTime>,
     /// Input tokens allowed (Anthropic counts them apart).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub input_tokens_limit: Option<u64>,
     /// Input tokens left.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub input_tokens_remaining: Option<u64>,
     /// When the input-token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub input_tokens_reset_at: Option<OffsetDateTime>,
     /// Output tokens allowed (Anthropic counts them apart).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub output_tokens_limit: Option<u64>,
     /// Output tokens left.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub output_tokens_remaining: Option<u64>,
     /// When the output-token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub output_tokens_reset_at: Option<OffsetDateTime>,
 }
 

@@ -19,6 +19,7 @@ use crate::ratelimit::RateLimits;
 /// Who pays for a call, apart from which provider serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Payer {
     /// The user's own key.
     User,
@@ -29,6 +30,7 @@ pub enum Payer {
 /// The state of one of the user's keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all_fields = "camelCase"))]
 pub enum KeyStatus {
     /// Usable.
     #[default]
@@ -42,6 +44,7 @@ pub enum KeyStatus {
     Failing {
         /// When to try it again.
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "ts", ts(type = "Instant"))]
         until: OffsetDateTime,
     },
 }
@@ -49,25 +52,33 @@ pub enum KeyStatus {
 /// Request and token limits of a key, known in advance (Groq's free tier) or learned from
 /// rate-limit headers, and the calls made with it recently.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct KeyLimits {
     /// Requests per minute allowed.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub requests_per_minute: Option<u32>,
     /// Requests per day allowed.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub requests_per_day: Option<u32>,
     /// Tokens per minute allowed.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub tokens_per_minute: Option<u64>,
     /// The last snapshot of the provider's rate-limit headers.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub snapshot: Option<RateLimits>,
     /// Calls in the last 24 hours: when, and how many tokens. Oldest first.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<RecentCall>>"))]
     pub recent: Vec<RecentCall>,
 }
 
 /// A call made with a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RecentCall {
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub at: OffsetDateTime,
     /// Its tokens (estimated until settled).
     pub tokens: u64,
@@ -141,6 +152,11 @@ impl KeyLimits {
 
 /// One of the user's saved keys (the key itself stays in the vault; routing needs its id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "RoutingKey")
+)]
 pub struct UserKey {
     /// The key's id in the store.
     pub id: String,
@@ -148,19 +164,23 @@ pub struct UserKey {
     pub provider: Provider,
     /// When it was saved: the most recently saved key's provider is the active one.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub saved_at: OffsetDateTime,
     /// When it was last used, for rotation (least recently used first).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub last_used_at: Option<OffsetDateTime>,
     /// Whether it works.
     pub status: KeyStatus,
     /// Its limits and recent calls.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<KeyLimits>"))]
     pub limits: KeyLimits,
 }
 
 /// The shared system key's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct SystemKeyPolicy {
     /// The provider that backs it.
     pub provider: Provider,
@@ -183,18 +203,28 @@ impl Default for SystemKeyPolicy {
 
 /// Which model to use when the call does not name one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ModelChoice {
     /// A default model per provider (else [`default_model`]).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ts",
+        ts(optional, as = "Option<BTreeMap<Provider, String>>")
+    )]
     pub by_provider: BTreeMap<Provider, String>,
     /// A model per feature (`portfolio_chat`, `resume_generation`, …), used when the feature's
     /// provider is the one serving the call.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ts",
+        ts(optional, as = "Option<BTreeMap<String, FeatureModel>>")
+    )]
     pub by_feature: BTreeMap<String, FeatureModel>,
 }
 
 /// A feature's model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct FeatureModel {
     /// The provider it belongs to.
     pub provider: Provider,
@@ -215,36 +245,46 @@ pub fn default_model(provider: Provider) -> &'static str {
 
 /// Everything routing needs to know about one user.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RoutingConfig {
     /// The user's saved keys.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<UserKey>>"))]
     pub keys: Vec<UserKey>,
     /// Providers to move to, in order, when the active one's keys are all rate limited or
     /// failing (only providers the user has keys for).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<Provider>>"))]
     pub fallback_chain: Vec<Provider>,
     /// Model preferences.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<ModelChoice>"))]
     pub models: ModelChoice,
     /// The system key, if the app has one.
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub system: Option<SystemKeyPolicy>,
 }
 
 /// What the call wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RouteRequest {
     /// The feature making the call.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub feature: Option<String>,
     /// A model the caller insists on.
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model: Option<String>,
     /// The call's estimated tokens (prompt plus expected output), reserved before it runs.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<u64>"))]
     pub estimated_tokens: u64,
 }
 
 /// Which key serves a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all_fields = "camelCase"))]
 pub enum KeyChoice {
     /// One of the user's keys.
     User {
@@ -257,6 +297,11 @@ pub enum KeyChoice {
 
 /// A routing decision, with the reasons for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "RouteDecision")
+)]
 pub struct Decision {
     /// The provider that serves the call.
     pub provider: Provider,
@@ -274,6 +319,7 @@ pub struct Decision {
 
 /// A next choice after a retryable failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Fallback {
     /// Provider.
     pub provider: Provider,

@@ -13,9 +13,11 @@ use crate::routing::Payer;
 
 /// One AI call's usage, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UsageEvent {
     /// When the call was made.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub at: OffsetDateTime,
     /// The provider that served it.
     pub provider: Provider,
@@ -23,12 +25,14 @@ pub struct UsageEvent {
     pub model: String,
     /// The app feature that made it (`portfolio_chat`, …); empty when none was given.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub feature: String,
     /// Who paid.
     pub payer: Payer,
     /// Tokens as the provider reported them.
     pub usage: Usage,
     /// Its exact cost; `None` when unpriced.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub cost_usd: Option<Decimal>,
     /// How far the cost can be trusted.
     pub cost_status: CostStatus,
@@ -63,9 +67,11 @@ impl Usage {
 
 /// A summary window: `days` days ending at `end` (events with `end - days < at ≤ end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Window {
     /// The last instant.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub end: OffsetDateTime,
     /// Its length, 1 to 365 days.
     pub days: u16,
@@ -101,6 +107,7 @@ impl Window {
 
 /// Counts and cost of a set of calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Totals {
     /// Calls.
     pub requests: u64,
@@ -111,6 +118,7 @@ pub struct Totals {
     /// `input_tokens + output_tokens`.
     pub total_tokens: u64,
     /// The exact sum of the priced calls' costs.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub cost_usd: Decimal,
     /// Calls whose cost is unknown (not in `cost_usd`).
     pub unpriced_requests: u64,
@@ -173,8 +181,10 @@ impl Totals {
 
 /// One day of a summary (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct DayTotals {
     /// The day.
+    #[cfg_attr(feature = "ts", ts(type = "Day"))]
     pub date: Date,
     /// Its totals.
     #[serde(flatten)]
@@ -183,6 +193,7 @@ pub struct DayTotals {
 
 /// The system key's monthly quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct QuotaStatus {
     /// The month (that of the window's end).
     pub month: Month,
@@ -196,6 +207,7 @@ pub struct QuotaStatus {
 
 /// Usage over a window, with breakdowns whose parts add up to the totals exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UsageSummary {
     /// The window.
     pub window: Window,

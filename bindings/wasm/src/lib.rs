@@ -12,7 +12,9 @@ use byokit_core::{
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// The TypeScript types of the package's arguments and results, emitted into its `.d.ts`.
+/// The hand-written TypeScript types (scalars' names, error kinds, the shapes of this boundary),
+/// emitted into the package's `.d.ts`; the rest are generated from the Rust types
+/// ([`typescript_declarations`] with the `ts` feature).
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
 
@@ -133,15 +135,24 @@ fn string_map(
         .map_err(|e| error("invalidInput", format!("{what}: {e}")))
 }
 
+/// A request for `fetch`. Its headers carry the key: never log them.
+#[derive(Serialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "HttpRequest")
+)]
+struct Request {
+    method: byokit_core::Method,
+    url: String,
+    /// Header names (lower case) and values.
+    headers: std::collections::BTreeMap<String, String>,
+    /// The JSON body, if any.
+    body: Option<String>,
+}
+
 /// A request for `fetch`: `{method, url, headers: {name: value}, body}`. It carries the key.
 fn request_to_js(r: byokit_core::HttpRequest) -> Result<JsValue, JsValue> {
-    #[derive(Serialize)]
-    struct Request {
-        method: byokit_core::Method,
-        url: String,
-        headers: std::collections::BTreeMap<String, String>,
-        body: Option<String>,
-    }
     let request = Request {
         method: r.method,
         url: r.url,
@@ -312,6 +323,19 @@ pub fn load_catalog(
     Ok(version)
 }
 
+/// A reply's text and exact usage.
+#[derive(Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+struct ResponseUsage {
+    #[serde(flatten)]
+    usage: Usage,
+    /// All tokens of the call, as the provider counts them.
+    total_tokens: u64,
+    model: String,
+    text: String,
+    finish_reason: Option<byokit_core::FinishReason>,
+}
+
 /// The usage of a (non-streaming) reply body, exactly as the provider reported it:
 /// `{inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, totalTokens, model, text, finishReason}`.
 #[wasm_bindgen(js_name = usageFromResponse, unchecked_return_type = "ResponseUsage")]
@@ -324,15 +348,6 @@ pub fn usage_from_response(
         byokit_core::AdapterError::Provider(pe) => error(&kind_name(pe.kind.as_str()), pe.message),
         other => error("malformedResponse", other),
     })?;
-    #[derive(Serialize)]
-    struct ResponseUsage {
-        #[serde(flatten)]
-        usage: Usage,
-        total_tokens: u64,
-        model: String,
-        text: String,
-        finish_reason: Option<byokit_core::FinishReason>,
-    }
     to_js(ResponseUsage {
         usage: reply.usage,
         total_tokens: reply.usage.total_tokens(p),
@@ -364,12 +379,20 @@ pub fn classify(
 /// `summarize`'s options.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 struct SummaryOptions {
+    /// The window's length, 1 to 365 days.
     days: i64,
+    /// The window's end.
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     now: String,
+    /// The system key's monthly token cap: with it, the summary shows the system quota.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     system_token_cap: Option<u64>,
+    /// With a budget, the summary shows where it stands.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     budget: Option<byokit_core::Budget>,
 }
 
@@ -409,8 +432,11 @@ pub fn summarize(
 /// month. (Read from the same JSON as the configuration rather than through `serde(flatten)`,
 /// which would buffer every routing type through serde's generic content and weigh on the wasm.)
 #[derive(serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 struct SystemUsage {
+    /// Tokens the user has used (and has in flight) through the system key this month.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<u64>"))]
     system_tokens_used: u64,
 }
 
@@ -460,7 +486,7 @@ pub fn budget_status(
 /// `fired` for the next call.
 #[wasm_bindgen(
     js_name = budgetAlerts,
-    unchecked_return_type = "{ alerts: BudgetAlert[]; fired: FiredAlerts }"
+    unchecked_return_type = "BudgetAlerts"
 )]
 pub fn budget_alerts(
     #[wasm_bindgen(unchecked_param_type = "Budget")] budget: JsValue,
@@ -472,12 +498,19 @@ pub fn budget_alerts(
     let mut fired: byokit_core::FiredAlerts =
         from_js(&fired.map_or(JsValue::UNDEFINED, Into::into), "fired")?;
     let alerts = budget.alerts(&mut fired, money(spent_usd, "spentUsd")?, instant(now)?);
-    #[derive(Serialize)]
-    struct Alerts {
-        alerts: Vec<byokit_core::Alert>,
-        fired: byokit_core::FiredAlerts,
-    }
     to_js(Alerts { alerts, fired })
+}
+
+/// What `budgetAlerts` returns: the alerts that fire now, and what to pass to the next call.
+#[derive(Serialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "BudgetAlerts")
+)]
+struct Alerts {
+    alerts: Vec<byokit_core::Alert>,
+    fired: byokit_core::FiredAlerts,
 }
 
 /// A decimal string as an exact amount.
@@ -560,4 +593,80 @@ impl StreamUsage {
             .ok_or_else(|| error("invalidInput", "the stream is finished"))?;
         to_js(acc.finish().map_err(|e| error("malformedResponse", e))?)
     }
+}
+
+/// The TypeScript declarations of every type the package's functions take or return, made from
+/// the Rust types themselves (`ts_rs`); `scripts/build-npm.sh` adds them to the package's
+/// `.d.ts` files, next to the few written by hand in `src/types.d.ts`.
+#[cfg(feature = "ts")]
+pub fn typescript_declarations() -> String {
+    use byokit_core as core;
+    use ts_rs::TS;
+    fn decl<T: TS>(out: &mut String, cfg: &ts_rs::Config) {
+        if let Some(docs) = T::docs() {
+            out.push_str(&docs);
+        }
+        out.push_str("export ");
+        out.push_str(&T::decl(cfg));
+        out.push('\n');
+    }
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let mut out = String::from("// Generated from byokit's Rust types.\n");
+    macro_rules! decls {
+        ($($t:ty),* $(,)?) => { $(decl::<$t>(&mut out, &cfg);)* };
+    }
+    decls!(
+        core::Provider,
+        core::CostStatus,
+        core::ErrorKind,
+        core::FinishReason,
+        core::Payer,
+        core::Role,
+        core::Method,
+        core::BudgetPolicy,
+        core::Usage,
+        core::LineItem,
+        core::Breakdown,
+        core::Cost<'static>,
+        core::Rates,
+        core::Tier,
+        core::PriceSet,
+        core::Model,
+        core::Message,
+        core::ChatRequest,
+        core::RequestOptions,
+        Request,
+        ResponseUsage,
+        core::StreamUsage,
+        core::StreamSummary,
+        core::ProviderError,
+        core::RateLimits,
+        core::UsageEvent,
+        core::Window,
+        core::Totals,
+        core::usage::DayTotals,
+        core::usage::QuotaStatus,
+        core::UsageSummary,
+        core::Month,
+        core::Budget,
+        core::BudgetStatus,
+        core::Alert,
+        core::FiredAlerts,
+        Alerts,
+        SummaryOptions,
+        core::KeyStatus,
+        core::routing::KeyLimits,
+        core::routing::RecentCall,
+        core::routing::UserKey,
+        core::routing::SystemKeyPolicy,
+        core::routing::ModelChoice,
+        core::routing::FeatureModel,
+        core::RoutingConfig,
+        SystemUsage,
+        core::RouteRequest,
+        core::KeyChoice,
+        core::Decision,
+        core::routing::Fallback,
+    );
+    out
 }
