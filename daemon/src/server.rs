@@ -31,7 +31,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use crate::paths::{private_dir, private_file};
-use crate::store::{Command, NewConfig, StoreError, StoreHandle, StoredConfig};
+use crate::store::{
+    self, Command, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig,
+};
 use crate::vault::Vault;
 
 /// How byokd runs.
@@ -121,11 +123,14 @@ pub(crate) struct State {
     /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
     keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
     /// System-key tokens held by the calls running now, per user.
-    system_holds: std::sync::Mutex<std::collections::HashMap<String, Ledger<u64>>>,
+    system_holds: Arc<SystemHolds>,
     /// Per user, serializes routing decisions that the system key may pay for.
     system_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     shutdown: watch::Sender<bool>,
 }
+
+/// System-key tokens held by the calls running now, per user.
+type SystemHolds = std::sync::Mutex<std::collections::HashMap<String, Ledger<u64>>>;
 
 /// A JSON-RPC error.
 pub(crate) struct RpcError {
@@ -277,6 +282,11 @@ pub async fn run(options: Options) -> Result<(), String> {
         }
     }
     let _ = std::fs::remove_file(&state.options.socket);
+    // Every usage record sent so far (calls answered before their record committed) commits
+    // before byokd exits.
+    if let Err(e) = state.store.flush().await {
+        eprintln!("byokd: could not finish storing usage: {e}");
+    }
     eprintln!("byokd: stopped");
     Ok(())
 }
@@ -469,10 +479,9 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
                     "invalid params: `model` is empty",
                 ));
             }
-            let result = state
-                .store
-                .ask(|r| Command::Record(p, OffsetDateTime::now_utc(), r))
-                .await?;
+            // Answered once the record has committed.
+            let (_, committed) = state.store.send_record(p, OffsetDateTime::now_utc())?;
+            let result = committed.await.map_err(|_| StoreError::Closed)??;
             to_value(result)
         }
         "usage.summary" => {
@@ -750,19 +759,15 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
 
 /// The system-key tokens a call holds while it runs, given back when it ends (its usage is
 /// then in the store) or when its deadline passes.
-pub(crate) struct SystemHold<'a> {
-    state: &'a State,
+pub(crate) struct SystemHold {
+    holds: Arc<SystemHolds>,
     user: String,
     id: String,
 }
 
-impl Drop for SystemHold<'_> {
+impl Drop for SystemHold {
     fn drop(&mut self) {
-        let mut holds = self
-            .state
-            .system_holds
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(ledger) = holds.get_mut(&self.user) {
             ledger.release(&self.id);
             if ledger.outstanding() == 0 {
@@ -780,7 +785,7 @@ async fn decide(
     state: &State,
     p: RouteParams,
     hold: bool,
-) -> Result<(Decision, Vec<StoredConfig>, Option<SystemHold<'_>>), RpcError> {
+) -> Result<(Decision, Arc<RoutingInputs>, Option<SystemHold>), RpcError> {
     // One decision at a time per user while the system key may pay: reading what is recorded
     // and holding the new call's share happen together.
     let lock = if state.system.is_some() {
@@ -797,22 +802,28 @@ async fn decide(
         None
     };
     let now = OffsetDateTime::now_utc();
-    // Both go to the read connection at once, answered one after the other without waiting.
-    let (configs, used, settings) = tokio::try_join!(
-        state.store.ask(|r| Command::Configs(p.user.clone(), r)),
-        state
-            .store
-            .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r)),
-        state.store.ask(|r| Command::Routing(p.user.clone(), r)),
-    )?;
+    // The user's configurations and settings come from memory unless they changed; the system
+    // key's month is read only when there is a system key.
+    let system_tokens = async {
+        match &state.system {
+            Some(_) => {
+                state
+                    .store
+                    .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r))
+                    .await
+            }
+            None => Ok(0),
+        }
+    };
+    let (inputs, used) = tokio::try_join!(state.store.routing_inputs(&p.user), system_tokens)?;
     let mut config = RoutingConfig {
         system: state.system.clone(),
-        fallback_chain: settings.fallback_chain,
+        fallback_chain: inputs.settings.fallback_chain.clone(),
         ..RoutingConfig::default()
     };
-    config.models.by_feature = settings.feature_models;
+    config.models.by_feature = inputs.settings.feature_models.clone();
     let seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
-    for c in &configs {
+    for c in &inputs.configs {
         if let Some(model) = &c.view.model {
             config
                 .models
@@ -867,13 +878,13 @@ async fn decide(
             .reserve(id.clone(), estimated, None, now, ttl)
             .ok();
         SystemHold {
-            state,
+            holds: Arc::clone(&state.system_holds),
             user: p.user.clone(),
             id,
         }
     });
     drop(lock);
-    Ok((decision, configs, system_hold))
+    Ok((decision, inputs, system_hold))
 }
 
 /// Makes an AI call for the user with the key routing picks, and records its usage.
@@ -914,8 +925,8 @@ pub(crate) async fn chat_with(
         model: p.model.clone(),
         estimated_tokens: prompt.tokens + output,
     };
-    // Held until this function returns, after the usage is recorded.
-    let (decision, configs, _system_hold) = decide(state, route, true).await?;
+    // Held until the call's usage has committed.
+    let (decision, inputs, system_hold) = decide(state, route, true).await?;
     // The routed key first, then the decision's fallbacks, each tried with retries. Once a reply
     // has started, it is not retried.
     let mut candidates = vec![(
@@ -936,7 +947,7 @@ pub(crate) async fn chat_with(
     let mut last_error = RpcError::new(codes::UNREACHABLE, "no provider could be tried");
     let mut served = None;
     'candidates: for (provider, model, key_choice) in candidates {
-        let (key, base_url) = credentials(state, &p.user, &key_choice, &configs).await?;
+        let (key, base_url) = credentials(state, &p.user, &key_choice, &inputs.configs).await?;
         let key_id = match &key_choice {
             KeyChoice::User { key_id } => Some(key_id.clone()),
             KeyChoice::System => None,
@@ -1105,10 +1116,22 @@ pub(crate) async fn chat_with(
         latency_ms: Some(started.elapsed().as_millis() as u64),
         outcome: Some(outcome.into()),
     };
-    let recorded = state
-        .store
-        .ask(|r| Command::Record(record, OffsetDateTime::now_utc(), r))
-        .await?;
+    // The reply does not wait for the record's commit, which would make it wait for a disk
+    // flush without keeping anything safer: a crash before the commit loses the record whether
+    // the reply went out or not. Reads of usage wait for it (`StoreHandle::flush`), and the
+    // system key's hold stays until it has committed, so routing never counts the call twice
+    // nor misses it.
+    let now = OffsetDateTime::now_utc();
+    let (cost_usd, cost_status) = store::price(&state.catalog, &record, now);
+    let (usage_id, committed) = state.store.send_record(record, now)?;
+    tokio::spawn(async move {
+        let _held_until_committed = system_hold;
+        match committed.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("byokd: a call's usage record #{usage_id} failed: {e}"),
+            Err(_) => eprintln!("byokd: a call's usage record #{usage_id} was not stored"),
+        }
+    });
     if outcome == "provider_error" {
         return Err(last_error);
     }
@@ -1119,9 +1142,9 @@ pub(crate) async fn chat_with(
         model,
         payer: decision.payer,
         usage: reply.usage,
-        usage_id: recorded.id,
-        cost_usd: recorded.cost_usd,
-        cost_status: recorded.cost_status,
+        usage_id,
+        cost_usd,
+        cost_status,
     })
 }
 

@@ -6,7 +6,8 @@
 //! committed: acknowledged means durable.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 use byokit_core::protocol::{ConfigView, RoutingSettings, UsageRecordParams, UsageRecordResult};
@@ -185,12 +186,16 @@ pub struct StoredConfig {
 
 /// What the store thread is asked to do.
 pub enum Command {
-    /// Record usage.
+    /// Record usage, under the given id (from [`StoreHandle::send_record`]) unless its
+    /// idempotency key is already recorded.
     Record(
         UsageRecordParams,
         OffsetDateTime,
+        i64,
         oneshot::Sender<Result<UsageRecordResult, StoreError>>,
     ),
+    /// Nothing: answered once everything sent before it has committed.
+    Flush(oneshot::Sender<Result<(), StoreError>>),
     /// Save a configuration: user, key id, provider, sealed key, masked key, base URL, model.
     SaveConfig(NewConfig, oneshot::Sender<Result<ConfigView, StoreError>>),
     /// The user's configurations, newest first.
@@ -295,9 +300,65 @@ pub struct StoreHandle {
     /// Reads, on a second connection: they see what is committed and never wait behind a
     /// batch's commit. `None` for a database without a file (reads then go with the writes).
     reads: Option<mpsc::Sender<Command>>,
+    /// The next usage record's id. Ids are given out here, when a record is sent, so that a
+    /// caller can answer with the id before the record's commit: this process is the database's
+    /// only writer.
+    next_usage_id: Arc<AtomicI64>,
+    /// What routing reads on every call, per user.
+    routing: Arc<RoutingCache>,
+}
+
+/// What routing reads about a user on every call: their configurations (keys sealed) and
+/// routing settings.
+pub struct RoutingInputs {
+    /// The configurations, newest first.
+    pub configs: Vec<StoredConfig>,
+    /// The routing settings.
+    pub settings: RoutingSettings,
+}
+
+/// [`RoutingInputs`] kept in memory. Every change to them is a command sent through a
+/// [`StoreHandle`], which clears the user's entry once the change has committed; a read that
+/// raced with a change is not kept (the generation moved on).
+#[derive(Default)]
+struct RoutingCache {
+    inner: std::sync::Mutex<(u64, HashMap<String, Arc<RoutingInputs>>)>,
+}
+
+/// The most users whose routing inputs are kept; past it, the cache starts again empty.
+const ROUTING_CACHE_USERS: usize = 10_000;
+
+impl RoutingCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, HashMap<String, Arc<RoutingInputs>>)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets one user's inputs, or everyone's.
+    fn clear(&self, user: Option<&str>) {
+        let mut inner = self.lock();
+        inner.0 += 1;
+        match user {
+            Some(user) => {
+                inner.1.remove(user);
+            }
+            None => inner.1.clear(),
+        }
+    }
 }
 
 impl Command {
+    /// Whether the command reads usage records or what they add up to (not the system key's
+    /// month, which routing reads with the tokens of calls in flight held apart).
+    fn reads_usage(&self) -> bool {
+        matches!(
+            self,
+            Command::Events(..)
+                | Command::Summary(..)
+                | Command::BudgetStatus(..)
+                | Command::Alerts(..)
+        )
+    }
+
     /// Whether the command only reads, so that it may run on the read connection.
     fn only_reads(&self) -> bool {
         matches!(
@@ -329,12 +390,82 @@ impl StoreHandle {
                 .expect("the store's read thread starts");
             tx
         });
+        // Ids continue after the largest ever used (an empty table starts at 1).
+        let next_usage_id = conn
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM api_usage_logs",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap_or(1);
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("byokd-store".into())
             .spawn(move || run(conn, catalog, rx))
             .expect("the store thread starts");
-        StoreHandle { tx, reads }
+        StoreHandle {
+            tx,
+            reads,
+            next_usage_id: Arc::new(AtomicI64::new(next_usage_id)),
+            routing: Arc::default(),
+        }
+    }
+
+    /// Sends a usage record to be stored and returns at once: the id it is stored under (a
+    /// retry of a recorded idempotency key keeps the first id, which the answer gives), and the
+    /// answer, which comes once the record has committed. A command sent after this one (a
+    /// [`Command::Flush`], a summary after a flush) sees it.
+    pub fn send_record(
+        &self,
+        p: UsageRecordParams,
+        now: OffsetDateTime,
+    ) -> Result<
+        (
+            i64,
+            oneshot::Receiver<Result<UsageRecordResult, StoreError>>,
+        ),
+        StoreError,
+    > {
+        let id = self.next_usage_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Record(p, now, id, tx))
+            .map_err(|_| StoreError::Closed)?;
+        Ok((id, rx))
+    }
+
+    /// Waits until everything sent before has committed, so that a read sees it.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Flush(tx))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The user's configurations and routing settings, from memory when nothing changed them
+    /// since they were last read.
+    pub async fn routing_inputs(&self, user: &str) -> Result<Arc<RoutingInputs>, StoreError> {
+        let generation = {
+            let inner = self.routing.lock();
+            if let Some(inputs) = inner.1.get(user) {
+                return Ok(Arc::clone(inputs));
+            }
+            inner.0
+        };
+        let (configs, settings) = tokio::try_join!(
+            self.ask(|r| Command::Configs(user.to_owned(), r)),
+            self.ask(|r| Command::Routing(user.to_owned(), r)),
+        )?;
+        let inputs = Arc::new(RoutingInputs { configs, settings });
+        let mut inner = self.routing.lock();
+        if inner.0 == generation {
+            if inner.1.len() >= ROUTING_CACHE_USERS {
+                inner.1.clear();
+            }
+            inner.1.insert(user.to_owned(), Arc::clone(&inputs));
+        }
+        Ok(inputs)
     }
 
     /// Sends a command and waits for its answer.
@@ -344,12 +475,32 @@ impl StoreHandle {
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
         let command = make(tx);
+        // A change to what routing reads clears it from memory once it has ended.
+        let changes_routing = match &command {
+            Command::SaveConfig(c, _) => Some(Some(c.user.clone())),
+            Command::DeleteConfig(user, ..) | Command::SetRouting(user, ..) => {
+                Some(Some(user.clone()))
+            }
+            Command::Reseal(..) => Some(None),
+            _ => None,
+        };
         let queue = match &self.reads {
-            Some(reads) if command.only_reads() => reads,
+            Some(reads) if command.only_reads() => {
+                // A read of usage sees every record sent before it, committed or not yet (a
+                // chat's record is sent before its reply and commits after it).
+                if command.reads_usage() {
+                    self.flush().await?;
+                }
+                reads
+            }
             _ => &self.tx,
         };
         queue.send(command).map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let answer = rx.await;
+        if let Some(user) = changes_routing {
+            self.routing.clear(user.as_deref());
+        }
+        answer.map_err(|_| StoreError::Closed)?
     }
 }
 
@@ -410,7 +561,8 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         })
     }
     match command {
-        Command::Record(p, now, reply) => answer(record(tx, catalog, p, now, daily), reply),
+        Command::Record(p, now, id, reply) => answer(record(tx, catalog, p, now, id, daily), reply),
+        Command::Flush(reply) => answer(Ok(()), reply),
         Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
         Command::Configs(user, reply) => answer(configs(tx, &user), reply),
         Command::DeleteConfig(user, provider, key_id, reply) => {
@@ -431,6 +583,27 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         Command::Reseal(mut reseal, check, reply) => {
             answer(reseal_all(tx, &mut *reseal, &check), reply)
         }
+    }
+}
+
+/// What a call costs as recorded: priced with the prices of its day; an unknown model is
+/// unpriced.
+pub fn price(
+    catalog: &Catalog,
+    p: &UsageRecordParams,
+    at: OffsetDateTime,
+) -> (Option<Decimal>, CostStatus) {
+    match catalog.cost(
+        p.provider,
+        &p.model,
+        &p.usage,
+        &CostOptions {
+            batch: false,
+            at: Some(at.date()),
+        },
+    ) {
+        Ok(c) => (c.cost_usd, c.status),
+        Err(_) => (None, CostStatus::Unpriced),
     }
 }
 
@@ -668,6 +841,7 @@ fn record(
     catalog: &Catalog,
     p: UsageRecordParams,
     now: OffsetDateTime,
+    id: i64,
     daily: &mut Daily,
 ) -> Result<UsageRecordResult, StoreError> {
     if let Some(key) = &p.idempotency_key {
@@ -697,26 +871,13 @@ fn record(
         }
     }
     let at = p.at.unwrap_or(now);
-    let day = at.date();
-    // Priced with the prices of the call's day; an unknown model is recorded unpriced.
-    let (cost_usd, status) = match catalog.cost(
-        p.provider,
-        &p.model,
-        &p.usage,
-        &CostOptions {
-            batch: false,
-            at: Some(day),
-        },
-    ) {
-        Ok(c) => (c.cost_usd, c.status),
-        Err(_) => (None, CostStatus::Unpriced),
-    };
+    let (cost_usd, status) = price(catalog, &p, at);
     let cost_text = cost_usd.map(|c| c.to_string());
     tx.prepare_cached(
         "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
             total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
-            estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at, id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         p.user,
@@ -738,8 +899,8 @@ fn record(
         p.latency_ms.map(|v| v as i64),
         p.outcome.as_deref().unwrap_or("ok"),
         ms(at),
+        id,
     ])?;
-    let id = tx.last_insert_rowid();
     let event = UsageEvent {
         at,
         provider: p.provider,

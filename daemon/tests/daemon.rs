@@ -1247,6 +1247,47 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
     assert_eq!((rows, settings), (300, 0));
 }
 
+/// A chat is answered before its usage record's commit: the record still commits before a
+/// read of usage and before byokd stops, and each call has its own usage id.
+#[test]
+fn a_chat_answered_before_its_record_commits_is_still_recorded() {
+    let mut d = Daemon::start();
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let mut c = d.client();
+    c.call("config.save", json!({"user": "fast", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o"})).unwrap();
+    let ask = json!({"user": "fast", "messages": [{"role": "user", "content": "hi"}]});
+    let mut ids = Vec::new();
+    for i in 1..=20u64 {
+        let r = c.call("chat", ask.clone()).unwrap();
+        ids.push(r["usage_id"].as_i64().unwrap());
+        // Read right after the reply: the summary counts it.
+        let s = c
+            .call("usage.summary", json!({"user": "fast", "days": 1}))
+            .unwrap();
+        assert_eq!(s["totals"]["requests"], i);
+    }
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "usage ids are distinct and increasing");
+    // Calls answered, then byokd told to stop at once: their records are there after a restart.
+    for _ in 0..20 {
+        c.call("chat", ask.clone()).unwrap();
+    }
+    c.call("daemon.stop", json!({})).unwrap();
+    let _ = d.child.wait();
+    let restarted = Daemon::start_in(d.dir.clone());
+    let mut c = restarted.client();
+    let s = c
+        .call("usage.summary", json!({"user": "fast", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 40);
+    // New ids continue after the stored ones.
+    let r = c.call("usage.record", json!({"user": "fast", "provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 1, "output_tokens": 1}})).unwrap();
+    assert!(r["id"].as_i64().unwrap() > *ids.last().unwrap() + 20);
+    std::mem::forget(d); // its directory now belongs to `restarted`
+}
+
 #[test]
 fn chat_calls_the_provider_with_the_stored_key_and_records_the_usage() {
     let d = Daemon::start();
