@@ -115,6 +115,20 @@ impl Budget {
         (self.policy == BudgetPolicy::Block).then_some(self.monthly_limit_usd)
     }
 
+    /// Whether a call on the user's own keys may start when `spent_usd` has been spent in
+    /// `month`: under `block`, only while the spending is below the limit (the call that crosses
+    /// it completes: its cost is known only at its end); under `allow_and_alert`, always.
+    pub fn admit(&self, month: Month, spent_usd: Decimal) -> Result<(), BudgetReached> {
+        match self.enforced_limit() {
+            Some(limit) if spent_usd >= limit => Err(BudgetReached {
+                month,
+                limit_usd: limit,
+                spent_usd,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Where spending stands.
     pub fn status(&self, month: Month, spent_usd: Decimal) -> BudgetStatus {
         let remaining = (self.monthly_limit_usd - spent_usd).max(Decimal::ZERO);
@@ -224,6 +238,26 @@ pub struct BudgetStatus {
     pub policy: BudgetPolicy,
 }
 
+/// A call refused because the month's spending on the user's own keys has reached a budget
+/// whose policy is `block`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("your monthly budget of ${limit_usd} is spent (${spent_usd} in {month}); raise it or wait for next month")]
+pub struct BudgetReached {
+    /// The month.
+    pub month: Month,
+    /// The limit.
+    pub limit_usd: Decimal,
+    /// What was spent.
+    pub spent_usd: Decimal,
+}
+
+impl BudgetReached {
+    /// The refusal's kind, as errors name it: `budget_reached`.
+    pub fn kind(&self) -> &'static str {
+        "budget_reached"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +318,25 @@ mod tests {
         let a = budget.alerts(&mut fired, d("5"), dec);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].month.to_string(), "2026-12");
+    }
+
+    #[test]
+    fn a_blocking_budget_admits_calls_until_it_is_spent() {
+        let nov = Month {
+            year: 2026,
+            month: 11,
+        };
+        let mut budget = Budget::new(d("20"));
+        assert_eq!(budget.admit(nov, d("19.999999")), Ok(()));
+        let refused = budget.admit(nov, d("20")).unwrap_err();
+        assert_eq!(refused.kind(), "budget_reached");
+        assert_eq!(
+            refused.to_string(),
+            "your monthly budget of $20 is spent ($20 in 2026-11); raise it or wait for next month"
+        );
+        assert!(budget.admit(nov, d("31.5")).is_err());
+        budget.policy = BudgetPolicy::AllowAndAlert;
+        assert_eq!(budget.admit(nov, d("31.5")), Ok(()));
     }
 
     #[test]

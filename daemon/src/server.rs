@@ -822,31 +822,32 @@ async fn decide(
         ..RoutingConfig::default()
     };
     config.models.by_feature = inputs.settings.feature_models.clone();
-    let seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
-    for c in &inputs.configs {
-        if let Some(model) = &c.view.model {
-            config
-                .models
-                .by_provider
-                .insert(c.view.provider, model.clone());
+    {
+        let seen = state.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
+        for c in &inputs.configs {
+            if let Some(model) = &c.view.model {
+                config
+                    .models
+                    .by_provider
+                    .insert(c.view.provider, model.clone());
+            }
+            // The active configuration is the most recently saved one.
+            let saved_at = if c.view.is_active {
+                now
+            } else {
+                c.view.saved_at
+            };
+            let known = seen.get(&c.view.key_id);
+            config.keys.push(UserKey {
+                id: c.view.key_id.clone(),
+                provider: c.view.provider,
+                saved_at,
+                last_used_at: known.and_then(|k| k.last_used_at),
+                status: known.map_or(KeyStatus::Ok, |k| k.status.clone()),
+                limits: KeyLimits::default(),
+            });
         }
-        // The active configuration is the most recently saved one.
-        let saved_at = if c.view.is_active {
-            now
-        } else {
-            c.view.saved_at
-        };
-        let known = seen.get(&c.view.key_id);
-        config.keys.push(UserKey {
-            id: c.view.key_id.clone(),
-            provider: c.view.provider,
-            saved_at,
-            last_used_at: known.and_then(|k| k.last_used_at),
-            status: known.map_or(KeyStatus::Ok, |k| k.status.clone()),
-            limits: KeyLimits::default(),
-        });
     }
-    drop(seen);
     let estimated = p.estimated_tokens;
     let request = RouteRequest {
         feature: p.feature,
@@ -863,6 +864,23 @@ async fn decide(
     let ledger = Ledger::new(used.saturating_add(held));
     let decision = route_in_catalog(&state.catalog, &config, &ledger, &request, now)
         .map_err(|e| RpcError::refused(&e))?;
+    // A blocking budget stops calls on the user's own keys once the month's spending reaches it
+    // (read exactly, with every call recorded so far).
+    if let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) {
+        if budget.enforced_limit().is_some() {
+            let month = Month::containing(now);
+            let spent = state
+                .store
+                .ask(|r| Command::BudgetStatus(p.user.clone(), month, r))
+                .await?
+                .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
+            budget.admit(month, spent).map_err(|e| RpcError {
+                code: codes::REFUSED,
+                message: e.to_string(),
+                data: Some(json!({ "kind": e.kind() })),
+            })?;
+        }
+    }
     let system_hold = (hold && decision.payer == Payer::System).then(|| {
         let id = new_key_id();
         let ttl = time::Duration::try_from(state.options.timeouts.total)

@@ -308,13 +308,15 @@ pub struct StoreHandle {
     routing: Arc<RoutingCache>,
 }
 
-/// What routing reads about a user on every call: their configurations (keys sealed) and
-/// routing settings.
+/// What routing reads about a user on every call: their configurations (keys sealed), routing
+/// settings and budget.
 pub struct RoutingInputs {
     /// The configurations, newest first.
     pub configs: Vec<StoredConfig>,
     /// The routing settings.
     pub settings: RoutingSettings,
+    /// The budget, if one is set.
+    pub budget: Option<Budget>,
 }
 
 /// [`RoutingInputs`] kept in memory. Every change to them is a command sent through a
@@ -453,11 +455,17 @@ impl StoreHandle {
             }
             inner.0
         };
-        let (configs, settings) = tokio::try_join!(
+        let month = Month::containing(OffsetDateTime::now_utc());
+        let (configs, settings, budget) = tokio::try_join!(
             self.ask(|r| Command::Configs(user.to_owned(), r)),
             self.ask(|r| Command::Routing(user.to_owned(), r)),
+            self.ask(|r| Command::BudgetStatus(user.to_owned(), month, r)),
         )?;
-        let inputs = Arc::new(RoutingInputs { configs, settings });
+        let inputs = Arc::new(RoutingInputs {
+            configs,
+            settings,
+            budget: budget.map(|(budget, _)| budget),
+        });
         let mut inner = self.routing.lock();
         if inner.0 == generation {
             if inner.1.len() >= ROUTING_CACHE_USERS {
@@ -478,9 +486,9 @@ impl StoreHandle {
         // A change to what routing reads clears it from memory once it has ended.
         let changes_routing = match &command {
             Command::SaveConfig(c, _) => Some(Some(c.user.clone())),
-            Command::DeleteConfig(user, ..) | Command::SetRouting(user, ..) => {
-                Some(Some(user.clone()))
-            }
+            Command::DeleteConfig(user, ..)
+            | Command::SetRouting(user, ..)
+            | Command::SetBudget(user, ..) => Some(Some(user.clone())),
             Command::Reseal(..) => Some(None),
             _ => None,
         };

@@ -1509,6 +1509,68 @@ fn http_with_head(
     )
 }
 
+/// A blocking budget stops calls on the user's own keys once the month's spending reaches it,
+/// over IPC and HTTP; an alerting one never does.
+#[test]
+fn a_blocking_budget_stops_own_key_calls_once_spent() {
+    let (d, port) = Daemon::start_http();
+    let (base, requests) = mock_openai(OPENAI_KEY);
+    let mut c = d.client();
+    c.call("config.save", json!({"user": "thrifty", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o"})).unwrap();
+    let ask = json!({"user": "thrifty", "messages": [{"role": "user", "content": "hi"}]});
+    // Each call costs $0.00014: the first is under the $0.0002 limit, the second crosses it.
+    c.call(
+        "budget.set",
+        json!({"user": "thrifty", "monthly_limit_usd": "0.0002", "policy": "block"}),
+    )
+    .unwrap();
+    c.call("chat", ask.clone()).unwrap();
+    c.call("chat", ask.clone()).unwrap();
+    let sent = requests.lock().unwrap().len();
+    let err = c.call("chat", ask.clone()).unwrap_err().to_string();
+    assert!(
+        err.contains("your monthly budget of $0.0002 is spent ($0.00028 in"),
+        "{err}"
+    );
+    assert_eq!(
+        requests.lock().unwrap().len(),
+        sent,
+        "no call reached the provider"
+    );
+    let (_, token, _) = d.cli(&["--user", "thrifty", "http", "token"], None);
+    let (status, v) = http(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token.trim()),
+        r#"{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}"#,
+    );
+    assert_eq!(status, 429, "{v}");
+    assert_eq!(v["error"]["type"], "insufficient_quota");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("budget"),
+        "{v}"
+    );
+    // Raised: calls go again; alerting only: they always go.
+    c.call(
+        "budget.set",
+        json!({"user": "thrifty", "monthly_limit_usd": "1", "policy": "block"}),
+    )
+    .unwrap();
+    c.call("chat", ask.clone()).unwrap();
+    c.call(
+        "budget.set",
+        json!({"user": "thrifty", "monthly_limit_usd": "0.0001", "policy": "allow_and_alert"}),
+    )
+    .unwrap();
+    c.call("chat", ask).unwrap();
+    let s = c
+        .call("usage.summary", json!({"user": "thrifty", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 4);
+}
+
 #[test]
 fn provider_errors_reach_http_clients_with_the_status_openai_would_send() {
     let (d, port) = Daemon::start_http();

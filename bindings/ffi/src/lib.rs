@@ -79,6 +79,10 @@ pub enum ByokitError {
     /// The user has no key and the app has no system key.
     #[error("{0}")]
     NoKey(String),
+    /// The month's spending on the user's own keys has reached their budget, whose policy is
+    /// to block: raise it, or wait for next month.
+    #[error("{0}")]
+    BudgetReached(String),
     /// byokd is not running or its socket cannot be reached.
     #[error("{0}")]
     DaemonUnreachable(String),
@@ -108,6 +112,7 @@ impl ByokitError {
             "invalid_key" => ByokitError::InvalidKey(message),
             "system_cap_reached" => ByokitError::SystemCapReached(message),
             "no_key" => ByokitError::NoKey(message),
+            "budget_reached" => ByokitError::BudgetReached(message),
             "rate_limited" => ByokitError::RateLimited(message),
             _ => ByokitError::Daemon(message),
         }

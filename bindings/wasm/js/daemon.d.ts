@@ -1,7 +1,7 @@
 // byokit/daemon: a Node client of byokd. Arguments and results use camelCase keys; money is a
 // decimal string. Errors are `Error`s with a `kind` (see `ByokitErrorKind`): the provider's or
 // the routing refusal's kind when byokd gives one (`invalidKey`, `rateLimited`,
-// `systemCapReached`, …), else `daemonUnreachable`, `invalidInput`, `notFound`, `refused`, ….
+// `systemCapReached`, `budgetReached`, …), else `daemonUnreachable`, `invalidInput`, `notFound`, `refused`, ….
 import type {
   Budget, BudgetAlert, BudgetStatus, ByokitError, CostStatus, Decimal, FinishReason, Instant, Message, Payer,
   Provider, RouteDecision, TokenUsage, UsageSummary,

@@ -13,6 +13,7 @@ export type ByokitErrorKind =
   | "unknownProvider" | "unknownModel" | "invalidInput" | "invalidCatalog" | "invalidKey"
   | "malformedResponse" | "internal" | "permissionDenied" | "insufficientCredit" | "rateLimited"
   | "overloaded" | "serverError" | "badRequest" | "modelNotFound" | "systemCapReached" | "noKey"
+  | "budgetReached"
   // byokit/daemon: byokd cannot be reached, or answered with an error of this kind.
   | "daemonUnreachable" | "methodNotFound" | "notFound" | "refused" | "providerError" | "unreachable" | "daemon";
 /** An `Error` thrown by byokit. */
