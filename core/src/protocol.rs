@@ -85,9 +85,11 @@ pub mod codes {
 /// Parameters naming only the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UserParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
 }
 
@@ -102,29 +104,40 @@ impl Default for UserParams {
 /// `config.save`: store a provider key (encrypted); the most recently saved becomes active.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ConfigSaveParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The provider.
     pub provider: Provider,
     /// The key. Serializes masked, so it must be sent by a client that writes it out itself.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub api_key: ApiKey,
     /// A base URL for this configuration (a proxy, or a mock provider in tests).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub base_url: Option<String>,
     /// The model to use with it.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model: Option<String>,
     /// Keep the provider's other keys: this one joins them, and calls rotate among them
     /// (least recently used first; a rate-limited or failing key is skipped until it recovers).
     /// Without it, the new key replaces the provider's keys.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub add: bool,
 }
 
 /// A stored configuration, as shown: the key masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "KeyConfig")
+)]
 pub struct ConfigView {
     /// The key's id.
     pub key_id: String,
@@ -140,11 +153,13 @@ pub struct ConfigView {
     pub is_active: bool,
     /// When it was saved.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub saved_at: OffsetDateTime,
 }
 
 /// `config.get`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ConfigGetResult {
     /// The active configuration, if the user has one.
     pub active: Option<ConfigView>,
@@ -155,15 +170,19 @@ pub struct ConfigGetResult {
 /// `config.delete` and `config.test`: one provider's configuration, or the active one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ConfigTarget {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The provider; the active configuration's when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub provider: Option<Provider>,
     /// One key of the provider (`config.delete` only); all its keys when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub key_id: Option<String>,
 }
 
@@ -182,6 +201,7 @@ pub struct RoutingSetParams {
 
 /// A user's routing settings (`routing.get`'s and `routing.set`'s result).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RoutingSettings {
     /// Providers to try, in order, when the active one is rate limited or down (each with the
     /// user's own key for it).
@@ -194,6 +214,7 @@ pub struct RoutingSettings {
 
 /// `config.delete`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ConfigDeleteResult {
     /// How many configurations were deleted. Usage history is never deleted.
     pub deleted: u64,
@@ -201,6 +222,7 @@ pub struct ConfigDeleteResult {
 
 /// `config.test`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ConfigTestResult {
     /// The provider tested.
     pub provider: Provider,
@@ -217,9 +239,15 @@ pub struct ConfigTestResult {
 /// `usage.record`: one call's usage, exactly as the provider reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "UsageRecord")
+)]
 pub struct UsageRecordParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The provider.
     pub provider: Provider,
@@ -227,23 +255,30 @@ pub struct UsageRecordParams {
     pub model: String,
     /// The feature (`portfolio_chat`, …).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub feature: Option<String>,
     /// The token counts, as the provider reported them.
+    #[cfg_attr(feature = "ts", ts(type = "Partial<TokenUsage>"))]
     pub usage: Usage,
     /// Who paid; the user's own key unless said.
     #[serde(default = "user_payer")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Payer>"))]
     pub payer: Payer,
     /// A key that makes a retried record count once.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub idempotency_key: Option<String>,
     /// When the call was made; now when absent.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub at: Option<OffsetDateTime>,
     /// How long the call took.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub latency_ms: Option<u64>,
     /// `ok`, or the error kind the call ended with.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub outcome: Option<String>,
 }
 
@@ -253,10 +288,12 @@ fn user_payer() -> Payer {
 
 /// `usage.record`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UsageRecordResult {
     /// The record's id.
     pub id: i64,
     /// Its exact cost, or `null` when unpriced.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub cost_usd: Option<Decimal>,
     /// `exact`, `estimated` or `unpriced`.
     pub cost_status: CostStatus,
@@ -269,12 +306,15 @@ pub struct UsageRecordResult {
 /// `usage.summary`: a window of `days` days ending now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UsageSummaryParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The window, 1–365 days.
     #[serde(default = "thirty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<i64>"))]
     pub days: i64,
 }
 
@@ -285,55 +325,74 @@ fn thirty() -> i64 {
 /// `route`: who would serve and pay for a call now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RouteParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The feature.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub feature: Option<String>,
     /// A model the caller insists on.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model: Option<String>,
     /// Estimated tokens of the call.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<u64>"))]
     pub estimated_tokens: u64,
 }
 
 /// `chat`: an AI call made by byokd with the key routing picks; byokd records its usage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ChatParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The feature making the call.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub feature: Option<String>,
     /// A model the caller insists on; else routing's choice.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub model: Option<String>,
     /// A system prompt.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub system: Option<String>,
     /// The conversation.
     pub messages: Vec<crate::chat::Message>,
     /// The most output tokens.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub max_output_tokens: Option<u32>,
     /// Sampling temperature.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub temperature: Option<f64>,
     /// Stop sequences.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
     pub stop: Vec<String>,
     /// Stream the reply: `chat.delta` notifications (`{"id", "text"}`) come before the result.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<bool>"))]
     pub stream: bool,
 }
 
 /// `chat`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase", rename = "DaemonChatReply")
+)]
 pub struct ChatResult {
     /// The reply.
     pub text: String,
@@ -350,6 +409,7 @@ pub struct ChatResult {
     /// The recorded usage's id.
     pub usage_id: i64,
     /// Its exact cost, or `null` when unpriced.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal | null"))]
     pub cost_usd: Option<Decimal>,
     /// `exact`, `estimated` or `unpriced`.
     pub cost_status: CostStatus,
@@ -358,17 +418,22 @@ pub struct ChatResult {
 /// `budget.set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct BudgetSetParams {
     /// The user.
     #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
     pub user: String,
     /// The monthly limit in USD, a decimal string.
+    #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
     pub monthly_limit_usd: Decimal,
     /// `block` or `allow_and_alert`.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<BudgetPolicy>"))]
     pub policy: BudgetPolicy,
     /// Alert thresholds in percent.
     #[serde(default = "default_thresholds")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<u8>>"))]
     pub alert_thresholds: Vec<u8>,
 }
 
@@ -378,6 +443,7 @@ fn default_thresholds() -> Vec<u8> {
 
 /// `daemon.status`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct DaemonStatus {
     /// byokd's version.
     pub version: String,

@@ -146,8 +146,8 @@ export class DaemonClient {
   }
 
   /** Stores a key (encrypted); it becomes the active configuration. The reply shows it masked. */
-  configSave({ user, provider, apiKey, model, baseUrl }) {
-    return this.call('config.save', { user, provider, apiKey, model, baseUrl });
+  configSave({ user, provider, apiKey, model, baseUrl, add }) {
+    return this.call('config.save', { user, provider, apiKey, model, baseUrl, add });
   }
 
   /** `{active, configs}`: the user's configurations, keys masked, newest first. */
@@ -155,14 +155,14 @@ export class DaemonClient {
     return this.call('config.get', { user });
   }
 
-  /** Deletes one provider's configuration (the active one without `provider`); usage stays. */
-  configDelete({ user, provider } = {}) {
-    return this.call('config.delete', { user, provider });
+  /** Deletes one key (`keyId`), a provider's keys, or the active configuration; usage stays. */
+  configDelete({ user, provider, keyId } = {}) {
+    return this.call('config.delete', { user, provider, keyId });
   }
 
   /** Asks the provider whether the stored key works: `{provider, outcome, message, models}`. */
-  configTest({ user, provider } = {}) {
-    return this.call('config.test', { user, provider });
+  configTest({ user, provider, keyId } = {}) {
+    return this.call('config.test', { user, provider, keyId });
   }
 
   /** Records one call's usage; byokd prices it and answers once it is durable. */
@@ -201,7 +201,7 @@ export class DaemonClient {
     return this.call('routing.set', { user, fallbackChain, featureModels });
   }
 
-  /** The user's budget and where it stands this month. */
+  /** The user's budget and where it stands this month; `null` without a budget. */
   budgetGet({ user } = {}) {
     return this.call('budget.get', { user });
   }

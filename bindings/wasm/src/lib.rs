@@ -668,5 +668,25 @@ pub fn typescript_declarations() -> String {
         core::Decision,
         core::routing::Fallback,
     );
+    // byokd's protocol, for `byokit/daemon`.
+    use core::protocol as p;
+    decls!(
+        p::UserParams,
+        p::ConfigSaveParams,
+        p::ConfigView,
+        p::ConfigGetResult,
+        p::ConfigTarget,
+        p::RoutingSettings,
+        p::ConfigDeleteResult,
+        p::ConfigTestResult,
+        p::UsageRecordParams,
+        p::UsageRecordResult,
+        p::UsageSummaryParams,
+        p::RouteParams,
+        p::ChatParams,
+        p::ChatResult,
+        p::BudgetSetParams,
+        p::DaemonStatus,
+    );
     out
 }

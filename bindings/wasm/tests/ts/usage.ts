@@ -7,7 +7,7 @@ import {
   route, StreamUsage, summarize, usageFromResponse,
   type CostEstimate, type RouteDecision, type RoutingState, type StreamSummary, type UsageEvent, type UsageSummary,
 } from "byokit";
-import { DaemonClient, defaultSocketPath } from "byokit/daemon";
+import { DaemonClient, defaultSocketPath, type DaemonChatReply, type KeyConfig } from "byokit/daemon";
 
 const cost: CostEstimate = estimateCost({ provider: "openai", model: "gpt-4o", inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 });
 const total: string | null = cost.costUsd;
@@ -80,4 +80,16 @@ const socket: string = defaultSocketPath({ BYOKIT_SOCKET: "/tmp/x.sock" });
 assert.equal(socket, "/tmp/x.sock");
 const connecting: Promise<DaemonClient> = DaemonClient.connect("/nonexistent/byokd.sock");
 await connecting.then(() => assert.fail("connected to nothing"), (e: unknown) => assert.ok(isByokitError(e) && e.kind === "daemonUnreachable"));
+// The daemon client's methods, typed by byokd's protocol (checked by tsc only here; the client
+// runs against a real byokd in daemon.test.mjs).
+async function settingsPage(client: DaemonClient): Promise<string> {
+  const saved: KeyConfig = await client.configSave({ provider: "openai", apiKey: "sk-proj-x", add: true });
+  const reply: DaemonChatReply = await client.chat({
+    messages: [{ role: "user", content: "hi" }], feature: "chat", onDelta: (text: string) => void text,
+  });
+  await client.configDelete({ keyId: saved.keyId });
+  const budget = await client.budgetGet();
+  return budget === null ? `${reply.usageId}` : `${budget.status.spentUsd} ${reply.costUsd ?? "unpriced"}`;
+}
+void settingsPage;
 console.log("typed usage: ok");
