@@ -48,6 +48,8 @@ pub struct Options {
     pub system: SystemKeyOptions,
     /// Timeouts of provider calls.
     pub timeouts: Timeouts,
+    /// Log every request (method, outcome, time), not only failures.
+    pub log_requests: bool,
 }
 
 impl Options {
@@ -59,6 +61,7 @@ impl Options {
             http: None,
             system: SystemKeyOptions::default(),
             timeouts: Timeouts::default(),
+            log_requests: false,
         }
     }
 }
@@ -409,7 +412,7 @@ async fn handle(
     out: &tokio::sync::mpsc::Sender<Vec<u8>>,
 ) -> Option<Value> {
     let started = Instant::now();
-    let request: Value = match serde_json::from_slice(line) {
+    let mut request: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
         Err(e) => {
             return Some(error_reply(
@@ -418,7 +421,11 @@ async fn handle(
             ))
         }
     };
-    let id = request.get("id").cloned();
+    let id = request.get_mut("id").map(Value::take);
+    let params = request
+        .get_mut("params")
+        .map(Value::take)
+        .unwrap_or_else(|| json!({}));
     let (Some("2.0"), Some(method)) = (
         request.get("jsonrpc").and_then(Value::as_str),
         request.get("method").and_then(Value::as_str),
@@ -431,15 +438,18 @@ async fn handle(
             ),
         ));
     };
-    let params = request.get("params").cloned().unwrap_or_else(|| json!({}));
     let result = if method == "chat" && params.get("stream") == Some(&Value::Bool(true)) {
         chat_streaming(state, params, id.clone().unwrap_or(Value::Null), out).await
     } else {
         dispatch(state, method, params).await
     };
-    // The log names the method and the outcome, never the parameters (they may hold a key).
+    // The log names the method and the outcome, never the parameters (they may hold a key):
+    // every failure, and with --log-requests every request.
     match &result {
-        Ok(_) => eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros()),
+        Ok(_) if state.options.log_requests => {
+            eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros())
+        }
+        Ok(_) => {}
         Err(e) => eprintln!("byokd: {method} error {}: {}", e.code, e.message),
     }
     let id = id?;

@@ -854,19 +854,18 @@ fn record(
 ) -> Result<UsageRecordResult, StoreError> {
     if let Some(key) = &p.idempotency_key {
         let existing = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT id, estimated_cost_usd, cost_status, catalog_version FROM api_usage_logs
                  WHERE clerk_id = ?1 AND idempotency_key = ?2",
-                params![p.user, key],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
+            )?
+            .query_row(params![p.user, key], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
             .optional()?;
         if let Some((id, cost, status, version)) = existing {
             return Ok(UsageRecordResult {

@@ -615,7 +615,11 @@ fn every_acknowledged_record_survives_a_kill_exactly_once() {
 
 #[test]
 fn the_plaintext_key_is_nowhere_but_in_memory() {
-    let d = Daemon::start();
+    // Every request logged, so that the scan below covers the log lines of each method too.
+    let dir = std::env::temp_dir().join(format!("byokd-scan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = Daemon::start_with(dir, &["--log-requests"]);
     let (base, _) = mock_openai("not-this-one");
     let mut replies = String::new();
     for (provider, key) in [("openai", OPENAI_KEY), ("anthropic", ANTHROPIC_KEY)] {
@@ -671,6 +675,10 @@ fn the_plaintext_key_is_nowhere_but_in_memory() {
         json!({"user": "kim", "provider": "openai", "api_key": format!(" {OPENAI_KEY}")}),
     );
     let dump = d.written_bytes();
+    assert!(
+        contains(&dump, "byokd: config.save ok in"),
+        "the log holds the requests"
+    );
     for key in [OPENAI_KEY, ANTHROPIC_KEY] {
         assert!(!replies.contains(key), "a reply or message shows the key");
         // Any 16-character piece of the key (past its prefix) would be a leak.

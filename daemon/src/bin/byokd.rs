@@ -49,6 +49,9 @@ struct Args {
     /// Seconds a whole provider call may take, streamed reply included.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     total_timeout: f64,
+    /// Log every request (method, outcome and time) on standard error, not only failures.
+    #[arg(long)]
+    log_requests: bool,
 }
 
 /// A positive number of seconds.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         http: args.http,
         system,
         timeouts,
+        log_requests: args.log_requests,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
