@@ -773,6 +773,25 @@ pub(crate) struct SystemHold {
     holds: Arc<SystemHolds>,
     user: String,
     id: String,
+    ttl: time::Duration,
+}
+
+impl SystemHold {
+    /// Holds the call's actual tokens in place of its estimate: its usage is known and on its
+    /// way to the store, where routing will count it once it has committed (and the hold is
+    /// dropped).
+    fn hold_actual(&self, tokens: u64) {
+        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ledger) = holds.get_mut(&self.user) {
+            let _ = ledger.reserve(
+                self.id.clone(),
+                tokens,
+                None,
+                OffsetDateTime::now_utc(),
+                self.ttl,
+            );
+        }
+    }
 }
 
 impl Drop for SystemHold {
@@ -909,6 +928,7 @@ async fn decide(
             holds: Arc::clone(&state.system_holds),
             user: p.user.clone(),
             id,
+            ttl,
         }
     });
     drop(lock);
@@ -1147,10 +1167,13 @@ pub(crate) async fn chat_with(
     // The reply does not wait for the record's commit, which would make it wait for a disk
     // flush without keeping anything safer: a crash before the commit loses the record whether
     // the reply went out or not. Reads of usage wait for it (`StoreHandle::flush`), and the
-    // system key's hold stays until it has committed, so routing never counts the call twice
-    // nor misses it.
+    // system key's hold, now of the call's actual tokens, stays until it has committed: routing
+    // never misses the call (for a moment after the commit it may count it twice, never less).
     let now = OffsetDateTime::now_utc();
     let (cost_usd, cost_status) = store::price(&state.catalog, &record, now);
+    if let Some(hold) = &system_hold {
+        hold.hold_actual(reply.usage.total_tokens(decision.provider));
+    }
     let (usage_id, committed) = state.store.send_record(record, now)?;
     tokio::spawn(async move {
         let _held_until_committed = system_hold;
