@@ -388,7 +388,7 @@ impl StoreHandle {
             let catalog = catalog.clone();
             std::thread::Builder::new()
                 .name("byokd-store-reads".into())
-                .spawn(move || run(reader, catalog, rx))
+                .spawn(move || run(reader, catalog, rx, None))
                 .expect("the store's read thread starts");
             tx
         });
@@ -400,10 +400,21 @@ impl StoreHandle {
                 |r| r.get::<_, i64>(0),
             )
             .unwrap_or(1);
+        // The WAL is copied into the database file by a thread of its own, so that commits
+        // never wait for a checkpoint (SQLite's automatic ones run inside a commit).
+        let checkpoint = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| start_checkpointer(Path::new(p)));
+        if checkpoint.is_some() {
+            if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+                eprintln!("byokd: cannot turn off automatic WAL checkpoints: {e}");
+            }
+        }
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("byokd-store".into())
-            .spawn(move || run(conn, catalog, rx))
+            .spawn(move || run(conn, catalog, rx, checkpoint))
             .expect("the store thread starts");
         StoreHandle {
             tx,
@@ -512,13 +523,41 @@ impl StoreHandle {
     }
 }
 
+/// Commits between two checkpoints: each copies the WAL's new pages into the database file.
+const COMMITS_PER_CHECKPOINT: u32 = 100;
+
+/// A thread that checkpoints the WAL when signalled, on a connection of its own, in `PASSIVE`
+/// mode: it copies what it can without waiting for the writer or making it wait.
+fn start_checkpointer(path: &Path) -> Option<mpsc::SyncSender<()>> {
+    let conn = Connection::open(path).ok()?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("byokd-checkpoint".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    eprintln!("byokd: WAL checkpoint failed: {e}");
+                }
+            }
+        })
+        .ok()?;
+    Some(tx)
+}
+
 /// How to answer a command once its transaction has ended (given the commit's error, if any).
 type Reply = Box<dyn FnOnce(Option<&StoreError>)>;
 
 /// The most commands grouped into one transaction.
 const MAX_BATCH: usize = 2048;
 
-fn run(mut conn: Connection, catalog: Catalog, rx: mpsc::Receiver<Command>) {
+fn run(
+    mut conn: Connection,
+    catalog: Catalog,
+    rx: mpsc::Receiver<Command>,
+    checkpoint: Option<mpsc::SyncSender<()>>,
+) {
+    let mut commits = 0;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -549,6 +588,14 @@ fn run(mut conn: Connection, catalog: Catalog, rx: mpsc::Receiver<Command>) {
         let failure = result.err();
         for reply in replies {
             reply(failure.as_ref());
+        }
+        if let Some(checkpoint) = &checkpoint {
+            commits += 1;
+            if commits >= COMMITS_PER_CHECKPOINT {
+                commits = 0;
+                // Skipped when one is already pending.
+                let _ = checkpoint.try_send(());
+            }
         }
     }
 }
