@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The gateway benchmark (daemon/benches/gateway.rs): byokd's OpenAI-compatible endpoint next to
-# calling the mock provider directly and, with --litellm, next to LiteLLM's proxy pointed at the
-# same mock (installed from PyPI into a cached virtualenv). Loopback only, bounded in time.
+# calling the mock provider directly, a bare forwarder (the least a gateway does) and, with
+# --litellm, LiteLLM's proxy pointed at the same mock (installed from PyPI into a cached
+# virtualenv). Loopback only, bounded in time.
 # Usage: scripts/bench-gateway.sh [--litellm] [--seconds N] [--rate N] [--connections N]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,7 +6,9 @@
 //! [--rate N] [--connections N] [--litellm URL --litellm-key KEY]` with `byokit-mock` built in the
 //! same target directory (or given in `BYOKIT_MOCK`). It starts `byokit-mock` and a release byokd
 //! with a user whose OpenAI key points at the mock, then measures, for the mock directly, byokd
-//! and (when given) LiteLLM:
+//! a bare forwarder (the least any gateway does: an axum endpoint that passes each request to the
+//! mock with reqwest and its reply back, nothing parsed, routed or recorded, on threads of its
+//! own) and (when given) LiteLLM:
 //! 1. latency percentiles at a fixed rate (`--rate`, 200/s), open loop: requests leave on
 //!    schedule whether or not earlier ones have returned;
 //! 2. the most requests per second that `--connections` (32) keep-alive connections get;
@@ -221,6 +223,49 @@ async fn throughput(t: &Target, connections: usize, seconds: u64) -> (f64, u64) 
     (rate, errors.load(Ordering::Relaxed))
 }
 
+/// The bare forwarder: `POST /v1/chat/completions` passed to `upstream` (the mock's OpenAI base)
+/// as it came, headers and body, and the reply back as it came. Runs on a runtime and threads
+/// of its own; returns its base URL.
+fn start_forwarder(upstream: String) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let client = reqwest::Client::new();
+            let forward = move |headers: HeaderMap, body: Bytes| {
+                let (client, url) = (client.clone(), format!("{upstream}/chat/completions"));
+                async move {
+                    let mut request = client.post(url).body(body);
+                    for name in ["authorization", "content-type"] {
+                        if let Some(v) = headers.get(name) {
+                            request = request.header(name, v.as_bytes());
+                        }
+                    }
+                    match request.send().await {
+                        Ok(r) => {
+                            let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+                            (status, r.bytes().await.unwrap_or_default())
+                        }
+                        Err(_) => (StatusCode::BAD_GATEWAY, Bytes::new()),
+                    }
+                }
+            };
+            let app =
+                axum::Router::new().route("/v1/chat/completions", axum::routing::post(forward));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://127.0.0.1:{port}/v1")
+}
+
 /// Peak resident memory of a process, in MB.
 fn peak_rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -298,6 +343,12 @@ fn main() {
             name: "byokd",
             base: format!("http://127.0.0.1:{port}/v1"),
             key: token,
+            model: "gpt-4o-mini".to_owned(),
+        },
+        Target {
+            name: "bare forwarder",
+            base: start_forwarder(format!("{mock_url}/openai/v1")),
+            key: OPENAI_KEY.to_owned(),
             model: "gpt-4o-mini".to_owned(),
         },
     ];
