@@ -266,6 +266,10 @@ pub async fn run(options: Options) -> Result<(), String> {
         &std::fs::metadata(&state.options.socket)
             .map_err(|e| format!("socket {}: {e}", state.options.socket.display()))?,
     );
+    // SIGTERM (a service manager's stop, `kill`) ends byokd the way `daemon.stop` does, usage
+    // records of answered calls committed first.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -282,6 +286,7 @@ pub async fn run(options: Options) -> Result<(), String> {
             }
             _ = stopped.changed() => break,
             _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
         }
     }
     let _ = std::fs::remove_file(&state.options.socket);

@@ -1284,7 +1284,8 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     }
     c.call("daemon.stop", json!({})).unwrap();
     let _ = d.child.wait();
-    let restarted = Daemon::start_in(d.dir.clone());
+    let mut restarted = Daemon::start_in(d.dir.clone());
+    std::mem::forget(d); // its directory now belongs to `restarted`
     let mut c = restarted.client();
     let s = c
         .call("usage.summary", json!({"user": "fast", "days": 1}))
@@ -1293,7 +1294,23 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     // New ids continue after the stored ones.
     let r = c.call("usage.record", json!({"user": "fast", "provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 1, "output_tokens": 1}})).unwrap();
     assert!(r["id"].as_i64().unwrap() > *ids.last().unwrap() + 20);
-    std::mem::forget(d); // its directory now belongs to `restarted`
+    // The same when a service manager stops it with SIGTERM.
+    for _ in 0..20 {
+        c.call("chat", ask.clone()).unwrap();
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &restarted.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = restarted.child.wait();
+    let again = Daemon::start_in(restarted.dir.clone());
+    std::mem::forget(restarted);
+    let s = again
+        .client()
+        .call("usage.summary", json!({"user": "fast", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 61);
 }
 
 #[test]
