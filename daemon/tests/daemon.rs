@@ -755,6 +755,9 @@ fn vault_rotate_reencrypts_every_key_and_they_still_work() {
         Some(ANTHROPIC_KEY),
     );
     assert_eq!(code, 0);
+    // A call before the rotation: byokd now keeps the user's sealed keys in memory.
+    let ask = json!({"messages": [{"role": "user", "content": "hi"}]});
+    d.client().call("chat", ask.clone()).unwrap();
     let master_before = std::fs::read(d.dir.join("data/master.key")).unwrap();
     let (code, out, err) = d.cli(&["vault", "rotate"], None);
     assert_eq!(code, 0, "{err}");
@@ -762,6 +765,8 @@ fn vault_rotate_reencrypts_every_key_and_they_still_work() {
         out.trim(),
         "master key rotated; 2 stored key(s) re-encrypted"
     );
+    // A call after it unseals the key sealed with the new master key, not the one kept before.
+    d.client().call("chat", ask).unwrap();
     let master_after = std::fs::read(d.dir.join("data/master.key")).unwrap();
     assert_ne!(master_before, master_after);
     assert!(!d.dir.join("data/master.key.new").exists());
