@@ -242,10 +242,9 @@ async fn completions(
         return stream_reply(state, params, model).await;
     }
     match chat(&state, params).await {
-        Ok(result) => match serde_json::from_value::<ChatResult>(result) {
-            Ok(r) => {
-                let (input, output) = r.usage.sent_and_received(r.provider);
-                Json(json!({
+        Ok(r) => {
+            let (input, output) = r.usage.sent_and_received(r.provider);
+            Json(json!({
                     "id": format!("chatcmpl-byokit-{}", r.usage_id),
                     "object": "chat.completion",
                     "created": time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -258,14 +257,7 @@ async fn completions(
                     "byokit": {"provider": r.provider, "payer": r.payer, "cost_usd": r.cost_usd, "cost_status": r.cost_status},
                 }))
                 .into_response()
-            }
-            Err(e) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "internal",
-                &e.to_string(),
-            ),
-        },
+        }
         Err(e) => rpc_error(&e),
     }
 }
@@ -425,10 +417,7 @@ fn chunk(id: &str, model: &str, delta: &str) -> String {
 }
 
 /// The finish-reason chunk, the usage chunk and `[DONE]`.
-fn final_chunks(model: &str, result: &Value) -> Vec<String> {
-    let Ok(r) = serde_json::from_value::<ChatResult>(result.clone()) else {
-        return vec!["data: [DONE]\n\n".into()];
-    };
+fn final_chunks(model: &str, r: &ChatResult) -> Vec<String> {
     let (input, output) = r.usage.sent_and_received(r.provider);
     let id = format!("chatcmpl-byokit-{}", r.usage_id);
     let created = time::OffsetDateTime::now_utc().unix_timestamp();

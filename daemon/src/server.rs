@@ -540,7 +540,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             to_value(what_if(&state.catalog, &work, u32::from(window.days)))
         }
         "route" => route_call(state, parse(params)?).await,
-        "chat" => chat(state, parse(params)?).await,
+        "chat" => to_value(chat(state, parse(params)?).await?),
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
             if p.monthly_limit_usd.is_sign_negative() {
@@ -941,7 +941,7 @@ async fn decide(
 }
 
 /// Makes an AI call for the user with the key routing picks, and records its usage.
-pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<Value, RpcError> {
+pub(crate) async fn chat(state: &State, p: ChatParams) -> Result<ChatResult, RpcError> {
     chat_with(state, p, None).await
 }
 
@@ -953,7 +953,7 @@ pub(crate) async fn chat_with(
     state: &State,
     p: ChatParams,
     sink: Option<tokio::sync::mpsc::Sender<String>>,
-) -> Result<Value, RpcError> {
+) -> Result<ChatResult, RpcError> {
     if p.messages.is_empty() {
         return Err(RpcError::new(
             codes::INVALID_PARAMS,
@@ -1180,18 +1180,17 @@ pub(crate) async fn chat_with(
         hold.hold_actual(reply.usage.total_tokens(decision.provider));
     }
     let (usage_id, committed) = state.store.send_record(record, now)?;
-    tokio::spawn(async move {
-        let _held_until_committed = system_hold;
-        match committed.await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => eprintln!("byokd: a call's usage record #{usage_id} failed: {e}"),
-            Err(_) => eprintln!("byokd: a call's usage record #{usage_id} was not stored"),
-        }
-    });
+    // The store logs a failed commit; the hold, if any, waits for the commit's answer.
+    if let Some(hold) = system_hold {
+        tokio::spawn(async move {
+            let _ = committed.await;
+            drop(hold);
+        });
+    }
     if outcome == "provider_error" {
         return Err(last_error);
     }
-    to_value(ChatResult {
+    Ok(ChatResult {
         text: reply.text,
         finish_reason: reply.finish_reason,
         provider: decision.provider,
@@ -1226,7 +1225,7 @@ async fn chat_streaming(
     let result = chat_with(state, p, Some(tx)).await;
     // Every delta is on its way before the result.
     let _ = forward.await;
-    result
+    to_value(result?)
 }
 
 /// Retries of one key on a rate limit, an overload, a server error or a lost connection.

@@ -586,6 +586,12 @@ fn run(
             continue;
         };
         let failure = result.err();
+        if let Some(e) = &failure {
+            eprintln!(
+                "byokd: a storage batch of {} command(s) failed: {e}",
+                replies.len()
+            );
+        }
         for reply in replies {
             reply(failure.as_ref());
         }
