@@ -319,9 +319,9 @@ pub struct RoutingInputs {
     pub budget: Option<Budget>,
 }
 
-/// [`RoutingInputs`] kept in memory. Every change to them is a command sent through a
-/// [`StoreHandle`], which clears the user's entry once the change has committed; a read that
-/// raced with a change is not kept (the generation moved on).
+/// [`RoutingInputs`] kept in memory. Every change to them is a command to the store's writer,
+/// which clears the user's entry once the change's transaction has ended and before answering
+/// it; a read that raced with a change is not kept (the generation moved on).
 #[derive(Default)]
 struct RoutingCache {
     inner: std::sync::Mutex<(u64, HashMap<String, Arc<RoutingInputs>>)>,
@@ -349,6 +349,19 @@ impl RoutingCache {
 }
 
 impl Command {
+    /// Whose routing inputs the command changes: `Some(Some(user))`, `Some(None)` for everyone's
+    /// (a re-seal of every key), `None` for nobody's.
+    fn changes_routing(&self) -> Option<Option<String>> {
+        match self {
+            Command::SaveConfig(c, _) => Some(Some(c.user.clone())),
+            Command::DeleteConfig(user, ..)
+            | Command::SetRouting(user, ..)
+            | Command::SetBudget(user, ..) => Some(Some(user.clone())),
+            Command::Reseal(..) => Some(None),
+            _ => None,
+        }
+    }
+
     /// Whether the command reads usage records or what they add up to (not the system key's
     /// month, which routing reads with the tokens of calls in flight held apart).
     fn reads_usage(&self) -> bool {
@@ -388,7 +401,7 @@ impl StoreHandle {
             let catalog = catalog.clone();
             std::thread::Builder::new()
                 .name("byokd-store-reads".into())
-                .spawn(move || run(reader, catalog, rx, None))
+                .spawn(move || run(reader, catalog, rx, None, None))
                 .expect("the store's read thread starts");
             tx
         });
@@ -412,15 +425,17 @@ impl StoreHandle {
             }
         }
         let (tx, rx) = mpsc::channel();
+        let routing = Arc::<RoutingCache>::default();
+        let changes = Arc::clone(&routing);
         std::thread::Builder::new()
             .name("byokd-store".into())
-            .spawn(move || run(conn, catalog, rx, checkpoint))
+            .spawn(move || run(conn, catalog, rx, checkpoint, Some(changes)))
             .expect("the store thread starts");
         StoreHandle {
             tx,
             reads,
             next_usage_id: Arc::new(AtomicI64::new(next_usage_id)),
-            routing: Arc::default(),
+            routing,
         }
     }
 
@@ -494,15 +509,6 @@ impl StoreHandle {
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
         let command = make(tx);
-        // A change to what routing reads clears it from memory once it has ended.
-        let changes_routing = match &command {
-            Command::SaveConfig(c, _) => Some(Some(c.user.clone())),
-            Command::DeleteConfig(user, ..)
-            | Command::SetRouting(user, ..)
-            | Command::SetBudget(user, ..) => Some(Some(user.clone())),
-            Command::Reseal(..) => Some(None),
-            _ => None,
-        };
         let queue = match &self.reads {
             Some(reads) if command.only_reads() => {
                 // A read of usage sees every record sent before it, committed or not yet (a
@@ -515,11 +521,7 @@ impl StoreHandle {
             _ => &self.tx,
         };
         queue.send(command).map_err(|_| StoreError::Closed)?;
-        let answer = rx.await;
-        if let Some(user) = changes_routing {
-            self.routing.clear(user.as_deref());
-        }
-        answer.map_err(|_| StoreError::Closed)?
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
@@ -551,11 +553,15 @@ type Reply = Box<dyn FnOnce(Option<&StoreError>)>;
 /// The most commands grouped into one transaction.
 const MAX_BATCH: usize = 2048;
 
+/// Runs the commands sent to one connection, consecutive ones in one transaction. The writer's
+/// run checkpoints through `checkpoint`, and clears from `routing` what a batch changed once it
+/// has ended, before answering it.
 fn run(
     mut conn: Connection,
     catalog: Catalog,
     rx: mpsc::Receiver<Command>,
     checkpoint: Option<mpsc::SyncSender<()>>,
+    routing: Option<Arc<RoutingCache>>,
 ) {
     let mut commits = 0;
     while let Ok(first) = rx.recv() {
@@ -566,6 +572,10 @@ fn run(
                 Err(_) => break,
             }
         }
+        let changed: Vec<Option<String>> = match &routing {
+            Some(_) => batch.iter().filter_map(Command::changes_routing).collect(),
+            None => Vec::new(),
+        };
         // Replies wait until the transaction has committed. A panic (a bug) rolls the batch back
         // and leaves its callers without a reply, but the store goes on serving.
         let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
@@ -581,6 +591,12 @@ fn run(
                 Ok(())
             },
         ));
+        // Whatever the outcome, what routing keeps of the users it touched is read afresh.
+        if let Some(routing) = &routing {
+            for user in &changed {
+                routing.clear(user.as_deref());
+            }
+        }
         let Ok(result) = result else {
             eprintln!("byokd: a storage batch failed and was rolled back");
             continue;
