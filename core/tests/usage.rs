@@ -247,6 +247,57 @@ proptest! {
     }
 }
 
+/// Events from a property test's raw tuples (minutes before `end`, model index, system-paid,
+/// input and output tokens), across three providers' usage semantics.
+fn generated_events(raw: &[(i64, usize, bool, u64, u64)], end: OffsetDateTime) -> Vec<UsageEvent> {
+    let models = [
+        (Provider::OpenAi, "gpt-4o"),
+        (Provider::Groq, "openai/gpt-oss-120b"),
+        (Provider::Anthropic, "claude-3-haiku-20240307"),
+    ];
+    raw.iter()
+        .map(|&(minutes, m, system, i, o)| {
+            let (p, model) = models[m];
+            let payer = if system { Payer::System } else { Payer::User };
+            let feature = if system { "a" } else { "b" };
+            event(
+                end - Duration::minutes(minutes),
+                p,
+                model,
+                feature,
+                payer,
+                i,
+                o,
+            )
+        })
+        .collect()
+}
+
+/// Adds `e` to its day's group, as a store's daily totals do.
+fn add_to_day(groups: &mut Vec<DayGroup>, e: &UsageEvent) {
+    let mut one = Totals::default();
+    one.add_event(e);
+    let day = e.at.date();
+    let same = |g: &&mut DayGroup| {
+        g.day == day
+            && g.provider == e.provider
+            && g.payer == e.payer
+            && g.feature == e.feature
+            && g.model == e.model
+    };
+    match groups.iter_mut().find(same) {
+        Some(g) => g.totals.add(&one),
+        None => groups.push(DayGroup {
+            day,
+            provider: e.provider,
+            payer: e.payer,
+            feature: e.feature.clone(),
+            model: e.model.clone(),
+            totals: one,
+        }),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -258,15 +309,7 @@ proptest! {
         end_minute in 0i64..1440,
     ) {
         let end = datetime!(2026-11-20 00:00 UTC) + Duration::minutes(end_minute);
-        let models = [(Provider::OpenAi, "gpt-4o"), (Provider::Groq, "openai/gpt-oss-120b"), (Provider::Anthropic, "claude-3-haiku-20240307")];
-        let events: Vec<UsageEvent> = raw
-            .iter()
-            .map(|&(minutes, m, system, i, o)| {
-                let (p, model) = models[m];
-                let payer = if system { Payer::System } else { Payer::User };
-                event(end - Duration::minutes(minutes), p, model, if system { "a" } else { "b" }, payer, i, o)
-            })
-            .collect();
+        let events = generated_events(&raw, end);
         let window = Window::new(end, days).unwrap();
         let (start_day, end_day) = (window.start().date(), end.date());
         // What a store keeps: daily totals for every other day, raw events for the edge days.
@@ -278,12 +321,7 @@ proptest! {
                 edge.push(e);
                 continue;
             }
-            let mut one = Totals::default();
-            one.add_event(e);
-            match groups.iter_mut().find(|g| g.day == day && g.provider == e.provider && g.payer == e.payer && g.feature == e.feature && g.model == e.model) {
-                Some(g) => g.totals.add(&one),
-                None => groups.push(DayGroup { day, provider: e.provider, payer: e.payer, feature: e.feature.clone(), model: e.model.clone(), totals: one }),
-            }
+            add_to_day(&mut groups, e);
         }
         let mut s = Summarizer::new(window);
         for g in &groups {
@@ -310,28 +348,14 @@ proptest! {
         read_after_start in any::<bool>(),
     ) {
         let end = datetime!(2026-11-20 00:00 UTC) + Duration::minutes(end_minute);
-        let models = [(Provider::OpenAi, "gpt-4o"), (Provider::Groq, "openai/gpt-oss-120b"), (Provider::Anthropic, "claude-3-haiku-20240307")];
         // Nothing after the end: the last day may come whole. The first day comes whole minus
         // its events before the start, or (`read_after_start`) as its month share whole and its
         // events after the start one by one.
-        let events: Vec<UsageEvent> = raw
-            .iter()
-            .map(|&(minutes, m, system, i, o)| {
-                let (p, model) = models[m];
-                let payer = if system { Payer::System } else { Payer::User };
-                event(end - Duration::minutes(minutes), p, model, if system { "a" } else { "b" }, payer, i, o)
-            })
-            .collect();
+        let events = generated_events(&raw, end);
         let window = Window::new(end, days).unwrap();
         let mut groups: Vec<DayGroup> = Vec::new();
         for e in &events {
-            let mut one = Totals::default();
-            one.add_event(e);
-            let day = e.at.date();
-            match groups.iter_mut().find(|g| g.day == day && g.provider == e.provider && g.payer == e.payer && g.feature == e.feature && g.model == e.model) {
-                Some(g) => g.totals.add(&one),
-                None => groups.push(DayGroup { day, provider: e.provider, payer: e.payer, feature: e.feature.clone(), model: e.model.clone(), totals: one }),
-            }
+            add_to_day(&mut groups, e);
         }
         let mut s = Summarizer::new(window);
         let first = s.first_day();
