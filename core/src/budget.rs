@@ -115,6 +115,19 @@ impl Budget {
         (self.policy == BudgetPolicy::Block).then_some(self.monthly_limit_usd)
     }
 
+    /// Checks what a budget must be: a limit that is not negative, thresholds of 1 to 100 %.
+    pub fn validate(&self) -> Result<(), InvalidBudget> {
+        if self.monthly_limit_usd.is_sign_negative() && !self.monthly_limit_usd.is_zero() {
+            return Err(InvalidBudget(
+                "a budget's monthly limit cannot be negative".to_owned(),
+            ));
+        }
+        for &t in &self.alert_thresholds {
+            threshold_percent(u32::from(t))?;
+        }
+        Ok(())
+    }
+
     /// Whether a call on the user's own keys may start when `spent_usd` has been spent in
     /// `month`: under `block`, only while the spending is below the limit (the call that crosses
     /// it completes: its cost is known only at its end); under `allow_and_alert`, always.
@@ -238,6 +251,21 @@ pub struct BudgetStatus {
     pub policy: BudgetPolicy,
 }
 
+/// A budget that cannot be: a negative limit, a threshold outside 1 to 100 %.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidBudget(String);
+
+/// An alert threshold, 1 to 100 percent of the limit.
+pub fn threshold_percent(percent: u32) -> Result<u8, InvalidBudget> {
+    match u8::try_from(percent) {
+        Ok(p @ 1..=100) => Ok(p),
+        _ => Err(InvalidBudget(format!(
+            "alert threshold {percent}% is not between 1 and 100"
+        ))),
+    }
+}
+
 /// A call refused because the month's spending on the user's own keys has reached a budget
 /// whose policy is `block`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -318,6 +346,32 @@ mod tests {
         let a = budget.alerts(&mut fired, d("5"), dec);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].month.to_string(), "2026-12");
+    }
+
+    #[test]
+    fn a_budget_has_a_limit_not_below_zero_and_thresholds_of_1_to_100() {
+        assert_eq!(Budget::new(d("0")).validate(), Ok(()));
+        let negative = Budget::new(d("-1")).validate().unwrap_err();
+        assert_eq!(
+            negative.to_string(),
+            "a budget's monthly limit cannot be negative"
+        );
+        for (thresholds, ok) in [
+            (vec![1, 50, 100], true),
+            (vec![0], false),
+            (vec![101], false),
+        ] {
+            let b = Budget {
+                alert_thresholds: thresholds.clone(),
+                ..Budget::new(d("10"))
+            };
+            assert_eq!(b.validate().is_ok(), ok, "{thresholds:?}");
+        }
+        assert_eq!(threshold_percent(80), Ok(80));
+        assert_eq!(
+            threshold_percent(300).unwrap_err().to_string(),
+            "alert threshold 300% is not between 1 and 100"
+        );
     }
 
     #[test]

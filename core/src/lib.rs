@@ -23,7 +23,9 @@ pub use adapters::{
     build_chat_request, build_test_request, interpret_test_response, parse_chat_response,
     AdapterError, RequestOptions, StreamAccumulator, StreamSummary, StreamUsage, TestOutcome,
 };
-pub use budget::{Alert, Budget, BudgetPolicy, BudgetReached, BudgetStatus, FiredAlerts, Month};
+pub use budget::{
+    Alert, Budget, BudgetPolicy, BudgetReached, BudgetStatus, FiredAlerts, InvalidBudget, Month,
+};
 pub use chat::{ChatRequest, ChatResponse, FinishReason, Message, Role};
 pub use error::{classify_error, ErrorKind, ProviderError};
 pub use estimate::{approximate_chat, estimate_chat, estimate_text, EstimateMethod, TokenEstimate};

@@ -543,17 +543,14 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
         "chat" => to_value(chat(state, parse(params)?).await?),
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
-            if p.monthly_limit_usd.is_sign_negative() {
-                return Err(RpcError::new(
-                    codes::INVALID_PARAMS,
-                    "invalid params: a budget cannot be negative",
-                ));
-            }
             let budget = Budget {
                 monthly_limit_usd: p.monthly_limit_usd,
                 policy: p.policy,
                 alert_thresholds: p.alert_thresholds,
             };
+            budget.validate().map_err(|e| {
+                RpcError::new(codes::INVALID_PARAMS, format!("invalid params: {e}"))
+            })?;
             state
                 .store
                 .ask(|r| Command::SetBudget(p.user, budget.clone(), r))

@@ -1582,6 +1582,22 @@ fn a_blocking_budget_stops_own_key_calls_once_spent() {
         v["error"]["message"].as_str().unwrap().contains("budget"),
         "{v}"
     );
+    // A budget that cannot be is refused, and the one set stays.
+    let err = c
+        .call(
+            "budget.set",
+            json!({"user": "thrifty", "monthly_limit_usd": "1", "alert_thresholds": [0, 50]}),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("alert threshold 0% is not between 1 and 100"),
+        "{err}"
+    );
+    assert!(
+        c.call("chat", ask.clone()).is_err(),
+        "still the $0.0002 budget"
+    );
     // Raised: calls go again; alerting only: they always go.
     c.call(
         "budget.set",

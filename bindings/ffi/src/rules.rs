@@ -278,11 +278,8 @@ pub struct Budget {
 fn percents(thresholds: Vec<u32>) -> Result<Vec<u8>, ByokitError> {
     thresholds
         .into_iter()
-        .map(|t| match u8::try_from(t) {
-            Ok(p @ 1..=100) => Ok(p),
-            _ => Err(ByokitError::InvalidInput(format!(
-                "alert threshold {t}% is not between 1 and 100"
-            ))),
+        .map(|t| {
+            core::budget::threshold_percent(t).map_err(|e| ByokitError::InvalidInput(e.to_string()))
         })
         .collect()
 }
@@ -291,21 +288,18 @@ impl TryFrom<Budget> for core::Budget {
     type Error = ByokitError;
 
     fn try_from(b: Budget) -> Result<Self, ByokitError> {
-        let limit = decimal(&b.monthly_limit_usd, "monthly_limit_usd")?;
-        if limit.is_sign_negative() {
-            return Err(ByokitError::InvalidInput(
-                "monthly_limit_usd must not be negative".to_owned(),
-            ));
-        }
-        let alert_thresholds = percents(b.alert_thresholds)?;
-        Ok(core::Budget {
-            monthly_limit_usd: limit,
+        let budget = core::Budget {
+            monthly_limit_usd: decimal(&b.monthly_limit_usd, "monthly_limit_usd")?,
             policy: match b.policy {
                 BudgetPolicy::Block => core::BudgetPolicy::Block,
                 BudgetPolicy::AllowAndAlert => core::BudgetPolicy::AllowAndAlert,
             },
-            alert_thresholds,
-        })
+            alert_thresholds: percents(b.alert_thresholds)?,
+        };
+        budget
+            .validate()
+            .map_err(|e| ByokitError::InvalidInput(e.to_string()))?;
+        Ok(budget)
     }
 }
 
