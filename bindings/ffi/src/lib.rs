@@ -7,7 +7,7 @@
 //! what the caller can do; no conversion at the boundary panics (out-of-range instants and
 //! malformed decimals are errors like any other).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use byokit_core as core;
 use time::OffsetDateTime;
@@ -127,6 +127,7 @@ impl From<core::ProviderError> for ByokitError {
 
 impl From<core::RouteError> for ByokitError {
     fn from(e: core::RouteError) -> Self {
+        // By kind, as byokd's refusals come: one mapping for both.
         ByokitError::refused(e.kind(), e.to_string())
     }
 }
@@ -304,8 +305,8 @@ impl From<core::Payer> for Payer {
 
 /// A decimal string as an exact decimal.
 fn decimal(s: &str, what: &str) -> Result<core::Decimal, ByokitError> {
-    s.trim()
-        .parse()
+    // Exact: a decimal with more digits than fit is an error, never rounded.
+    core::Decimal::from_str_exact(s.trim())
         .map_err(|_| ByokitError::InvalidInput(format!("{what}: {s:?} is not a decimal number")))
 }
 
@@ -326,16 +327,7 @@ fn instant(t: SystemTime) -> Result<OffsetDateTime, ByokitError> {
 
 /// A UTC instant as a platform timestamp.
 fn timestamp(t: OffsetDateTime) -> SystemTime {
-    let nanos = t.unix_timestamp_nanos();
-    let magnitude = Duration::new(
-        (nanos.unsigned_abs() / 1_000_000_000) as u64,
-        (nanos.unsigned_abs() % 1_000_000_000) as u32,
-    );
-    if nanos >= 0 {
-        UNIX_EPOCH + magnitude
-    } else {
-        UNIX_EPOCH - magnitude
-    }
+    SystemTime::from(t)
 }
 
 /// `YYYY-MM-DD`.
@@ -347,6 +339,7 @@ fn day(d: core::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn instants_survive_the_round_trip_and_extremes_are_errors() {
