@@ -195,7 +195,7 @@ impl Default for SystemKeyPolicy {
     fn default() -> Self {
         SystemKeyPolicy {
             provider: Provider::Anthropic,
-            model: "claude-sonnet-4-20250514".into(),
+            model: default_model(Provider::Anthropic).into(),
             monthly_token_cap: 1_000_000,
         }
     }

@@ -75,14 +75,7 @@ impl Tokens {
 
 /// A fresh random token.
 fn new_token() -> String {
-    use chacha20poly1305::aead::rand_core::RngCore;
-    let mut bytes = [0u8; 24];
-    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
-    let token: String = format!(
-        "byok-{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    token
+    format!("byok-{}", crate::server::random_hex(24))
 }
 
 /// Token → user.

@@ -19,8 +19,7 @@ use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     approximate_chat, check_key, classify_error, route_in_catalog, what_if, ApiKey, Catalog,
     ChatRequest, ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus,
-    Ledger, Method, Payer, ProviderError, RouteError, RouteRequest, RoutingConfig, Usage, Window,
-    Workload,
+    Ledger, Method, Payer, ProviderError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -165,12 +164,12 @@ impl RpcError {
         }
     }
 
-    /// A routing refusal, its kind in `data`.
-    fn refused(e: &RouteError) -> RpcError {
+    /// A refusal (routing's, a budget's), its kind in `data`.
+    fn refused(kind: &str, e: &dyn std::fmt::Display) -> RpcError {
         RpcError {
             code: codes::REFUSED,
             message: e.to_string(),
-            data: Some(json!({ "kind": e.kind() })),
+            data: Some(json!({ "kind": kind })),
         }
     }
 
@@ -655,10 +654,15 @@ async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
 }
 
 fn new_key_id() -> String {
+    random_hex(8)
+}
+
+/// `bytes` random bytes from the OS, in hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
     use chacha20poly1305::aead::rand_core::RngCore;
-    let mut bytes = [0u8; 8];
-    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut buf = vec![0u8; bytes];
+    chacha20poly1305::aead::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcError> {
@@ -894,7 +898,7 @@ async fn decide(
     };
     let ledger = Ledger::new(used.saturating_add(held));
     let decision = route_in_catalog(&state.catalog, &config, &ledger, &request, now)
-        .map_err(|e| RpcError::refused(&e))?;
+        .map_err(|e| RpcError::refused(e.kind(), &e))?;
     // A blocking budget stops calls on the user's own keys once the month's spending reaches it
     // (read exactly, with every call recorded so far).
     if let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) {
@@ -905,11 +909,9 @@ async fn decide(
                 .ask(|r| Command::BudgetStatus(p.user.clone(), month, r))
                 .await?
                 .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
-            budget.admit(month, spent).map_err(|e| RpcError {
-                code: codes::REFUSED,
-                message: e.to_string(),
-                data: Some(json!({ "kind": e.kind() })),
-            })?;
+            budget
+                .admit(month, spent)
+                .map_err(|e| RpcError::refused(e.kind(), &e))?;
         }
     }
     let system_hold = (hold && decision.payer == Payer::System).then(|| {

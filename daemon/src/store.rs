@@ -235,6 +235,8 @@ pub enum Command {
     SystemTokens(String, Month, oneshot::Sender<Result<u64, StoreError>>),
     /// Set a budget.
     SetBudget(String, Budget, oneshot::Sender<Result<(), StoreError>>),
+    /// A user's budget, if one is set.
+    Budget(String, oneshot::Sender<Result<Option<Budget>, StoreError>>),
     /// A user's budget and where it stands in a month (their own-key spending, summed exactly).
     BudgetStatus(
         String,
@@ -376,16 +378,14 @@ impl Command {
 
     /// Whether the command only reads, so that it may run on the read connection.
     fn only_reads(&self) -> bool {
-        matches!(
-            self,
-            Command::Configs(..)
-                | Command::Events(..)
-                | Command::Summary(..)
-                | Command::SystemTokens(..)
-                | Command::BudgetStatus(..)
-                | Command::Alerts(..)
-                | Command::Routing(..)
-        )
+        self.reads_usage()
+            || matches!(
+                self,
+                Command::Configs(..)
+                    | Command::SystemTokens(..)
+                    | Command::Routing(..)
+                    | Command::Budget(..)
+            )
     }
 }
 
@@ -481,16 +481,15 @@ impl StoreHandle {
             }
             inner.0
         };
-        let month = Month::containing(OffsetDateTime::now_utc());
         let (configs, settings, budget) = tokio::try_join!(
             self.ask(|r| Command::Configs(user.to_owned(), r)),
             self.ask(|r| Command::Routing(user.to_owned(), r)),
-            self.ask(|r| Command::BudgetStatus(user.to_owned(), month, r)),
+            self.ask(|r| Command::Budget(user.to_owned(), r)),
         )?;
         let inputs = Arc::new(RoutingInputs {
             configs,
             settings,
-            budget: budget.map(|(budget, _)| budget),
+            budget,
         });
         let mut inner = self.routing.lock();
         if inner.0 == generation {
@@ -651,6 +650,7 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         }
         Command::SystemTokens(user, month, reply) => answer(system_tokens(tx, &user, month), reply),
         Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
+        Command::Budget(user, reply) => answer(get_budget(tx, &user), reply),
         Command::BudgetStatus(user, month, reply) => answer(budget_status(tx, &user, month), reply),
         Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
         Command::SetRouting(user, settings, reply) => {

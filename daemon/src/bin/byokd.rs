@@ -31,7 +31,8 @@ struct Args {
     /// The system key's provider.
     #[arg(long, value_name = "PROVIDER", default_value = "anthropic")]
     system_provider: Provider,
-    /// The system key's model (default: claude-sonnet-4-20250514).
+    /// The system key's model (default: the provider's default model, for Anthropic
+    /// claude-sonnet-4-20250514).
     #[arg(long, value_name = "MODEL")]
     system_model: Option<String>,
     /// Tokens each user may use through the system key per calendar month (UTC).
@@ -83,14 +84,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let default_system = SystemKeyPolicy::default();
-    let system_model = args.system_model.unwrap_or_else(|| {
-        if args.system_provider == default_system.provider {
-            default_system.model.clone()
-        } else {
-            byokit_core::routing::default_model(args.system_provider).to_owned()
-        }
-    });
+    let system_model = args
+        .system_model
+        .unwrap_or_else(|| byokit_core::routing::default_model(args.system_provider).to_owned());
     let system = SystemKeyOptions {
         key_env: args.system_key_env,
         policy: SystemKeyPolicy {
