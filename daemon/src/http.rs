@@ -235,22 +235,17 @@ async fn completions(
         return stream_reply(state, params, model).await;
     }
     match chat(&state, params).await {
-        Ok(r) => {
-            let (input, output) = r.usage.sent_and_received(r.provider);
-            Json(json!({
-                    "id": format!("chatcmpl-byokit-{}", r.usage_id),
-                    "object": "chat.completion",
-                    "created": time::OffsetDateTime::now_utc().unix_timestamp(),
-                    "model": r.model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": r.text},
-                                 "finish_reason": finish_reason(r.finish_reason)}],
-                    "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output,
-                              "prompt_tokens_details": {"cached_tokens": r.usage.cached_input_tokens},
-                              "completion_tokens_details": {"reasoning_tokens": r.usage.reasoning_tokens}},
-                    "byokit": {"provider": r.provider, "payer": r.payer, "cost_usd": r.cost_usd, "cost_status": r.cost_status},
-                }))
-                .into_response()
-        }
+        Ok(r) => Json(json!({
+            "id": format!("chatcmpl-byokit-{}", r.usage_id),
+            "object": "chat.completion",
+            "created": time::OffsetDateTime::now_utc().unix_timestamp(),
+            "model": r.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": r.text},
+                         "finish_reason": finish_reason(r.finish_reason)}],
+            "usage": openai_usage(&r),
+            "byokit": byokit_extension(&r),
+        }))
+        .into_response(),
         Err(e) => rpc_error(&e),
     }
 }
@@ -411,7 +406,6 @@ fn chunk(id: &str, model: &str, delta: &str) -> String {
 
 /// The finish-reason chunk, the usage chunk and `[DONE]`.
 fn final_chunks(model: &str, r: &ChatResult) -> Vec<String> {
-    let (input, output) = r.usage.sent_and_received(r.provider);
     let id = format!("chatcmpl-byokit-{}", r.usage_id);
     let created = time::OffsetDateTime::now_utc().unix_timestamp();
     let model = if r.model.is_empty() {
@@ -422,13 +416,25 @@ fn final_chunks(model: &str, r: &ChatResult) -> Vec<String> {
     let finish = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
         "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason(r.finish_reason)}]});
     let usage = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-        "choices": [], "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output},
-        "byokit": {"provider": r.provider, "payer": r.payer, "cost_usd": r.cost_usd, "cost_status": r.cost_status}});
+        "choices": [], "usage": openai_usage(r), "byokit": byokit_extension(r)});
     vec![
         format!("data: {finish}\n\n"),
         format!("data: {usage}\n\n"),
         "data: [DONE]\n\n".into(),
     ]
+}
+
+/// A call's usage as OpenAI reports it, in a reply and in a stream's last chunk alike.
+fn openai_usage(r: &ChatResult) -> Value {
+    let (input, output) = r.usage.sent_and_received(r.provider);
+    json!({"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output,
+           "prompt_tokens_details": {"cached_tokens": r.usage.cached_input_tokens},
+           "completion_tokens_details": {"reasoning_tokens": r.usage.reasoning_tokens}})
+}
+
+/// What byokit adds to an OpenAI reply: who served and paid, and the exact cost.
+fn byokit_extension(r: &ChatResult) -> Value {
+    json!({"provider": r.provider, "payer": r.payer, "cost_usd": r.cost_usd, "cost_status": r.cost_status})
 }
 
 fn finish_reason(f: Option<byokit_core::FinishReason>) -> &'static str {

@@ -1716,6 +1716,7 @@ fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
         "The capital of Australia is Canberra."
     );
     assert_eq!(v["usage"]["prompt_tokens"], 24);
+    assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
     assert_eq!(v["byokit"]["cost_usd"], "0.00014");
     let s = d
         .client()
@@ -1841,6 +1842,18 @@ fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
     let summary = acc.finish().unwrap();
     assert_eq!(summary.text, "Un café crème, s'il vous plaît ☕", "{reply}");
     assert!(data.trim_end().ends_with("data: [DONE]"));
+    // The last chunk's usage has the same fields as a whole reply's.
+    let last: Value = data
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["usage"].is_object())
+        .unwrap();
+    assert_eq!(
+        last["usage"]["completion_tokens_details"]["reasoning_tokens"],
+        0
+    );
+    assert_eq!(last["usage"]["total_tokens"], 23);
     match summary.usage {
         byokit_core::StreamUsage::Reported { usage } => {
             assert_eq!((usage.input_tokens, usage.output_tokens), (14, 9))
