@@ -514,11 +514,50 @@ impl Catalog {
         self.model(provider, model)?
             .cost(self.version(), usage, options)
     }
+
+    /// What a recorded call costs: priced with the prices in force on `day`, the day it was
+    /// made; a model the catalog does not know (or contradictory usage) is unpriced, never 0.
+    pub fn recorded_cost(
+        &self,
+        provider: Provider,
+        model: &str,
+        usage: &Usage,
+        day: time::Date,
+    ) -> (Option<Decimal>, CostStatus) {
+        let options = CostOptions {
+            batch: false,
+            at: Some(day),
+        };
+        match self.cost(provider, model, usage, &options) {
+            Ok(c) => (c.cost_usd, c.status),
+            Err(_) => (None, CostStatus::Unpriced),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_call_is_priced_on_its_day_and_an_unknown_model_is_unpriced() {
+        let catalog = Catalog::embedded();
+        let usage = Usage {
+            input_tokens: 2_000,
+            cached_input_tokens: 1_536,
+            output_tokens: 300,
+            ..Usage::default()
+        };
+        let day = time::macros::date!(2026 - 11 - 28);
+        assert_eq!(
+            catalog.recorded_cost(Provider::OpenAi, "gpt-4o", &usage, day),
+            (Some(dec("0.00608")), CostStatus::Exact)
+        );
+        assert_eq!(
+            catalog.recorded_cost(Provider::OpenAi, "my-finetune", &usage, day),
+            (None, CostStatus::Unpriced)
+        );
+    }
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()

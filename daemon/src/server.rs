@@ -30,9 +30,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use crate::paths::{private_dir, private_file};
-use crate::store::{
-    self, Command, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig,
-};
+use crate::store::{Command, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig};
 use crate::vault::Vault;
 
 /// How byokd runs.
@@ -1174,7 +1172,10 @@ pub(crate) async fn chat_with(
     // system key's hold, now of the call's actual tokens, stays until it has committed: routing
     // never misses the call (for a moment after the commit it may count it twice, never less).
     let now = OffsetDateTime::now_utc();
-    let (cost_usd, cost_status) = store::price(&state.catalog, &record, now);
+    let (cost_usd, cost_status) =
+        state
+            .catalog
+            .recorded_cost(record.provider, &record.model, &record.usage, now.date());
     if let Some(hold) = &system_hold {
         hold.hold_actual(reply.usage.total_tokens(decision.provider));
     }

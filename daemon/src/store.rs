@@ -13,8 +13,7 @@ use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts
 use byokit_core::protocol::{ConfigView, RoutingSettings, UsageRecordParams, UsageRecordResult};
 use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
-    Catalog, CostOptions, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent,
-    UsageSummary, Window,
+    Catalog, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
@@ -663,27 +662,6 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
     }
 }
 
-/// What a call costs as recorded: priced with the prices of its day; an unknown model is
-/// unpriced.
-pub fn price(
-    catalog: &Catalog,
-    p: &UsageRecordParams,
-    at: OffsetDateTime,
-) -> (Option<Decimal>, CostStatus) {
-    match catalog.cost(
-        p.provider,
-        &p.model,
-        &p.usage,
-        &CostOptions {
-            batch: false,
-            at: Some(at.date()),
-        },
-    ) {
-        Ok(c) => (c.cost_usd, c.status),
-        Err(_) => (None, CostStatus::Unpriced),
-    }
-}
-
 /// A batch's additions to the daily totals, by (user, day, provider, payer, feature, model).
 type Daily = HashMap<(String, i64, Provider, Payer, String, String), Totals>;
 
@@ -947,7 +925,7 @@ fn record(
         }
     }
     let at = p.at.unwrap_or(now);
-    let (cost_usd, status) = price(catalog, &p, at);
+    let (cost_usd, status) = catalog.recorded_cost(p.provider, &p.model, &p.usage, at.date());
     let cost_text = cost_usd.map(|c| c.to_string());
     tx.prepare_cached(
         "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
