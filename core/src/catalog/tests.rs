@@ -337,4 +337,29 @@ fn the_embedded_json_is_the_default_toml() {
     let from_json = CatalogFile::parse_byokit(DEFAULT_CATALOG_JSON, "default.toml").unwrap();
     assert_eq!(from_toml, from_json);
     assert!(DEFAULT_CATALOG_JSON.len() < DEFAULT_CATALOG_TOML.len());
+    // Read apart from the conversion both sides share: the JSON holds every `[[models]]` table
+    // of the TOML text, its version line, and prices as the strings written.
+    let json: serde_json::Value = serde_json::from_str(DEFAULT_CATALOG_JSON).unwrap();
+    let tables = DEFAULT_CATALOG_TOML
+        .lines()
+        .filter(|l| l.trim() == "[[models]]")
+        .count();
+    assert_eq!(json["models"].as_array().unwrap().len(), tables);
+    let version = DEFAULT_CATALOG_TOML
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .unwrap()
+        .trim()
+        .trim_matches('"');
+    assert_eq!(json["version"], version);
+    let gpt_4o = json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["provider"] == "openai" && m["id"] == "gpt-4o")
+        .unwrap();
+    assert_eq!(
+        gpt_4o["prices"].as_array().unwrap().last().unwrap()["input"],
+        "2.50"
+    );
 }
