@@ -139,7 +139,7 @@ mod tests {
     use crate::chat::Message;
 
     #[test]
-    fn the_approximate_chat_estimate_never_loads_a_tokenizer() {
+    fn the_approximate_chat_estimate_is_labelled_a_character_approximation() {
         let request = ChatRequest {
             model: "gpt-4o".into(),
             system: Some("Be brief.".into()),
