@@ -49,6 +49,28 @@ pub enum KeyStatus {
     },
 }
 
+/// How long a key that is rate limited or failing, without saying for how long, is skipped.
+pub const KEY_REST: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl KeyStatus {
+    /// What an error reply teaches about the key that got it, at `now`: a key the provider
+    /// refuses (bad key, no credit) is invalid until it is saved anew; one rate limited or
+    /// failing rests while the provider asks, else [`KEY_REST`]; other errors (a bad request)
+    /// say nothing about the key.
+    pub fn after_error(e: &crate::error::ProviderError, now: OffsetDateTime) -> Option<KeyStatus> {
+        use crate::error::ErrorKind;
+        match e.kind {
+            ErrorKind::InvalidKey | ErrorKind::InsufficientCredit => Some(KeyStatus::Invalid {
+                reason: e.message.clone(),
+            }),
+            kind if kind.is_retryable() => Some(KeyStatus::Failing {
+                until: now + e.retry_after.unwrap_or(KEY_REST),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Request and token limits of a key, known in advance (Groq's free tier) or learned from
 /// rate-limit headers, and the calls made with it recently.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -434,3 +434,44 @@ fn a_model_named_for_another_provider_is_not_sent_to_the_routed_one() {
         "gpt-4o-mini"
     );
 }
+
+#[test]
+fn an_error_reply_teaches_what_it_says_about_the_key() {
+    use byokit_core::routing::KEY_REST;
+    use byokit_core::{ErrorKind, ProviderError};
+    let error = |kind: ErrorKind, retry_after: Option<u64>| ProviderError {
+        provider: Provider::OpenAi,
+        kind,
+        status: 400,
+        retry_after: retry_after.map(std::time::Duration::from_secs),
+        message: "the provider's words".into(),
+        code: None,
+    };
+    let invalid = KeyStatus::Invalid {
+        reason: "the provider's words".into(),
+    };
+    assert_eq!(
+        KeyStatus::after_error(&error(ErrorKind::InvalidKey, None), NOW),
+        Some(invalid.clone())
+    );
+    assert_eq!(
+        KeyStatus::after_error(&error(ErrorKind::InsufficientCredit, None), NOW),
+        Some(invalid)
+    );
+    assert_eq!(
+        KeyStatus::after_error(&error(ErrorKind::RateLimited, Some(20)), NOW),
+        Some(KeyStatus::Failing {
+            until: NOW + Duration::seconds(20)
+        })
+    );
+    assert_eq!(
+        KeyStatus::after_error(&error(ErrorKind::Overloaded, None), NOW),
+        Some(KeyStatus::Failing {
+            until: NOW + KEY_REST
+        })
+    );
+    assert_eq!(
+        KeyStatus::after_error(&error(ErrorKind::BadRequest, None), NOW),
+        None
+    );
+}

@@ -18,8 +18,8 @@ use byokit_core::protocol::{
 use byokit_core::routing::{KeyLimits, SystemKeyPolicy, UserKey};
 use byokit_core::{
     approximate_chat, check_key, classify_error, route_in_catalog, what_if, ApiKey, Catalog,
-    ChatRequest, ChatResponse, Decision, ErrorKind, Headers, HttpRequest, KeyChoice, KeyStatus,
-    Ledger, Method, Payer, ProviderError, RouteRequest, RoutingConfig, Usage, Window, Workload,
+    ChatRequest, ChatResponse, Decision, Headers, HttpRequest, KeyChoice, KeyStatus, Ledger,
+    Method, Payer, ProviderError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -1037,24 +1037,13 @@ pub(crate) async fn chat_with(
                     let (status, headers, body) = read_all(response).await;
                     let e = classify_error(provider, status, &headers, &body);
                     last_error = RpcError::provider(&e);
-                    // A bad key or a bad request is never retried, nor sent elsewhere; a key the
-                    // provider refuses is not routed to again until it is saved anew.
-                    if matches!(
-                        e.kind,
-                        ErrorKind::InvalidKey | ErrorKind::InsufficientCredit
-                    ) {
-                        learn(Some(KeyStatus::Invalid {
-                            reason: e.message.clone(),
-                        }));
+                    if let Some(status) = KeyStatus::after_error(&e, OffsetDateTime::now_utc()) {
+                        learn(Some(status));
                     }
+                    // A bad key or a bad request is never retried, nor sent elsewhere.
                     if !e.kind.is_retryable() {
                         return Err(last_error);
                     }
-                    // Rate limited or down: the key rests while the provider asks, or a while.
-                    let rest = e.retry_after.unwrap_or(KEY_REST);
-                    learn(Some(KeyStatus::Failing {
-                        until: OffsetDateTime::now_utc() + rest,
-                    }));
                     e.retry_after
                 }
                 Err(e) => {
@@ -1275,9 +1264,6 @@ async fn credentials(
         }
     }
 }
-
-/// How long a key that is rate limited or failing, without saying for how long, is skipped.
-const KEY_REST: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What byokd has learnt about a key from its calls.
 #[derive(Debug, Clone, Default)]
