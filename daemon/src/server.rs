@@ -115,9 +115,9 @@ pub(crate) struct State {
     started: Instant,
     options: Options,
     http: reqwest::Client,
-    system: Option<SystemKeyPolicy>,
+    /// The system key, read from the environment at start; its policy and base URL are in
+    /// `options.system`.
     system_key: Option<ApiKey>,
-    system_base_url: Option<String>,
     pub(crate) http_tokens: crate::http::Tokens,
     /// What calls have taught byokd about each key since it started: when it was last used, and
     /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
@@ -131,6 +131,15 @@ pub(crate) struct State {
 
 /// System-key tokens held by the calls running now, per user.
 type SystemHolds = std::sync::Mutex<std::collections::HashMap<String, Ledger<u64>>>;
+
+impl State {
+    /// The system key's policy, when there is a system key.
+    fn system(&self) -> Option<&SystemKeyPolicy> {
+        self.system_key
+            .as_ref()
+            .map(|_| &self.options.system.policy)
+    }
+}
 
 /// A JSON-RPC error.
 pub(crate) struct RpcError {
@@ -225,7 +234,6 @@ pub async fn run(options: Options) -> Result<(), String> {
         .ok()
         .filter(|k| !k.trim().is_empty())
         .map(ApiKey::new);
-    let system = system_key.as_ref().map(|_| options.system.policy.clone());
     let state = Arc::new(State {
         store: StoreHandle::start(conn, catalog.clone()),
         vault: tokio::sync::RwLock::new(Arc::new(vault)),
@@ -237,9 +245,7 @@ pub async fn run(options: Options) -> Result<(), String> {
             .timeout(options.timeouts.total)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?,
-        system,
         system_key,
-        system_base_url: options.system.base_url.clone(),
         http_tokens: crate::http::Tokens::load(&options.data_dir),
         keys_seen: Default::default(),
         system_holds: Default::default(),
@@ -501,7 +507,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let now = OffsetDateTime::now_utc();
             let window = Window::new(now, p.days)
                 .map_err(|e| RpcError::new(codes::INVALID_PARAMS, e.to_string()))?;
-            let cap = state.system.as_ref().map(|s| s.monthly_token_cap);
+            let cap = state.system().map(|s| s.monthly_token_cap);
             to_value(
                 state
                     .store
@@ -821,7 +827,7 @@ async fn decide(
 ) -> Result<(Decision, Arc<RoutingInputs>, Option<SystemHold>), RpcError> {
     // One decision at a time per user while the system key may pay: reading what is recorded
     // and holding the new call's share happen together.
-    let lock = if state.system.is_some() {
+    let lock = if state.system().is_some() {
         let lock = Arc::clone(
             state
                 .system_locks
@@ -838,7 +844,7 @@ async fn decide(
     // The user's configurations and settings come from memory unless they changed; the system
     // key's month is read only when there is a system key.
     let system_tokens = async {
-        match &state.system {
+        match state.system() {
             Some(_) => {
                 state
                     .store
@@ -850,7 +856,7 @@ async fn decide(
     };
     let (inputs, used) = tokio::try_join!(state.store.routing_inputs(&p.user), system_tokens)?;
     let mut config = RoutingConfig {
-        system: state.system.clone(),
+        system: state.system().cloned(),
         fallback_chain: inputs.settings.fallback_chain.clone(),
         ..RoutingConfig::default()
     };
@@ -1260,7 +1266,7 @@ async fn credentials(
                 .system_key
                 .clone()
                 .ok_or_else(|| RpcError::new(codes::REFUSED, "no system key"))?;
-            Ok((key, state.system_base_url.clone()))
+            Ok((key, state.options.system.base_url.clone()))
         }
     }
 }
