@@ -49,20 +49,6 @@ pub struct Options {
     pub log_requests: bool,
 }
 
-impl Options {
-    /// byokd on `data_dir` and `socket`, without the HTTP endpoint, with the defaults.
-    pub fn new(data_dir: PathBuf, socket: PathBuf) -> Options {
-        Options {
-            data_dir,
-            socket,
-            http: None,
-            system: SystemKeyOptions::default(),
-            timeouts: Timeouts::default(),
-            log_requests: false,
-        }
-    }
-}
-
 /// The system key: read from an environment variable at start; when it is unset, users without
 /// their own key are refused.
 #[derive(Debug, Clone)]
@@ -75,35 +61,15 @@ pub struct SystemKeyOptions {
     pub base_url: Option<String>,
 }
 
-impl Default for SystemKeyOptions {
-    fn default() -> Self {
-        SystemKeyOptions {
-            key_env: "ANTHROPIC_API_KEY".to_owned(),
-            policy: SystemKeyPolicy::default(),
-            base_url: std::env::var("BYOKIT_SYSTEM_BASE_URL").ok(),
-        }
-    }
-}
-
-/// How long byokd waits on a provider.
+/// How long byokd waits on a provider (byokd's flags give the defaults).
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// To open a connection (10 s).
+    /// To open a connection.
     pub connect: std::time::Duration,
-    /// Between two reads, the first byte included (60 s).
+    /// Between two reads, the first byte included.
     pub read: std::time::Duration,
-    /// For the whole call, streamed reply included (10 min).
+    /// For the whole call, streamed reply included.
     pub total: std::time::Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: std::time::Duration::from_secs(10),
-            read: std::time::Duration::from_secs(60),
-            total: std::time::Duration::from_secs(600),
-        }
-    }
 }
 
 pub(crate) struct State {
