@@ -807,6 +807,16 @@ async fn decide(
         None
     };
     let now = OffsetDateTime::now_utc();
+    // What calls in flight hold, read before what is recorded: a hold is dropped only after its
+    // call's record has committed, so a call is always in one or the other (or, for a moment,
+    // in both), never in neither.
+    let held = {
+        let mut holds = state.system_holds.lock().unwrap_or_else(|e| e.into_inner());
+        holds.get_mut(&p.user).map_or(0, |ledger| {
+            ledger.expire(now);
+            ledger.reserved()
+        })
+    };
     // The user's configurations and settings come from memory unless they changed; the system
     // key's month is read only when there is a system key.
     let system_tokens = async {
@@ -858,13 +868,6 @@ async fn decide(
         feature: p.feature,
         model: p.model,
         estimated_tokens: estimated,
-    };
-    let held = {
-        let mut holds = state.system_holds.lock().unwrap_or_else(|e| e.into_inner());
-        holds.get_mut(&p.user).map_or(0, |ledger| {
-            ledger.expire(now);
-            ledger.reserved()
-        })
     };
     let ledger = Ledger::new(used.saturating_add(held));
     let decision = route_in_catalog(&state.catalog, &config, &ledger, &request, now)
