@@ -321,48 +321,86 @@ const IN_FLIGHT_PER_CONNECTION: usize = 256;
 /// Serves one connection. Requests are handled concurrently (a client may send many before
 /// reading replies, which come back as they finish, matched by `id`), so that concurrent
 /// writes share transactions.
+///
+/// The reader passes each line to one task that runs the connection's requests and writes
+/// their replies: replies that are ready together (a commit answers many records) go out in
+/// one write.
 async fn serve(state: Arc<State>, stream: UnixStream) {
-    let (read, mut write) = stream.into_split();
-    let (replies, mut outbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
-    let writer = tokio::spawn(async move {
-        while let Some(bytes) = outbox.recv().await {
-            if write.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-    });
-    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_PER_CONNECTION));
+    let (read, write) = stream.into_split();
+    let (lines, inbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
+    let requests = tokio::spawn(run_requests(state, inbox, write));
     let mut reader = BufReader::new(read);
     let mut buf = Vec::new();
     loop {
         let line = match read_line(&mut reader, &mut buf).await {
             Ok(Line::End) | Err(_) => break,
-            Ok(Line::TooLong) => {
-                let e = RpcError::new(
-                    codes::INVALID_REQUEST,
-                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
-                );
-                let _ = replies
-                    .send(reply_bytes(&error_reply(Value::Null, e)))
-                    .await;
-                continue;
-            }
+            Ok(Line::TooLong) => Vec::new(),
             Ok(Line::Message(line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(Line::Message(line)) => line,
         };
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+        if lines.send(line).await.is_err() {
             break;
-        };
-        let (state, replies) = (Arc::clone(&state), replies.clone());
-        tokio::spawn(async move {
-            if let Some(reply) = handle(&state, &line, &replies).await {
-                let _ = replies.send(reply_bytes(&reply)).await;
-            }
-            drop(slot);
-        });
+        }
     }
-    drop(replies);
-    let _ = writer.await;
+    drop(lines);
+    let _ = requests.await;
+}
+
+/// Runs one connection's requests (an empty line stands for one over the size limit) and
+/// writes their replies and notifications, until the reader and every request are done.
+async fn run_requests(
+    state: Arc<State>,
+    mut inbox: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut write: tokio::net::unix::OwnedWriteHalf,
+) {
+    use futures_util::{FutureExt, StreamExt};
+    let (notes, mut notes_inbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
+    let mut pending = futures_util::stream::FuturesUnordered::new();
+    let mut out = Vec::new();
+    let mut reading = true;
+    while reading || !pending.is_empty() {
+        tokio::select! {
+            line = inbox.recv(), if reading && pending.len() < IN_FLIGHT_PER_CONNECTION => {
+                match line {
+                    Some(line) => {
+                        let (state, notes) = (Arc::clone(&state), notes.clone());
+                        pending.push(async move {
+                            if line.is_empty() {
+                                let e = RpcError::new(
+                                    codes::INVALID_REQUEST,
+                                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
+                                );
+                                return Some(error_reply(Value::Null, e));
+                            }
+                            handle(&state, &line, &notes).await
+                        }.boxed());
+                    }
+                    None => reading = false,
+                }
+            }
+            Some(reply) = pending.next() => {
+                // A streaming call's notifications are all sent before its reply is ready.
+                while let Ok(note) = notes_inbox.try_recv() {
+                    out.extend(note);
+                }
+                out.extend(reply.map(|r| reply_bytes(&r)).unwrap_or_default());
+                // Every other reply that is ready now goes out in the same write.
+                while let Some(Some(reply)) = pending.next().now_or_never() {
+                    while let Ok(note) = notes_inbox.try_recv() {
+                        out.extend(note);
+                    }
+                    out.extend(reply.map(|r| reply_bytes(&r)).unwrap_or_default());
+                }
+            }
+            Some(note) = notes_inbox.recv() => out.extend(note),
+        }
+        if !out.is_empty() {
+            if write.write_all(&out).await.is_err() {
+                return;
+            }
+            out.clear();
+        }
+    }
 }
 
 fn reply_bytes(reply: &Value) -> Vec<u8> {
@@ -413,7 +451,7 @@ async fn handle(
         ));
     };
     let result = if method == "chat" && params.get("stream") == Some(&Value::Bool(true)) {
-        chat_streaming(state, params, id.clone().unwrap_or(Value::Null), out).await
+        Box::pin(chat_streaming(state, params, id.clone().unwrap_or(Value::Null), out)).await
     } else {
         dispatch(state, method, params).await
     };
@@ -444,7 +482,7 @@ fn to_value<T: Serialize>(v: T) -> Result<Value, RpcError> {
 
 async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, RpcError> {
     match method {
-        "config.save" => config_save(state, parse(params)?).await,
+        "config.save" => Box::pin(config_save(state, parse(params)?)).await,
         "config.get" => config_get(state, parse(params)?).await,
         "config.delete" => {
             let p: ConfigTarget = parse(params)?;
@@ -454,7 +492,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
                 .await?;
             to_value(ConfigDeleteResult { deleted })
         }
-        "config.test" => config_test(state, parse(params)?).await,
+        "config.test" => Box::pin(config_test(state, parse(params)?)).await,
         "usage.record" => {
             let p: UsageRecordParams = parse(params)?;
             if p.model.trim().is_empty() {
@@ -508,8 +546,8 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let work: Vec<(Workload, u64)> = work.into_iter().collect();
             to_value(what_if(&state.catalog, &work, u32::from(window.days)))
         }
-        "route" => route_call(state, parse(params)?).await,
-        "chat" => to_value(chat(state, parse(params)?).await?),
+        "route" => Box::pin(route_call(state, parse(params)?)).await,
+        "chat" => to_value(Box::pin(chat(state, parse(params)?)).await?),
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
             let budget = Budget {
@@ -562,7 +600,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             let p: UserParams = parse(params)?;
             to_value(state.store.ask(|r| Command::Alerts(p.user, r)).await?)
         }
-        "vault.rotate" => vault_rotate(state).await,
+        "vault.rotate" => Box::pin(vault_rotate(state)).await,
         "http.token" => {
             let p: UserParams = parse(params)?;
             let token = state
