@@ -22,7 +22,8 @@ use byokit_core::{
     Method, Payer, ProviderError, RouteRequest, RoutingConfig, Usage, Window, Workload,
 };
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -370,7 +371,7 @@ async fn run_requests(
                                     codes::INVALID_REQUEST,
                                     format!("message over {MAX_MESSAGE_BYTES} bytes"),
                                 );
-                                return Some(error_reply(Value::Null, e));
+                                return Some(reply_bytes(RawValue::NULL, &Err(e)));
                             }
                             handle(&state, &line, &notes).await
                         }.boxed());
@@ -383,13 +384,13 @@ async fn run_requests(
                 while let Ok(note) = notes_inbox.try_recv() {
                     out.extend(note);
                 }
-                out.extend(reply.map(|r| reply_bytes(&r)).unwrap_or_default());
+                out.extend(reply.unwrap_or_default());
                 // Every other reply that is ready now goes out in the same write.
                 while let Some(Some(reply)) = pending.next().now_or_never() {
                     while let Ok(note) = notes_inbox.try_recv() {
                         out.extend(note);
                     }
-                    out.extend(reply.map(|r| reply_bytes(&r)).unwrap_or_default());
+                    out.extend(reply.unwrap_or_default());
                 }
             }
             Some(note) = notes_inbox.recv() => out.extend(note),
@@ -403,57 +404,108 @@ async fn run_requests(
     }
 }
 
-fn reply_bytes(reply: &Value) -> Vec<u8> {
-    let mut bytes = reply.to_string().into_bytes();
+/// A JSON-RPC request as read: its members stay JSON text until they are used, so that the
+/// parameters are read once, straight into the method's type.
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+}
+
+/// A member that is present, even as `null` (a request with `"id": null` gets a reply, one
+/// without an `id` does not).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// A reply: the request's `id` and either its result or its error.
+#[derive(Serialize)]
+struct Reply<'a> {
+    jsonrpc: &'static str,
+    id: &'a RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorObject<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorObject<'a> {
+    code: i64,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Value>,
+}
+
+/// One line of JSON.
+fn json_line<T: Serialize>(message: &T) -> Vec<u8> {
+    // Serializing these types into memory cannot fail.
+    let mut bytes = serde_json::to_vec(message).unwrap_or_default();
     bytes.push(b'\n');
     bytes
 }
 
-fn error_reply(id: Value, e: RpcError) -> Value {
-    let mut error = json!({"code": e.code, "message": e.message});
-    if let Some(data) = e.data {
-        error["data"] = data;
-    }
-    json!({"jsonrpc": "2.0", "id": id, "error": error})
+fn reply_bytes(id: &RawValue, result: &Result<Box<RawValue>, RpcError>) -> Vec<u8> {
+    let (result, error) = match result {
+        Ok(value) => (Some(&**value), None),
+        Err(e) => (
+            None,
+            Some(ErrorObject {
+                code: e.code,
+                message: &e.message,
+                data: e.data.as_ref(),
+            }),
+        ),
+    };
+    json_line(&Reply {
+        jsonrpc: "2.0",
+        id,
+        result,
+        error,
+    })
 }
 
-/// Handles one message; `None` for a notification (no `id`).
+/// Handles one message: its reply line, or `None` for a notification (no `id`).
 async fn handle(
     state: &State,
     line: &[u8],
     out: &tokio::sync::mpsc::Sender<Vec<u8>>,
-) -> Option<Value> {
+) -> Option<Vec<u8>> {
     let started = Instant::now();
-    let mut request: Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => {
-            return Some(error_reply(
-                Value::Null,
-                RpcError::new(codes::PARSE_ERROR, format!("not JSON: {e}")),
-            ))
+    // A request is an object (serde would also read a struct from an array).
+    let object = line.trim_ascii_start().starts_with(b"{");
+    let request: Request<'_> = match serde_json::from_slice(line) {
+        Ok(request) if object => request,
+        _ => {
+            // Valid JSON that is not a request object is an invalid request, not a parse error.
+            let error = match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+                Ok(_) => not_a_request(),
+                Err(e) => RpcError::new(codes::PARSE_ERROR, format!("not JSON: {e}")),
+            };
+            return Some(reply_bytes(RawValue::NULL, &Err(error)));
         }
     };
-    let id = request.get_mut("id").map(Value::take);
-    let params = request
-        .get_mut("params")
-        .map(Value::take)
-        .unwrap_or_else(|| json!({}));
-    let (Some("2.0"), Some(method)) = (
-        request.get("jsonrpc").and_then(Value::as_str),
-        request.get("method").and_then(Value::as_str),
-    ) else {
-        return Some(error_reply(
-            id.unwrap_or(Value::Null),
-            RpcError::new(
-                codes::INVALID_REQUEST,
-                "not a JSON-RPC 2.0 request (needs \"jsonrpc\": \"2.0\" and a \"method\")",
-            ),
+    let text = |member: Option<&RawValue>| {
+        member.and_then(|m| serde_json::from_str::<std::borrow::Cow<'_, str>>(m.get()).ok())
+    };
+    let (Some("2.0"), Some(method)) = (text(request.jsonrpc).as_deref(), text(request.method))
+    else {
+        return Some(reply_bytes(
+            request.id.unwrap_or(RawValue::NULL),
+            &Err(not_a_request()),
         ));
     };
-    let result = if method == "chat" && params.get("stream") == Some(&Value::Bool(true)) {
-        Box::pin(chat_streaming(state, params, id.clone().unwrap_or(Value::Null), out)).await
+    let params = request.params.map_or("{}", RawValue::get);
+    let result = if method == "chat" {
+        Box::pin(chat_call(state, params, request.id, out)).await
     } else {
-        dispatch(state, method, params).await
+        dispatch(state, &method, params).await
     };
     // The log names the method and the outcome, never the parameters (they may hold a key):
     // every failure, and with --log-requests every request.
@@ -464,23 +516,26 @@ async fn handle(
         Ok(_) => {}
         Err(e) => eprintln!("byokd: {method} error {}: {}", e.code, e.message),
     }
-    let id = id?;
-    Some(match result {
-        Ok(value) => json!({"jsonrpc": "2.0", "id": id, "result": value}),
-        Err(e) => error_reply(id, e),
-    })
+    Some(reply_bytes(request.id?, &result))
 }
 
-fn parse<T: DeserializeOwned>(params: Value) -> Result<T, RpcError> {
-    serde_json::from_value(params)
+fn not_a_request() -> RpcError {
+    RpcError::new(
+        codes::INVALID_REQUEST,
+        "not a JSON-RPC 2.0 request (needs \"jsonrpc\": \"2.0\" and a \"method\")",
+    )
+}
+
+fn parse<T: DeserializeOwned>(params: &str) -> Result<T, RpcError> {
+    serde_json::from_str(params)
         .map_err(|e| RpcError::new(codes::INVALID_PARAMS, format!("invalid params: {e}")))
 }
 
-fn to_value<T: Serialize>(v: T) -> Result<Value, RpcError> {
-    serde_json::to_value(v).map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))
+fn to_value<T: Serialize>(v: T) -> Result<Box<RawValue>, RpcError> {
+    serde_json::value::to_raw_value(&v).map_err(|e| RpcError::new(codes::INTERNAL, e.to_string()))
 }
 
-async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, RpcError> {
+async fn dispatch(state: &State, method: &str, params: &str) -> Result<Box<RawValue>, RpcError> {
     match method {
         "config.save" => Box::pin(config_save(state, parse(params)?)).await,
         "config.get" => config_get(state, parse(params)?).await,
@@ -547,7 +602,6 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
             to_value(what_if(&state.catalog, &work, u32::from(window.days)))
         }
         "route" => Box::pin(route_call(state, parse(params)?)).await,
-        "chat" => to_value(Box::pin(chat(state, parse(params)?)).await?),
         "budget.set" => {
             let p: BudgetSetParams = parse(params)?;
             let budget = Budget {
@@ -593,7 +647,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
                 .await?
             {
                 Some((budget, status)) => to_value(json!({"budget": budget, "status": status})),
-                None => Ok(Value::Null),
+                None => to_value(()),
             }
         }
         "alerts.list" => {
@@ -607,7 +661,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
                 .http_tokens
                 .token_for(&p.user)
                 .map_err(|e| RpcError::new(codes::INTERNAL, format!("http tokens: {e}")))?;
-            Ok(json!({"user": p.user, "token": token}))
+            to_value(json!({"user": p.user, "token": token}))
         }
         "daemon.status" => to_value(DaemonStatus {
             version: env!("CARGO_PKG_VERSION").into(),
@@ -619,7 +673,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
         }),
         "daemon.stop" => {
             let _ = state.shutdown.send(true);
-            Ok(json!({"stopping": true}))
+            to_value(json!({"stopping": true}))
         }
         other => Err(RpcError::new(
             codes::METHOD_NOT_FOUND,
@@ -632,7 +686,7 @@ async fn dispatch(state: &State, method: &str, params: Value) -> Result<Value, R
 /// `master.key.new` first; one transaction re-seals every row and records the new key's check
 /// value; only then is the file renamed over `master.key`. A crash before the commit leaves the
 /// old key in force, after it the next start finishes the rename (`Vault::open_checked`).
-async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
+async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
     let data_dir = state.options.data_dir.clone();
     let internal = |e: String| RpcError::new(codes::INTERNAL, e);
     // One rotation at a time, and no key sealed meanwhile.
@@ -658,7 +712,7 @@ async fn vault_rotate(state: &State) -> Result<Value, RpcError> {
     std::fs::rename(data_dir.join("master.key.new"), data_dir.join("master.key"))
         .map_err(|e| internal(format!("master.key: {e}")))?;
     *current = new;
-    Ok(json!({"resealed": resealed}))
+    to_value(json!({"resealed": resealed}))
 }
 
 fn new_key_id() -> String {
@@ -673,7 +727,7 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcError> {
+async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Box<RawValue>, RpcError> {
     check_key(p.provider, p.api_key.expose())
         .map_err(|e| RpcError::new(codes::BAD_KEY, e.to_string()))?;
     if let Some(url) = &p.base_url {
@@ -703,7 +757,7 @@ async fn config_save(state: &State, p: ConfigSaveParams) -> Result<Value, RpcErr
     to_value(saved)
 }
 
-async fn config_get(state: &State, p: UserParams) -> Result<Value, RpcError> {
+async fn config_get(state: &State, p: UserParams) -> Result<Box<RawValue>, RpcError> {
     let configs: Vec<_> = state
         .store
         .ask(|r| Command::Configs(p.user, r))
@@ -717,7 +771,7 @@ async fn config_get(state: &State, p: UserParams) -> Result<Value, RpcError> {
     })
 }
 
-async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> {
+async fn config_test(state: &State, p: ConfigTarget) -> Result<Box<RawValue>, RpcError> {
     let configs = state
         .store
         .ask(|r| Command::Configs(p.user.clone(), r))
@@ -777,7 +831,7 @@ async fn config_test(state: &State, p: ConfigTarget) -> Result<Value, RpcError> 
     to_value(result)
 }
 
-async fn route_call(state: &State, p: RouteParams) -> Result<Value, RpcError> {
+async fn route_call(state: &State, p: RouteParams) -> Result<Box<RawValue>, RpcError> {
     to_value(decide(state, p, false).await?.0)
 }
 
@@ -1205,21 +1259,24 @@ pub(crate) async fn chat_with(
     })
 }
 
-/// `chat` with `"stream": true` over IPC: each text delta goes to the client as a
-/// `chat.delta` notification (`{"id": <the request's id>, "text": "..."}`) before the result.
-async fn chat_streaming(
+/// `chat` over IPC. With `"stream": true` each text delta goes to the client as a `chat.delta`
+/// notification (`{"id": <the request's id>, "text": "..."}`) before the result.
+async fn chat_call(
     state: &State,
-    params: Value,
-    id: Value,
+    params: &str,
+    id: Option<&RawValue>,
     out: &tokio::sync::mpsc::Sender<Vec<u8>>,
-) -> Result<Value, RpcError> {
+) -> Result<Box<RawValue>, RpcError> {
     let p: ChatParams = parse(params)?;
+    if !p.stream {
+        return to_value(chat(state, p).await?);
+    }
     let (tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
-    let out = out.clone();
+    let (out, id) = (out.clone(), id.unwrap_or(RawValue::NULL).to_owned());
     let forward = tokio::spawn(async move {
         while let Some(text) = deltas.recv().await {
             let note = json!({"jsonrpc": "2.0", "method": "chat.delta", "params": {"id": id, "text": text}});
-            if out.send(reply_bytes(&note)).await.is_err() {
+            if out.send(json_line(&note)).await.is_err() {
                 return; // the client is gone; dropping `deltas` tells the call
             }
         }
