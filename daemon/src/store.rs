@@ -899,39 +899,15 @@ fn record(
     id: i64,
     daily: &mut Daily,
 ) -> Result<UsageRecordResult, StoreError> {
-    if let Some(key) = &p.idempotency_key {
-        let existing = tx
-            .prepare_cached(
-                "SELECT id, estimated_cost_usd, cost_status, catalog_version FROM api_usage_logs
-                 WHERE clerk_id = ?1 AND idempotency_key = ?2",
-            )?
-            .query_row(params![p.user, key], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .optional()?;
-        if let Some((id, cost, status, version)) = existing {
-            return Ok(UsageRecordResult {
-                id,
-                cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
-                cost_status: parse_status(&status)?,
-                catalog_version: version,
-                duplicate: true,
-            });
-        }
-    }
     let at = p.at.unwrap_or(now);
     let (cost_usd, status) = catalog.recorded_cost(p.provider, &p.model, &p.usage, at.date());
     let cost_text = cost_usd.map(|c| c.to_string());
-    tx.prepare_cached(
+    let inserted = tx.prepare_cached(
         "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
             total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
             estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at, id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+         ON CONFLICT DO NOTHING",
     )?
     .execute(params![
         p.user,
@@ -955,6 +931,10 @@ fn record(
         ms(at),
         id,
     ])?;
+    if inserted == 0 {
+        // The user's idempotency key is taken: a retry of a stored record, counted once.
+        return stored_record(tx, &p.user, p.idempotency_key.as_deref(), id);
+    }
     let event = UsageEvent {
         at,
         provider: p.provider,
@@ -985,6 +965,39 @@ fn record(
         cost_status: status,
         catalog_version: catalog.version().to_owned(),
         duplicate: false,
+    })
+}
+
+/// The record stored earlier under `user`'s idempotency `key`, answering its retry.
+fn stored_record(
+    tx: &Transaction<'_>,
+    user: &str,
+    key: Option<&str>,
+    id: i64,
+) -> Result<UsageRecordResult, StoreError> {
+    let existing = tx
+        .prepare_cached(
+            "SELECT id, estimated_cost_usd, cost_status, catalog_version FROM api_usage_logs
+             WHERE clerk_id = ?1 AND idempotency_key = ?2",
+        )?
+        .query_row(params![user, key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, cost, status, version)) = existing else {
+        return Err(StoreError::Damaged(format!("usage id {id} is taken")));
+    };
+    Ok(UsageRecordResult {
+        id,
+        cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
+        cost_status: parse_status(&status)?,
+        catalog_version: version,
+        duplicate: true,
     })
 }
 
