@@ -125,6 +125,7 @@ pub struct Tier {
 pub struct PriceSet {
     /// The first day (UTC) these prices apply.
     #[cfg_attr(feature = "ts", ts(type = "Day"))]
+    #[serde(with = "crate::day")]
     pub effective: Date,
     /// Standard (synchronous API) prices.
     #[serde(flatten)]

@@ -267,6 +267,7 @@ pub struct Cost<'a> {
     pub catalog_version: &'a str,
     /// The effective date of the price set applied.
     #[cfg_attr(feature = "ts", ts(type = "Day | null"))]
+    #[serde(with = "crate::day::option")]
     pub price_effective: Option<Date>,
     /// The prompt-size threshold of the long-prompt tier applied, if one was.
     pub tier_above_prompt_tokens: Option<u64>,

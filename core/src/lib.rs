@@ -5,6 +5,7 @@ pub mod budget;
 pub mod catalog;
 pub mod chat;
 pub mod cost;
+pub mod day;
 pub mod error;
 pub mod estimate;
 pub mod http;

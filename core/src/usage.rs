@@ -185,6 +185,7 @@ impl Totals {
 pub struct DayTotals {
     /// The day.
     #[cfg_attr(feature = "ts", ts(type = "Day"))]
+    #[serde(with = "crate::day")]
     pub date: Date,
     /// Its totals.
     #[serde(flatten)]

@@ -286,9 +286,8 @@ impl<'de> Deserialize<'de> for Day {
 
 /// Parses a `YYYY-MM-DD` date; a longer timestamp (`2025-06-10T00:00:00Z`) is cut to its date.
 pub fn parse_date(s: &str) -> Result<Date, String> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
     let day = s.trim().get(..10).unwrap_or(s.trim());
-    Date::parse(day, &format).map_err(|_| format!("invalid date {s:?}: expected YYYY-MM-DD"))
+    crate::day::parse(day).ok_or_else(|| format!("invalid date {s:?}: expected YYYY-MM-DD"))
 }
 
 // ---------------------------------------------------------------------------------------------
