@@ -31,7 +31,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use crate::paths::{private_dir, private_file};
-use crate::store::{Command, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig};
+use crate::store::{
+    Command, Commit, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig,
+};
 use crate::vault::Vault;
 
 /// How byokd runs.
@@ -557,7 +559,10 @@ async fn dispatch(state: &State, method: &str, params: &str) -> Result<Box<RawVa
                 ));
             }
             // Answered once the record has committed.
-            let (_, committed) = state.store.send_record(p, OffsetDateTime::now_utc())?;
+            let (_, committed) =
+                state
+                    .store
+                    .send_record(p, OffsetDateTime::now_utc(), Commit::Now)?;
             let result = committed.await.map_err(|_| StoreError::Closed)??;
             to_value(result)
         }
@@ -1224,7 +1229,8 @@ pub(crate) async fn chat_with(
     };
     // The reply does not wait for the record's commit, which would make it wait for a disk
     // flush without keeping anything safer: a crash before the commit loses the record whether
-    // the reply went out or not. Reads of usage wait for it (`StoreHandle::flush`), and the
+    // the reply went out or not. The record commits within `store::LINGER`, sharing the commit
+    // with the calls answered meanwhile. Reads of usage wait for it (`StoreHandle::flush`), and the
     // system key's hold, now of the call's actual tokens, stays until it has committed: routing
     // never misses the call (for a moment after the commit it may count it twice, never less).
     let now = OffsetDateTime::now_utc();
@@ -1235,7 +1241,7 @@ pub(crate) async fn chat_with(
     if let Some(hold) = &system_hold {
         hold.hold_actual(reply.usage.total_tokens(decision.provider));
     }
-    let (usage_id, committed) = state.store.send_record(record, now)?;
+    let (usage_id, committed) = state.store.send_record(record, now, Commit::Soon)?;
     // The store logs a failed commit; the hold, if any, waits for the commit's answer.
     if let Some(hold) = system_hold {
         tokio::spawn(async move {

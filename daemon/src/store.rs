@@ -186,11 +186,12 @@ pub struct StoredConfig {
 /// What the store thread is asked to do.
 pub enum Command {
     /// Record usage, under the given id (from [`StoreHandle::send_record`]) unless its
-    /// idempotency key is already recorded.
+    /// idempotency key is already recorded; committed as [`Commit`] says.
     Record(
         UsageRecordParams,
         OffsetDateTime,
         i64,
+        Commit,
         oneshot::Sender<Result<UsageRecordResult, StoreError>>,
     ),
     /// Nothing: answered once everything sent before it has committed.
@@ -349,7 +350,27 @@ impl RoutingCache {
     }
 }
 
+/// When a usage record's transaction commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// As soon as the store is free: the caller waits for the commit (`usage.record`).
+    Now,
+    /// Within [`LINGER`]: the call it records has been answered already (a `chat`), so the
+    /// records that come meanwhile share its commit (and its fsync). Anything sent after it
+    /// that is committed [`Commit::Now`] (a flush before a read of usage, a `usage.record`, a
+    /// change of settings) commits it too.
+    Soon,
+}
+
+/// How long a [`Commit::Soon`] record may wait for others to share its commit.
+pub const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl Command {
+    /// Whether the command may wait up to [`LINGER`] for others to join its transaction.
+    fn can_wait(&self) -> bool {
+        matches!(self, Command::Record(_, _, _, Commit::Soon, _))
+    }
+
     /// Whose routing inputs the command changes: `Some(Some(user))`, `Some(None)` for everyone's
     /// (a re-seal of every key), `None` for nobody's.
     fn changes_routing(&self) -> Option<Option<String>> {
@@ -446,6 +467,7 @@ impl StoreHandle {
         &self,
         p: UsageRecordParams,
         now: OffsetDateTime,
+        commit: Commit,
     ) -> Result<
         (
             i64,
@@ -456,7 +478,7 @@ impl StoreHandle {
         let id = self.next_usage_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Command::Record(p, now, id, tx))
+            .send(Command::Record(p, now, id, commit, tx))
             .map_err(|_| StoreError::Closed)?;
         Ok((id, rx))
     }
@@ -563,12 +585,28 @@ fn run(
 ) {
     let mut commits = 0;
     while let Ok(first) = rx.recv() {
+        // Everything already sent joins the batch; a batch of records whose calls were answered
+        // already waits up to LINGER for more.
+        let deadline = std::time::Instant::now() + LINGER;
+        let mut wait = first.can_wait();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(c) => batch.push(c),
-                Err(_) => break,
-            }
+            let next = match rx.try_recv() {
+                Ok(c) => c,
+                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if !wait || left.is_zero() {
+                        break;
+                    }
+                    match rx.recv_timeout(left) {
+                        Ok(c) => c,
+                        Err(_) => break,
+                    }
+                }
+            };
+            wait &= next.can_wait();
+            batch.push(next);
         }
         let changed: Vec<Option<String>> = match &routing {
             Some(_) => batch.iter().filter_map(Command::changes_routing).collect(),
@@ -636,7 +674,9 @@ fn execute(tx: &Transaction<'_>, catalog: &Catalog, command: Command, daily: &mu
         })
     }
     match command {
-        Command::Record(p, now, id, reply) => answer(record(tx, catalog, p, now, id, daily), reply),
+        Command::Record(p, now, id, _, reply) => {
+            answer(record(tx, catalog, p, now, id, daily), reply)
+        }
         Command::Flush(reply) => answer(Ok(()), reply),
         Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
         Command::Configs(user, reply) => answer(configs(tx, &user), reply),

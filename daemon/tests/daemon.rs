@@ -1286,6 +1286,33 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted, ids, "usage ids are distinct and increasing");
+    // Without any read, the records commit on their own within moments (`store::LINGER`).
+    for _ in 0..5 {
+        c.call("chat", ask.clone()).unwrap();
+    }
+    let db = rusqlite::Connection::open_with_flags(
+        d.dir.join("data/byokit.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let stored = || {
+        db.query_row(
+            "SELECT COUNT(*) FROM api_usage_logs WHERE clerk_id = 'fast'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while stored() < 25 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of 25 records committed",
+            stored()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(db);
     // Calls answered, then byokd told to stop at once: their records are there after a restart.
     for _ in 0..20 {
         c.call("chat", ask.clone()).unwrap();
@@ -1298,10 +1325,10 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     let s = c
         .call("usage.summary", json!({"user": "fast", "days": 1}))
         .unwrap();
-    assert_eq!(s["totals"]["requests"], 40);
+    assert_eq!(s["totals"]["requests"], 45);
     // New ids continue after the stored ones.
     let r = c.call("usage.record", json!({"user": "fast", "provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 1, "output_tokens": 1}})).unwrap();
-    assert!(r["id"].as_i64().unwrap() > *ids.last().unwrap() + 20);
+    assert!(r["id"].as_i64().unwrap() > *ids.last().unwrap() + 25);
     // The same when a service manager stops it with SIGTERM.
     for _ in 0..20 {
         c.call("chat", ask.clone()).unwrap();
@@ -1318,7 +1345,7 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
         .client()
         .call("usage.summary", json!({"user": "fast", "days": 1}))
         .unwrap();
-    assert_eq!(s["totals"]["requests"], 61);
+    assert_eq!(s["totals"]["requests"], 66);
 }
 
 #[test]
