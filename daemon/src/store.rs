@@ -3,7 +3,8 @@
 //!
 //! One thread owns the connection and takes commands from a queue. Consecutive writes are grouped
 //! into one transaction (group commit), and each is acknowledged only after that transaction has
-//! committed: acknowledged means durable.
+//! committed: acknowledged means durable. The records of calls answered already (a `chat`) may
+//! wait [`LINGER`] for company before their commit ([`Commit::Soon`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
