@@ -360,7 +360,7 @@ async fn run_requests(
     let (notes, mut notes_inbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
     let mut pending = futures_util::stream::FuturesUnordered::new();
     let mut out = Vec::new();
-    let mut reading = true;
+    let (mut reading, mut connected) = (true, true);
     while reading || !pending.is_empty() {
         tokio::select! {
             line = inbox.recv(), if reading && pending.len() < IN_FLIGHT_PER_CONNECTION => {
@@ -397,12 +397,12 @@ async fn run_requests(
             }
             Some(note) = notes_inbox.recv() => out.extend(note),
         }
-        if !out.is_empty() {
-            if write.write_all(&out).await.is_err() {
-                return;
-            }
-            out.clear();
+        // Once the client is gone, its requests still finish (a chat's usage is recorded) and
+        // their replies are dropped.
+        if connected && !out.is_empty() && write.write_all(&out).await.is_err() {
+            connected = false;
         }
+        out.clear();
     }
 }
 

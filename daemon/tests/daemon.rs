@@ -1348,6 +1348,39 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     assert_eq!(s["totals"]["requests"], 66);
 }
 
+/// A client that sends chats and leaves without reading the replies still has every call it
+/// made recorded: its requests run to their end.
+#[test]
+fn the_chats_of_a_client_that_left_are_still_recorded() {
+    let d = Daemon::start();
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let mut c = d.client();
+    c.call("config.save", json!({"user": "gone", "provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o"})).unwrap();
+    {
+        let mut s = UnixStream::connect(d.socket()).unwrap();
+        for id in 0..5 {
+            let line = json!({"jsonrpc": "2.0", "id": id, "method": "chat",
+                "params": {"user": "gone", "messages": [{"role": "user", "content": "hi"}]}});
+            s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        }
+    } // closed without reading a reply
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = c
+            .call("usage.summary", json!({"user": "gone", "days": 1}))
+            .unwrap();
+        if s["totals"]["requests"] == 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of 5 calls recorded",
+            s["totals"]["requests"]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn chat_calls_the_provider_with_the_stored_key_and_records_the_usage() {
     let d = Daemon::start();
