@@ -366,6 +366,10 @@ pub enum Commit {
 /// How long a [`Commit::Soon`] record may wait for others to share its commit.
 pub const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// How often a lingering batch looks for more commands: the most a command that must commit at
+/// once waits behind one.
+const LINGER_STEP: std::time::Duration = std::time::Duration::from_micros(250);
+
 impl Command {
     /// Whether the command may wait up to [`LINGER`] for others to join its transaction.
     fn can_wait(&self) -> bool {
@@ -600,10 +604,10 @@ fn run(
                     if !wait || left.is_zero() {
                         break;
                     }
-                    match rx.recv_timeout(left) {
-                        Ok(c) => c,
-                        Err(_) => break,
-                    }
+                    // Sleeping in steps rather than blocking on the queue: a send to a blocked
+                    // receiver wakes it, which would be a wake-up per record.
+                    std::thread::sleep(left.min(LINGER_STEP));
+                    continue;
                 }
             };
             wait &= next.can_wait();
