@@ -1,8 +1,9 @@
 //! The price catalog: providers, models, aliases and dated prices.
 //!
 //! The default catalog is `core/catalog/default.toml`, embedded at build time (as compact JSON,
-//! [`DEFAULT_CATALOG_JSON`]) and parsed once on first use ([`Catalog::embedded`]). A user's own catalog file, a LiteLLM price file or pydantic's
-//! genai-prices data can be merged over it ([`Catalog::merged`]).
+//! [`DEFAULT_CATALOG_JSON`]) and parsed once on first use ([`Catalog::embedded`]). A user's own
+//! catalog file, a LiteLLM price file or pydantic's genai-prices data can be merged over it
+//! ([`Catalog::merged`]).
 
 mod error;
 mod file;

@@ -29,9 +29,12 @@ pub fn serialize<S: Serializer>(day: &Date, serializer: S) -> Result<S::Ok, S::E
 
 /// Deserializes a `YYYY-MM-DD` day.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse(&text)
-        .ok_or_else(|| de::Error::custom(format!("invalid day {text:?}: expected YYYY-MM-DD")))
+    read(String::deserialize(deserializer)?)
+}
+
+/// `text` as a day, or the error that says what was expected.
+fn read<E: de::Error>(text: String) -> Result<Date, E> {
+    parse(&text).ok_or_else(|| E::custom(format!("invalid day {text:?}: expected YYYY-MM-DD")))
 }
 
 /// The same for an optional day (`null` when absent).
@@ -50,12 +53,9 @@ pub mod option {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Date>, D::Error> {
-        match Option::<String>::deserialize(deserializer)? {
-            None => Ok(None),
-            Some(text) => parse(&text).map(Some).ok_or_else(|| {
-                de::Error::custom(format!("invalid day {text:?}: expected YYYY-MM-DD"))
-            }),
-        }
+        Option::<String>::deserialize(deserializer)?
+            .map(read)
+            .transpose()
     }
 }
 
@@ -95,17 +95,30 @@ mod tests {
             #[serde(with = "crate::day::option")]
             b: Option<Date>,
         }
-        let t = T {
+        let none = T {
             a: date!(2026 - 01 - 05),
             b: None,
         };
-        let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"a":"2026-01-05","b":null}"#);
-        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), t);
-        let err = serde_json::from_str::<T>(r#"{"a":"2026-02-30","b":null}"#).unwrap_err();
-        assert!(
-            err.to_string().contains("invalid day \"2026-02-30\""),
-            "{err}"
-        );
+        let some = T {
+            a: date!(2026 - 01 - 05),
+            b: Some(date!(2024 - 02 - 29)),
+        };
+        for (t, text) in [
+            (none, r#"{"a":"2026-01-05","b":null}"#),
+            (some, r#"{"a":"2026-01-05","b":"2024-02-29"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&t).unwrap(), text);
+            assert_eq!(serde_json::from_str::<T>(text).unwrap(), t);
+        }
+        for bad in [
+            r#"{"a":"2026-02-30","b":null}"#,
+            r#"{"a":"2026-01-05","b":"2026-02-30"}"#,
+        ] {
+            let err = serde_json::from_str::<T>(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("invalid day \"2026-02-30\""),
+                "{err}"
+            );
+        }
     }
 }
