@@ -166,6 +166,12 @@ pub struct CostOptions {
     pub at: Option<Date>,
 }
 
+/// An amount in USD written as a decimal string (`"12.50"`), read exactly: spaces around it are
+/// ignored, and more digits than a [`Decimal`] holds are refused, never rounded.
+pub fn parse_usd(text: &str) -> Option<Decimal> {
+    Decimal::from_str_exact(text.trim()).ok()
+}
+
 /// Whether a cost can be trusted to the last digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

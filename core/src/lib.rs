@@ -46,8 +46,8 @@ pub use catalog::{
     Rates, Tier, UnknownModel, DEFAULT_CATALOG_JSON, DEFAULT_CATALOG_TOML,
 };
 pub use cost::{
-    BillableTokens, Breakdown, Cost, CostError, CostOptions, CostStatus, LineItem, TokenClass,
-    Usage,
+    parse_usd, BillableTokens, Breakdown, Cost, CostError, CostOptions, CostStatus, LineItem,
+    TokenClass, Usage,
 };
 pub use provider::{Provider, UnknownProvider, UsageSemantics};
 pub use rust_decimal::Decimal;

@@ -305,9 +305,8 @@ impl From<core::Payer> for Payer {
 
 /// A decimal string as an exact decimal.
 fn decimal(s: &str, what: &str) -> Result<core::Decimal, ByokitError> {
-    // Exact: a decimal with more digits than fit is an error, never rounded.
-    core::Decimal::from_str_exact(s.trim())
-        .map_err(|_| ByokitError::InvalidInput(format!("{what}: {s:?} is not a decimal number")))
+    core::parse_usd(s)
+        .ok_or_else(|| ByokitError::InvalidInput(format!("{what}: {s:?} is not a decimal number")))
 }
 
 /// An exact decimal as a string without trailing zeros.

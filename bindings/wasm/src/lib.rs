@@ -119,10 +119,28 @@ fn input_error(what: &str, e: serde_json::Error) -> JsValue {
     error("invalidInput", format!("{what}: {out}"))
 }
 
+/// A JS argument (camelCase keys) as JSON with the core's `snake_case` keys.
+fn js_json(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    snake_json(v).map_err(|e| error("invalidInput", format!("{what}: {e:?}")))
+}
+
+/// JSON from [`js_json`] as a core type.
+fn parse<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, JsValue> {
+    serde_json::from_slice(json.as_bytes()).map_err(|e| input_error(what, e))
+}
+
 /// A JS argument (camelCase keys) as a core type.
 fn from_js<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsValue> {
-    let json = snake_json(v).map_err(|e| error("invalidInput", format!("{what}: {e:?}")))?;
-    serde_json::from_slice(json.as_bytes()).map_err(|e| input_error(what, e))
+    parse(&js_json(v, what)?, what)
+}
+
+/// A budget from JS, checked as the core checks every budget (a limit not below zero,
+/// thresholds of 1 to 100 %).
+fn checked_budget(budget: byokit_core::Budget, what: &str) -> Result<byokit_core::Budget, JsValue> {
+    budget
+        .validate()
+        .map_err(|e| error("invalidInput", format!("{what}: {e}")))?;
+    Ok(budget)
 }
 
 /// A JS object of names to strings (headers), names kept as they are.
@@ -133,6 +151,15 @@ fn string_map(
     let json = plain_json(v).map_err(|e| error("invalidInput", format!("{what}: {e:?}")))?;
     serde_json::from_slice(json.as_bytes())
         .map_err(|e| error("invalidInput", format!("{what}: {e}")))
+}
+
+/// An adapter's error as a JS error: a provider's error by its kind, anything else as a
+/// malformed response.
+fn adapter_error(e: byokit_core::AdapterError) -> JsValue {
+    match e {
+        byokit_core::AdapterError::Provider(pe) => error(&camel_case(pe.kind.as_str()), pe.message),
+        other => error("malformedResponse", other),
+    }
 }
 
 /// A request for `fetch`. Its headers carry the key: never log them.
@@ -344,10 +371,7 @@ pub fn usage_from_response(
     body: &str,
 ) -> Result<JsValue, JsValue> {
     let p = provider(provider_name)?;
-    let reply = parse_chat_response(p, body.as_bytes()).map_err(|e| match e {
-        byokit_core::AdapterError::Provider(pe) => error(&kind_name(pe.kind.as_str()), pe.message),
-        other => error("malformedResponse", other),
-    })?;
+    let reply = parse_chat_response(p, body.as_bytes()).map_err(adapter_error)?;
     to_js(ResponseUsage {
         usage: reply.usage,
         total_tokens: reply.usage.total_tokens(p),
@@ -355,10 +379,6 @@ pub fn usage_from_response(
         text: reply.text,
         finish_reason: reply.finish_reason,
     })
-}
-
-fn kind_name(snake: &str) -> String {
-    camel_case(snake)
 }
 
 /// Classifies an error reply: `{kind, retryAfterSeconds, message, status, code, provider}`.
@@ -416,7 +436,16 @@ pub fn summarize(
             system_token_cap: None,
             budget: None,
         },
-        None => from_js(&options, "options")?,
+        None => {
+            let options: SummaryOptions = from_js(&options, "options")?;
+            SummaryOptions {
+                budget: options
+                    .budget
+                    .map(|b| checked_budget(b, "options.budget"))
+                    .transpose()?,
+                ..options
+            }
+        }
     };
     let window = byokit_core::Window::new(instant(&options.now)?, options.days)
         .map_err(|e| error("invalidInput", e))?;
@@ -453,16 +482,14 @@ pub fn route(
     #[wasm_bindgen(unchecked_param_type = "RouteRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
-    let state = snake_json(&state).map_err(|e| error("invalidInput", format!("state: {e:?}")))?;
-    let config: byokit_core::RoutingConfig =
-        serde_json::from_slice(state.as_bytes()).map_err(|e| input_error("state", e))?;
-    let used: SystemUsage =
-        serde_json::from_slice(state.as_bytes()).map_err(|e| input_error("state", e))?;
+    let state = js_json(&state, "state")?;
+    let config: byokit_core::RoutingConfig = parse(&state, "state")?;
+    let used: SystemUsage = parse(&state, "state")?;
     let request: byokit_core::RouteRequest = from_js(&request, "request")?;
     let ledger = byokit_core::Ledger::new(used.system_tokens_used);
     match byokit_core::route(&config, &ledger, &request, instant(now)?) {
         Ok(decision) => to_js(decision),
-        Err(e) => Err(error(&kind_name(e.kind()), e)),
+        Err(e) => Err(error(&camel_case(e.kind()), e)),
     }
 }
 
@@ -475,7 +502,7 @@ pub fn budget_status(
     #[wasm_bindgen(js_name = spentUsd, unchecked_param_type = "Decimal")] spent_usd: &str,
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
 ) -> Result<JsValue, JsValue> {
-    let budget: byokit_core::Budget = from_js(&budget, "budget")?;
+    let budget = checked_budget(from_js(&budget, "budget")?, "budget")?;
     let spent = money(spent_usd, "spentUsd")?;
     to_js(budget.status(byokit_core::Month::containing(instant(now)?), spent))
 }
@@ -494,7 +521,7 @@ pub fn budget_alerts(
     #[wasm_bindgen(unchecked_param_type = "Instant")] now: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "FiredAlerts")] fired: Option<js_sys::Object>,
 ) -> Result<JsValue, JsValue> {
-    let budget: byokit_core::Budget = from_js(&budget, "budget")?;
+    let budget = checked_budget(from_js(&budget, "budget")?, "budget")?;
     let mut fired: byokit_core::FiredAlerts =
         from_js(&fired.map_or(JsValue::UNDEFINED, Into::into), "fired")?;
     let alerts = budget.alerts(&mut fired, money(spent_usd, "spentUsd")?, instant(now)?);
@@ -515,7 +542,7 @@ struct Alerts {
 
 /// A decimal string as an exact amount.
 fn money(text: &str, what: &str) -> Result<byokit_core::Decimal, JsValue> {
-    text.trim().parse().map_err(|_| {
+    byokit_core::parse_usd(text).ok_or_else(|| {
         error(
             "invalidInput",
             format!("`{what}` must be a decimal string, not {text:?}"),
@@ -576,12 +603,7 @@ impl StreamUsage {
             .inner
             .as_mut()
             .ok_or_else(|| error("invalidInput", "the stream is finished"))?;
-        acc.push(&bytes).map_err(|e| match e {
-            byokit_core::AdapterError::Provider(pe) => {
-                error(&kind_name(pe.kind.as_str()), pe.message)
-            }
-            other => error("malformedResponse", other),
-        })
+        acc.push(&bytes).map_err(adapter_error)
     }
 
     /// Ends the stream: `{text, finishReason, model, usage: {status: "reported", usage} | {status: "unknown", estimate}}`.

@@ -218,4 +218,14 @@ test('budgets: status, and each alert once a month', () => {
     (e) => e.kind === 'invalidInput' && e.message.includes('`monthlyLimitUsd`'));
   assert.throws(() => budgetStatus({ monthlyLimitUsd: '20', policy: 'maybe' }, '1', '2026-11-28T12:00:00Z'),
     (e) => e.kind === 'invalidInput' && e.message.includes('`maybe`') && e.message.includes('`allow_and_alert`'));
+  // Budgets are checked as the core checks them everywhere; amounts are exact, never rounded.
+  const now = '2026-11-28T12:00:00Z';
+  assert.throws(() => budgetStatus({ monthlyLimitUsd: '-5' }, '1', now),
+    (e) => e.kind === 'invalidInput' && e.message.includes('cannot be negative'));
+  assert.throws(() => budgetAlerts({ monthlyLimitUsd: '20', alertThresholds: [0] }, '1', now),
+    (e) => e.kind === 'invalidInput' && e.message.includes('alert threshold 0%'));
+  assert.throws(() => summarize([], { days: 30, now, budget: { monthlyLimitUsd: '20', alertThresholds: [101] } }),
+    (e) => e.kind === 'invalidInput' && e.message.includes('options.budget'));
+  assert.throws(() => budgetStatus(budget, '1.00000000000000000000000000001', now),
+    (e) => e.kind === 'invalidInput' && e.message.includes('spentUsd'));
 });
