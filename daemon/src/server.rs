@@ -204,7 +204,8 @@ pub async fn run(options: Options) -> Result<(), String> {
         .filter(|k| !k.trim().is_empty())
         .map(ApiKey::new);
     let state = Arc::new(State {
-        store: StoreHandle::start(conn, catalog.clone()),
+        store: StoreHandle::start(conn, catalog.clone())
+            .map_err(|e| format!("opening the store: {e}"))?,
         vault: tokio::sync::RwLock::new(Arc::new(vault)),
         catalog,
         started: Instant::now(),
@@ -382,25 +383,24 @@ async fn run_requests(
                 }
             }
             Some(reply) = pending.next() => {
-                // A streaming call's notifications are all sent before its reply is ready.
-                while let Ok(note) = notes_inbox.try_recv() {
-                    out.extend(note);
-                }
-                out.extend(reply.unwrap_or_default());
-                // Every other reply that is ready now goes out in the same write.
-                while let Some(Some(reply)) = pending.next().now_or_never() {
+                // Every reply that is ready now goes out in the same write, each after the
+                // notifications sent before it (a streaming call sends all of its own first).
+                let mut ready = Some(reply);
+                while let Some(reply) = ready {
                     while let Ok(note) = notes_inbox.try_recv() {
                         out.extend(note);
                     }
                     out.extend(reply.unwrap_or_default());
+                    ready = pending.next().now_or_never().flatten();
                 }
             }
             Some(note) = notes_inbox.recv() => out.extend(note),
         }
         // Once the client is gone, its requests still finish (a chat's usage is recorded) and
-        // their replies are dropped.
+        // their replies are dropped; a streaming chat finds no one to stream to and stops.
         if connected && !out.is_empty() && write.write_all(&out).await.is_err() {
             connected = false;
+            notes_inbox.close();
         }
         out.clear();
     }
@@ -840,8 +840,8 @@ async fn route_call(state: &State, p: RouteParams) -> Result<Box<RawValue>, RpcE
     to_value(decide(state, p, false).await?.0)
 }
 
-/// The system-key tokens a call holds while it runs, given back when it ends (its usage is
-/// then in the store) or when its deadline passes.
+/// The system-key tokens a call holds while it runs (its estimate, then its actual tokens once
+/// known), given back when its record has committed or when its deadline passes.
 pub(crate) struct SystemHold {
     holds: Arc<SystemHolds>,
     user: String,
@@ -879,8 +879,9 @@ impl Drop for SystemHold {
     }
 }
 
-/// Routes a call for the user: the decision, and the user's stored configurations. With `hold`,
-/// a call that the system key pays for holds its estimated tokens until it ends, so that calls
+/// Routes a call for the user: the decision, and the user's routing inputs (configurations,
+/// settings, budget). With `hold`, a call that the system key pays for holds its tokens until
+/// its record has committed (see [`SystemHold`]), so that calls
 /// running at once cannot pass the monthly cap together (each is checked against the month's
 /// recorded tokens plus what the others hold).
 async fn decide(
@@ -1215,6 +1216,7 @@ pub(crate) async fn chat_with(
     } else {
         reply.model.clone()
     };
+    let now = OffsetDateTime::now_utc();
     let record = UsageRecordParams {
         user: p.user,
         provider: decision.provider,
@@ -1223,7 +1225,8 @@ pub(crate) async fn chat_with(
         usage: reply.usage,
         payer: decision.payer,
         idempotency_key: None,
-        at: None,
+        // The day the reply's cost is priced on below: the store prices the record on it too.
+        at: Some(now),
         latency_ms: Some(started.elapsed().as_millis() as u64),
         outcome: Some(outcome.into()),
     };
@@ -1233,7 +1236,6 @@ pub(crate) async fn chat_with(
     // with the calls answered meanwhile. Reads of usage wait for it (`StoreHandle::flush`), and the
     // system key's hold, now of the call's actual tokens, stays until it has committed: routing
     // never misses the call (for a moment after the commit it may count it twice, never less).
-    let now = OffsetDateTime::now_utc();
     let (cost_usd, cost_status) =
         state
             .catalog

@@ -416,7 +416,7 @@ impl Command {
 
 impl StoreHandle {
     /// Starts the store thread on an open connection.
-    pub fn start(conn: Connection, catalog: Catalog) -> StoreHandle {
+    pub fn start(conn: Connection, catalog: Catalog) -> Result<StoreHandle, StoreError> {
         let reader = conn
             .path()
             .filter(|p| !p.is_empty())
@@ -431,13 +431,11 @@ impl StoreHandle {
             tx
         });
         // Ids continue after the largest ever used (an empty table starts at 1).
-        let next_usage_id = conn
-            .query_row(
-                "SELECT COALESCE(MAX(id), 0) + 1 FROM api_usage_logs",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap_or(1);
+        let next_usage_id = conn.query_row(
+            "SELECT COALESCE(MAX(id), 0) + 1 FROM api_usage_logs",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
         // The WAL is copied into the database file by a thread of its own, so that commits
         // never wait for a checkpoint (SQLite's automatic ones run inside a commit).
         let checkpoint = conn
@@ -456,12 +454,12 @@ impl StoreHandle {
             .name("byokd-store".into())
             .spawn(move || run(conn, catalog, rx, checkpoint, Some(changes)))
             .expect("the store thread starts");
-        StoreHandle {
+        Ok(StoreHandle {
             tx,
             reads,
             next_usage_id: Arc::new(AtomicI64::new(next_usage_id)),
             routing,
-        }
+        })
     }
 
     /// Sends a usage record to be stored and returns at once: the id it is stored under (a
@@ -952,7 +950,7 @@ fn record(
             total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
             estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at, id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (clerk_id, idempotency_key) DO NOTHING",
     )?
     .execute(params![
         p.user,
