@@ -21,6 +21,7 @@ case "${1:-}" in
     until grep -q "one request in flight" "$out/bench" 2>/dev/null; do sleep 0.1; done
     sleep 0.5
     rate_line="64 in flight"
+    unit=record
     ;;
   gateway)
     bash scripts/bench-gateway.sh --seconds 5 >"$out/bench" 2>&1 &
@@ -28,6 +29,7 @@ case "${1:-}" in
     until grep -q "^mock provider" "$out/bench" 2>/dev/null; do sleep 0.1; done
     sleep 5.8
     rate_line="^byokd .*requests/s"
+    unit=call
     ;;
   *)
     echo "usage: $0 load|gateway" >&2
@@ -38,7 +40,7 @@ perf stat -x, -e "$events" -p "$(pgrep -n byokd)" -o "$out/stat" -- sleep 3
 wait
 cat "$out/bench"
 rate=$(grep -E "$rate_line" "$out/bench" | grep -oE '[0-9]+ (records|requests)/s' | grep -oE '^[0-9]+')
-echo "perf stat over 3 s of that phase, per ${1%gateway}${1/load/}:" | sed 's/per load:/per record:/; s/per gateway:/per call:/'
+echo "perf stat over 3 s of that phase, per $unit:"
 awk -F, -v n="$((rate * 3))" '/^[0-9]/ && $3 != "" {
   if ($3 == "task-clock") printf "  %-32s %8.2f µs\n", "CPU (task-clock)", $1 * 1000 / n
   else printf "  %-32s %8.3f\n", $3, $1 / n

@@ -1225,8 +1225,8 @@ pub(crate) async fn chat_with(
         usage: reply.usage,
         payer: decision.payer,
         idempotency_key: None,
-        // The day the reply's cost is priced on below: the store prices the record on it too.
-        at: Some(now),
+        // Priced by the store on the `now` it is sent with: the same as the reply's below.
+        at: None,
         latency_ms: Some(started.elapsed().as_millis() as u64),
         outcome: Some(outcome.into()),
     };
