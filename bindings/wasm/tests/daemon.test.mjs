@@ -77,6 +77,17 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
     await assert.rejects(client.chat({ user: 'node', messages: [{ role: 'user', content: 'Hi' }] }),
       (e) => isByokitError(e) && e.kind === 'invalidKey' && e.code === -32004);
     await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'invalidKey');
+    // One key tested by its id; with `add`, a second key beside it; a key deleted by its id.
+    const refused = (await client.configGet({ user: 'node' })).active;
+    const tested = await client.configTest({ user: 'node', provider: 'openai', keyId: refused.keyId });
+    assert.deepEqual([tested.provider, tested.outcome], ['openai', 'invalid_key']);
+    const added = await client.configSave({ user: 'node', provider: 'openai', apiKey: KEY, baseUrl, add: true });
+    assert.deepEqual((await client.configGet({ user: 'node' })).configs.map((c) => c.keyId).sort(),
+      [refused.keyId, added.keyId].sort());
+    assert.deepEqual(await client.configDelete({ user: 'node', provider: 'openai', keyId: refused.keyId }), { deleted: 1 });
+    assert.deepEqual((await client.configGet({ user: 'node' })).configs.map((c) => c.keyId), [added.keyId]);
+    // Without a budget, budget.get answers null.
+    assert.equal(await client.budgetGet({ user: 'node' }), null);
     await assert.rejects(client.call('no.such.method'), (e) => e.kind === 'methodNotFound');
   } finally {
     client.close();
