@@ -970,21 +970,6 @@ async fn decide(
     let ledger = Ledger::new(used.saturating_add(held));
     let decision = route_in_catalog(&state.catalog, &config, &ledger, &request, now)
         .map_err(|e| RpcError::refused(e.kind(), &e))?;
-    // A blocking budget stops calls on the user's own keys once the month's spending reaches it
-    // (read exactly, with every call recorded so far).
-    if let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) {
-        if budget.enforced_limit().is_some() {
-            let month = Month::containing(now);
-            let spent = state
-                .store
-                .ask(|r| Command::BudgetStatus(p.user.clone(), month, r))
-                .await?
-                .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
-            budget
-                .admit(month, spent)
-                .map_err(|e| RpcError::refused(e.kind(), &e))?;
-        }
-    }
     let system_hold = (hold && decision.payer == Payer::System).then(|| {
         let id = new_key_id();
         let ttl = time::Duration::try_from(state.options.timeouts.total)
@@ -1007,6 +992,22 @@ async fn decide(
         }
     });
     drop(lock);
+    // A blocking budget stops calls on the user's own keys once the month's spending reaches it
+    // (read exactly, with every call recorded so far); outside the system key's lock, which
+    // these calls do not touch.
+    if let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) {
+        if budget.enforced_limit().is_some() {
+            let month = Month::containing(now);
+            let spent = state
+                .store
+                .ask(|r| Command::BudgetStatus(p.user.clone(), month, r))
+                .await?
+                .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
+            budget
+                .admit(month, spent)
+                .map_err(|e| RpcError::refused(e.kind(), &e))?;
+        }
+    }
     Ok((decision, inputs, system_hold))
 }
 

@@ -31,8 +31,8 @@ struct Args {
     /// The system key's provider.
     #[arg(long, value_name = "PROVIDER", default_value = "anthropic")]
     system_provider: Provider,
-    /// The system key's model (default: the provider's default model, for Anthropic
-    /// claude-sonnet-4-20250514).
+    /// The system key's model (default: the provider's default model in byokit's catalog; `byokit
+    /// models` lists them).
     #[arg(long, value_name = "MODEL")]
     system_model: Option<String>,
     /// Tokens each user may use through the system key per calendar month (UTC).
