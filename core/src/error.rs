@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -254,16 +256,10 @@ fn by_status(status: u16) -> ErrorKind {
 /// exhausted OpenAI-style bucket (`x-ratelimit-reset-requests`/`-tokens`, the later one) or
 /// Gemini's `RetryInfo.retryDelay` in the body.
 fn retry_after(kind: ErrorKind, headers: &Headers, e: &Value) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.parse::<f64>().ok())
-    {
-        return duration_secs(ms / 1000.0);
+    if let Some(ms) = headers.get("retry-after-ms").and_then(decimal) {
+        return duration_secs(ms / Decimal::ONE_THOUSAND);
     }
-    if let Some(s) = headers
-        .get("retry-after")
-        .and_then(|v| v.parse::<f64>().ok())
-    {
+    if let Some(s) = headers.get("retry-after").and_then(decimal) {
         return duration_secs(s);
     }
     if kind != ErrorKind::RateLimited {
@@ -271,7 +267,7 @@ fn retry_after(kind: ErrorKind, headers: &Headers, e: &Value) -> Option<Duration
     }
     let exhausted = |bucket: &str| {
         let remaining = headers.get(&format!("x-ratelimit-remaining-{bucket}"))?;
-        if remaining.parse::<f64>().ok()? > 0.0 {
+        if decimal(remaining)? > Decimal::ZERO {
             return None;
         }
         parse_go_duration(headers.get(&format!("x-ratelimit-reset-{bucket}"))?)
@@ -293,9 +289,19 @@ fn retry_after(kind: ErrorKind, headers: &Headers, e: &Value) -> Option<Duration
     })
 }
 
-/// A number of seconds as a duration, if it is one (finite, not negative, under 10⁹).
-pub(crate) fn duration_secs(s: f64) -> Option<Duration> {
-    (0.0..1e9).contains(&s).then(|| Duration::from_secs_f64(s))
+/// A number as a header writes it (`30`, `1.5`), read exactly.
+pub(crate) fn decimal(text: &str) -> Option<Decimal> {
+    Decimal::from_str_exact(text).ok()
+}
+
+/// A number of seconds as a duration, if it is one (not negative, under 10⁹).
+pub(crate) fn duration_secs(s: Decimal) -> Option<Duration> {
+    if s.is_sign_negative() && !s.is_zero() || s >= Decimal::from(1_000_000_000) {
+        return None;
+    }
+    let whole = s.trunc();
+    let nanos = ((s - whole) * Decimal::from(1_000_000_000)).trunc();
+    Some(Duration::new(whole.to_u64()?, nanos.to_u32()?))
 }
 
 /// Parses a Go-style duration (`1s`, `6m0s`, `20ms`, `1m30.5s`, `2h3m`) as OpenAI and Groq
@@ -306,27 +312,27 @@ pub fn parse_go_duration(text: &str) -> Option<Duration> {
     if rest.is_empty() {
         return None;
     }
-    let mut total = 0.0f64;
+    let mut total = Decimal::ZERO;
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         if number_len == 0 {
             return None;
         }
-        let number: f64 = rest[..number_len].parse().ok()?;
+        let number = Decimal::from_str_exact(&rest[..number_len]).ok()?;
         rest = &rest[number_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
+            "h" => Decimal::from(3600),
+            "m" => Decimal::from(60),
+            "s" => Decimal::ONE,
+            "ms" => Decimal::new(1, 3),
+            "us" | "µs" => Decimal::new(1, 6),
+            "ns" => Decimal::new(1, 9),
             _ => return None,
         };
-        total += number * factor;
+        total = total.checked_add(number.checked_mul(factor)?)?;
         rest = &rest[unit_len..];
     }
     duration_secs(total)
@@ -349,6 +355,35 @@ mod tests {
         assert_eq!(ms("soon"), None);
         assert_eq!(ms("5"), None);
         assert_eq!(ms("5x"), None);
+        assert_eq!(parse_go_duration("1.000000001s"), Some(Duration::new(1, 1)));
+        assert_eq!(parse_go_duration("0.1s"), Some(Duration::from_millis(100)));
+        assert_eq!(ms("1..5s"), None);
+        assert_eq!(ms("-1s"), None);
+        assert_eq!(ms("99999999999999999999999999999h"), None);
+    }
+
+    #[test]
+    fn retry_after_headers_are_read_exactly() {
+        let after = |name: &str, value: &str| {
+            let headers: Headers = [(name, value)].into_iter().collect();
+            classify_error(Provider::OpenAi, 429, &headers, b"").retry_after
+        };
+        assert_eq!(after("retry-after", "20"), Some(Duration::from_secs(20)));
+        assert_eq!(
+            after("retry-after", "0.3"),
+            Some(Duration::from_millis(300))
+        );
+        assert_eq!(
+            after("retry-after-ms", "1500"),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            after("retry-after-ms", "0.5"),
+            Some(Duration::from_micros(500))
+        );
+        assert_eq!(after("retry-after", "-3"), None);
+        assert_eq!(after("retry-after", "1e9"), None);
+        assert_eq!(after("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 
     #[test]

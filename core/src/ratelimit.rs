@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::error::{duration_secs, parse_go_duration};
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::error::{decimal, duration_secs, parse_go_duration};
 use crate::http::Headers;
 use crate::provider::Provider;
 
@@ -79,10 +81,9 @@ pub struct RateLimits {
 fn number(headers: &Headers, name: &str) -> Option<u64> {
     let v = headers.get(name)?;
     v.parse::<u64>().ok().or_else(|| {
-        v.parse::<f64>()
-            .ok()
-            .filter(|f| *f >= 0.0)
-            .map(|f| f as u64)
+        decimal(v)
+            .filter(|d| !d.is_sign_negative())
+            .and_then(|d| d.trunc().to_u64())
     })
 }
 
@@ -93,7 +94,7 @@ fn reset(headers: &Headers, name: &str, now: OffsetDateTime) -> Option<OffsetDat
     if let Ok(at) = OffsetDateTime::parse(v, &Rfc3339) {
         return Some(at);
     }
-    let after = parse_go_duration(v).or_else(|| duration_secs(v.parse().ok()?))?;
+    let after = parse_go_duration(v).or_else(|| duration_secs(decimal(v)?))?;
     now.checked_add(time::Duration::try_from(after).ok()?)
 }
 
