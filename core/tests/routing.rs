@@ -475,3 +475,39 @@ fn an_error_reply_teaches_what_it_says_about_the_key() {
         None
     );
 }
+
+#[test]
+fn a_key_status_reads_back_what_it_writes_and_names_what_is_missing() {
+    let statuses = [
+        KeyStatus::Ok,
+        KeyStatus::Invalid {
+            reason: "Incorrect API key provided".into(),
+        },
+        KeyStatus::Failing {
+            until: datetime!(2026-11-29 06:00:30 UTC),
+        },
+    ];
+    for status in statuses {
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(serde_json::from_str::<KeyStatus>(&json).unwrap(), status);
+    }
+    assert_eq!(
+        serde_json::to_string(&KeyStatus::Failing {
+            until: datetime!(2026-11-29 06:00:30 UTC)
+        })
+        .unwrap(),
+        r#"{"state":"failing","until":"2026-11-29T06:00:30Z"}"#
+    );
+    let err = |json: &str| {
+        serde_json::from_str::<KeyStatus>(json)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(r#"{"state":"failing"}"#).contains("missing field `until`"));
+    assert!(err(r#"{"state":"invalid"}"#).contains("missing field `reason`"));
+    assert!(err(r#"{"reason":"x"}"#).contains("missing field `state`"));
+    assert!(err(r#"{"state":"gone"}"#).contains("unknown variant `gone`"));
+    assert!(
+        serde_json::from_str::<KeyStatus>(r#"{"state":"failing","until":"tomorrow"}"#).is_err()
+    );
+}
