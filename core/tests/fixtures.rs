@@ -270,3 +270,19 @@ fn byte_by_byte_streams_match() {
         check_stream(&case, stream(p, &chunks));
     }
 }
+
+#[test]
+fn message_content_may_be_a_string_or_a_list_of_parts() {
+    let reply = |content: &str| {
+        let body = format!(
+            r#"{{"model":"mistral-small-latest","choices":[{{"message":{{"role":"assistant","content":{content}}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":17,"completion_tokens":19,"total_tokens":36}}}}"#
+        );
+        parse_chat_response(Provider::Mistral, body.as_bytes())
+    };
+    assert_eq!(reply(r#""Bon\u006aour""#).unwrap().text, "Bonjour");
+    let parts = r#"[{"type":"thinking","thinking":[]},{"type":"text","text":"Bon"},{"type":"text","text":"jour"}]"#;
+    assert_eq!(reply(parts).unwrap().text, "Bonjour");
+    assert_eq!(reply("null").unwrap().text, "");
+    let err = reply("42").unwrap_err().to_string();
+    assert!(err.contains("a string or a list of parts"), "{err}");
+}
