@@ -41,7 +41,7 @@ pub struct Reservation<A> {
     /// The estimate held.
     pub amount: A,
     /// When it lapses if never settled.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     pub expires_at: OffsetDateTime,
 }
 

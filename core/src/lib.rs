@@ -9,6 +9,7 @@ pub mod day;
 pub mod error;
 pub mod estimate;
 pub mod http;
+pub mod instant;
 pub mod key;
 pub mod ledger;
 pub mod protocol;

@@ -152,7 +152,7 @@ pub struct ConfigView {
     /// Whether it is the active configuration.
     pub is_active: bool,
     /// When it was saved.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub saved_at: OffsetDateTime,
 }
@@ -269,7 +269,7 @@ pub struct UsageRecordParams {
     #[cfg_attr(feature = "ts", ts(optional))]
     pub idempotency_key: Option<String>,
     /// When the call was made; now when absent.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::instant::option")]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub at: Option<OffsetDateTime>,
     /// How long the call took.

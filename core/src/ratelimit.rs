@@ -1,7 +1,6 @@
 //! Rate-limit headers, read into a snapshot that routing can use.
 
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use rust_decimal::prelude::ToPrimitive;
@@ -27,7 +26,7 @@ pub struct RateLimits {
     /// When the request window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
+        with = "crate::instant::option"
     )]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub requests_reset_at: Option<OffsetDateTime>,
@@ -42,7 +41,7 @@ pub struct RateLimits {
     /// When the token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
+        with = "crate::instant::option"
     )]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub tokens_reset_at: Option<OffsetDateTime>,
@@ -57,7 +56,7 @@ pub struct RateLimits {
     /// When the input-token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
+        with = "crate::instant::option"
     )]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub input_tokens_reset_at: Option<OffsetDateTime>,
@@ -72,7 +71,7 @@ pub struct RateLimits {
     /// When the output-token window resets.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
+        with = "crate::instant::option"
     )]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub output_tokens_reset_at: Option<OffsetDateTime>,
@@ -91,7 +90,7 @@ fn number(headers: &Headers, name: &str) -> Option<u64> {
 /// an RFC 3339 instant (Anthropic).
 fn reset(headers: &Headers, name: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
     let v = headers.get(name)?;
-    if let Ok(at) = OffsetDateTime::parse(v, &Rfc3339) {
+    if let Some(at) = crate::instant::parse(v) {
         return Some(at);
     }
     let after = parse_go_duration(v).or_else(|| duration_secs(decimal(v)?))?;

@@ -43,7 +43,7 @@ pub enum KeyStatus {
     /// Failing for now (server errors, overload): skipped until then.
     Failing {
         /// When to try it again.
-        #[serde(with = "time::serde::rfc3339")]
+        #[serde(with = "crate::instant")]
         #[cfg_attr(feature = "ts", ts(type = "Instant"))]
         until: OffsetDateTime,
     },
@@ -56,7 +56,7 @@ pub enum KeyStatus {
 struct KeyStatusFields {
     state: KeyState,
     reason: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::instant::option")]
     until: Option<OffsetDateTime>,
 }
 
@@ -134,7 +134,7 @@ pub struct KeyLimits {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RecentCall {
     /// When it was made.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub at: OffsetDateTime,
     /// Its tokens (estimated until settled).
@@ -220,11 +220,11 @@ pub struct UserKey {
     /// Its provider.
     pub provider: Provider,
     /// When it was saved: the most recently saved key's provider is the active one.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub saved_at: OffsetDateTime,
     /// When it was last used, for rotation (least recently used first).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::instant::option")]
     #[cfg_attr(feature = "ts", ts(optional, type = "Instant"))]
     pub last_used_at: Option<OffsetDateTime>,
     /// Whether it works.

@@ -16,7 +16,7 @@ use crate::routing::Payer;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct UsageEvent {
     /// When the call was made.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub at: OffsetDateTime,
     /// The provider that served it.
@@ -70,7 +70,7 @@ impl Usage {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Window {
     /// The last instant.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub end: OffsetDateTime,
     /// Its length, 1 to 365 days.

@@ -249,14 +249,12 @@ pub fn read_rate_limits(
 
 /// An RFC 3339 instant (`2026-11-28T12:00:00Z`).
 fn instant(text: &str) -> Result<time::OffsetDateTime, JsValue> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(
-        |_| {
-            error(
-                "invalidInput",
-                format!("invalid instant {text:?}: expected RFC 3339"),
-            )
-        },
-    )
+    byokit_core::instant::parse(text).ok_or_else(|| {
+        error(
+            "invalidInput",
+            format!("invalid instant {text:?}: expected RFC 3339"),
+        )
+    })
 }
 
 /// A core value as a plain JS object with camelCase keys.
