@@ -1,13 +1,13 @@
 //! Catalog files: byokit's own format (TOML or JSON) and the import formats, parsed into one
 //! shape that a [`Catalog`](super::Catalog) is built from or merged with.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::Date;
 
 use super::{CatalogError, PriceSet, Rates, Tier};
@@ -185,21 +185,93 @@ fn parse_toml(_text: &str, source: &str) -> Result<serde_json::Value, CatalogErr
     ))
 }
 
-/// Deserializes `value` as `T`, turning a failure into an error that names the entry and the
-/// field path within it.
-pub(super) fn from_value<T: DeserializeOwned>(
-    value: serde_json::Value,
-    source: &str,
-    entry: Option<&str>,
-) -> Result<T, CatalogError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let mut err = CatalogError::new(source, e.into_inner().to_string()).field(field);
-        if let Some(entry) = entry {
-            err = err.entry(entry);
+/// Where in a file a value is read: the file and, inside a model, the entry.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    source: &'a str,
+    entry: Option<&'a str>,
+}
+
+impl Place<'_> {
+    /// An error about the field at `path` (empty: the entry, or the file, itself).
+    fn error(self, path: &str, message: impl fmt::Display) -> CatalogError {
+        let err = CatalogError::new(self.source, message.to_string()).field(path);
+        match self.entry {
+            Some(entry) => err.entry(entry),
+            None => err,
         }
-        err
-    })
+    }
+
+    /// `value` read as `T`; a failure names the field at `path`.
+    fn read<T: DeserializeOwned>(self, path: &str, value: Value) -> Result<T, CatalogError> {
+        T::deserialize(value).map_err(|e| self.error(path, e))
+    }
+}
+
+/// An object of a byokit catalog file, read field by field: every error names the path to the
+/// field at fault (`prices[0].tiers[1].input`), in serde's own words.
+struct Fields<'a> {
+    map: serde_json::Map<String, Value>,
+    path: String,
+    place: Place<'a>,
+}
+
+impl<'a> Fields<'a> {
+    /// `value` as an object found at `path`, with no fields but the `known` ones.
+    fn of(
+        value: Value,
+        path: String,
+        place: Place<'a>,
+        known: &'static [&'static str],
+    ) -> Result<Fields<'a>, CatalogError> {
+        let map: serde_json::Map<String, Value> = place.read(&path, value)?;
+        let fields = Fields { map, path, place };
+        match fields.map.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(name) => Err(place.error(
+                &fields.path_of(name),
+                <serde_json::Error as de::Error>::unknown_field(name, known),
+            )),
+            None => Ok(fields),
+        }
+    }
+
+    fn path_of(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    /// A field that may be absent (or `null`).
+    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, CatalogError> {
+        match self.map.remove(name) {
+            Some(value) => self.place.read(&self.path_of(name), value),
+            None => Ok(None),
+        }
+    }
+
+    /// A field that must be there.
+    fn required<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<T, CatalogError> {
+        match self.map.remove(name) {
+            Some(value) => self.place.read(&self.path_of(name), value),
+            None => Err(self.place.error(
+                &self.path,
+                <serde_json::Error as de::Error>::missing_field(name),
+            )),
+        }
+    }
+
+    /// A list that may be absent (then empty), each item with its path (`prices[0]`).
+    fn list(&mut self, name: &str) -> Result<Vec<(String, Value)>, CatalogError> {
+        let items: Vec<Value> = self.optional(name)?.unwrap_or_default();
+        let path = self.path_of(name);
+        Ok(items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| (format!("{path}[{i}]"), item))
+            .collect())
+    }
 }
 
 /// A price in USD per million tokens: a decimal string or an integer, never a float, never
@@ -293,33 +365,17 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 // ---------------------------------------------------------------------------------------------
 // byokit's own format.
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    version: Option<String>,
-    #[serde(default)]
-    providers: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    models: Vec<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawModel {
     provider: String,
     id: String,
     name: Option<String>,
-    #[serde(default)]
     aliases: Vec<String>,
     context_window: Option<u64>,
     max_output_tokens: Option<u64>,
     deprecated: Option<bool>,
-    #[serde(default)]
     prices: Vec<RawPriceSet>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawPriceSet {
     effective: Day,
     input: Price,
@@ -327,12 +383,9 @@ struct RawPriceSet {
     cached_input: Option<Price>,
     cache_write: Option<Price>,
     batch: Option<RawRates>,
-    #[serde(default)]
     tiers: Vec<RawTier>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRates {
     input: Option<Price>,
     output: Option<Price>,
@@ -351,8 +404,6 @@ impl From<RawRates> for Rates {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTier {
     above_prompt_tokens: u64,
     input: Option<Price>,
@@ -362,32 +413,144 @@ struct RawTier {
     batch: Option<RawRates>,
 }
 
+fn raw_model(value: Value, place: Place<'_>) -> Result<RawModel, CatalogError> {
+    const KNOWN: &[&str] = &[
+        "provider",
+        "id",
+        "name",
+        "aliases",
+        "context_window",
+        "max_output_tokens",
+        "deprecated",
+        "prices",
+    ];
+    let mut f = Fields::of(value, String::new(), place, KNOWN)?;
+    let model = RawModel {
+        provider: f.required("provider")?,
+        id: f.required("id")?,
+        name: f.optional("name")?,
+        aliases: f
+            .list("aliases")?
+            .into_iter()
+            .map(|(path, alias)| place.read(&path, alias))
+            .collect::<Result<_, _>>()?,
+        context_window: f.optional("context_window")?,
+        max_output_tokens: f.optional("max_output_tokens")?,
+        deprecated: f.optional("deprecated")?,
+        prices: f
+            .list("prices")?
+            .into_iter()
+            .map(|(path, set)| raw_price_set(set, path, place))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(model)
+}
+
+fn raw_price_set(
+    value: Value,
+    path: String,
+    place: Place<'_>,
+) -> Result<RawPriceSet, CatalogError> {
+    const KNOWN: &[&str] = &[
+        "effective",
+        "input",
+        "output",
+        "cached_input",
+        "cache_write",
+        "batch",
+        "tiers",
+    ];
+    let mut f = Fields::of(value, path, place, KNOWN)?;
+    let set = RawPriceSet {
+        effective: f.required("effective")?,
+        input: f.required("input")?,
+        output: f.required("output")?,
+        cached_input: f.optional("cached_input")?,
+        cache_write: f.optional("cache_write")?,
+        batch: raw_batch(&mut f)?,
+        tiers: f
+            .list("tiers")?
+            .into_iter()
+            .map(|(path, tier)| raw_tier(tier, path, place))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(set)
+}
+
+fn raw_batch(f: &mut Fields<'_>) -> Result<Option<RawRates>, CatalogError> {
+    const KNOWN: &[&str] = &["input", "output", "cached_input", "cache_write"];
+    let Some(value) = f.optional::<Value>("batch")? else {
+        return Ok(None);
+    };
+    let mut b = Fields::of(value, f.path_of("batch"), f.place, KNOWN)?;
+    let rates = RawRates {
+        input: b.optional("input")?,
+        output: b.optional("output")?,
+        cached_input: b.optional("cached_input")?,
+        cache_write: b.optional("cache_write")?,
+    };
+    Ok(Some(rates))
+}
+
+fn raw_tier(value: Value, path: String, place: Place<'_>) -> Result<RawTier, CatalogError> {
+    const KNOWN: &[&str] = &[
+        "above_prompt_tokens",
+        "input",
+        "output",
+        "cached_input",
+        "cache_write",
+        "batch",
+    ];
+    let mut f = Fields::of(value, path, place, KNOWN)?;
+    let tier = RawTier {
+        above_prompt_tokens: f.required("above_prompt_tokens")?,
+        input: f.optional("input")?,
+        output: f.optional("output")?,
+        cached_input: f.optional("cached_input")?,
+        cache_write: f.optional("cache_write")?,
+        batch: raw_batch(&mut f)?,
+    };
+    Ok(tier)
+}
+
 fn parse_byokit(text: &str, source: &str) -> Result<CatalogFile, CatalogError> {
-    let raw: RawFile = from_value(parse_value(text, source)?, source, None)?;
-    let mut providers = Vec::new();
-    for (key, value) in raw.providers {
-        let field = format!("providers.{key}");
-        let provider = key
-            .parse::<Provider>()
-            .map_err(|e| CatalogError::new(source, e.to_string()).field(&field))?;
-        let info: ProviderInfo = from_value(value, source, None).map_err(|e| {
-            let inner = e.field.map_or(field.clone(), |f| format!("{field}.{f}"));
-            CatalogError {
-                field: Some(inner),
-                ..e
-            }
-        })?;
+    let file = Place {
+        source,
+        entry: None,
+    };
+    let mut f = Fields::of(
+        parse_value(text, source)?,
+        String::new(),
+        file,
+        &["version", "providers", "models"],
+    )?;
+    let version = f.optional("version")?;
+    let raw_providers: serde_json::Map<String, Value> =
+        f.optional("providers")?.unwrap_or_default();
+    let raw_models = f.list("models")?;
+    let mut providers = Vec::with_capacity(raw_providers.len());
+    for (key, value) in raw_providers {
+        let path = format!("providers.{key}");
+        let provider = key.parse::<Provider>().map_err(|e| file.error(&path, e))?;
+        let mut p = Fields::of(value, path, file, &["name", "source"])?;
+        let info = ProviderInfo {
+            name: p.required("name")?,
+            source: p.optional("source")?,
+        };
         providers.push((provider, info));
     }
-    let mut models = Vec::with_capacity(raw.models.len());
-    for (i, value) in raw.models.into_iter().enumerate() {
-        let entry = entry_name(&value).unwrap_or_else(|| format!("models[{i}]"));
-        let raw_model: RawModel = from_value(value, source, Some(&entry))?;
-        models.push(model_entry(raw_model, source, &entry)?);
+    let mut models = Vec::with_capacity(raw_models.len());
+    for (path, value) in raw_models {
+        let entry = entry_name(&value).unwrap_or(path);
+        let place = Place {
+            source,
+            entry: Some(&entry),
+        };
+        models.push(model_entry(raw_model(value, place)?, source, &entry)?);
     }
     Ok(CatalogFile {
         source_name: source.to_owned(),
-        version: raw.version,
+        version,
         providers,
         models,
         skipped: Vec::new(),

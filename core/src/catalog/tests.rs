@@ -268,6 +268,26 @@ fn malformed_files_name_file_entry_and_field() {
             "f.toml, field `providers.nosuch`: unknown provider `nosuch`; known providers: openai, anthropic, groq, gemini, mistral",
         ),
         (
+            "[[models]]\nprovider = \"openai\"\nid = \"x\"\n[[models.prices]]\neffective = \"2024-01-01\"\ninput = \"1\"\noutput = \"1\"\n[[models.prices.tiers]]\nabove_prompt_tokens = 200000\ninput = \"x\"",
+            "f.toml: entry `openai/x`, field `prices[0].tiers[0].input`: invalid price \"x\": expected a decimal such as \"2.50\"",
+        ),
+        (
+            "[[models]]\nprovider = \"openai\"\nid = \"x\"\n[[models.prices]]\neffective = \"2024-01-01\"\ninput = \"1\"\noutput = \"1\"\n[[models.prices.tiers]]\ninput = \"2\"",
+            "f.toml: entry `openai/x`, field `prices[0].tiers[0]`: missing field `above_prompt_tokens`",
+        ),
+        (
+            "[[models]]\nprovider = \"openai\"\nid = \"x\"\n[[models.prices]]\neffective = \"2024-01-01\"\ninput = \"1\"\noutput = \"1\"\n[models.prices.batch]\ninput = \"0.5\"\nouptut = \"0.5\"",
+            "f.toml: entry `openai/x`, field `prices[0].batch.ouptut`: unknown field `ouptut`, expected one of `input`, `output`, `cached_input`, `cache_write`",
+        ),
+        (
+            "[[models]]\nprovider = \"openai\"\nid = \"x\"\naliases = [\"y\", 3]",
+            "f.toml: entry `openai/x`, field `aliases[1]`: invalid type: integer `3`, expected a string",
+        ),
+        (
+            "[[models]]\nprovider = \"openai\"\nid = \"x\"\ncontext_window = \"big\"",
+            "f.toml: entry `openai/x`, field `context_window`: invalid type: string \"big\", expected u64",
+        ),
+        (
             "[providers.openai]\nnom = \"x\"",
             "f.toml, field `providers.openai.nom`: unknown field `nom`, expected `name` or `source`",
         ),
