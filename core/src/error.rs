@@ -312,30 +312,30 @@ pub fn parse_go_duration(text: &str) -> Option<Duration> {
     if rest.is_empty() {
         return None;
     }
-    let mut total = Decimal::ZERO;
+    // Bounded so that no product below overflows: a larger number is more than 10⁹ seconds
+    // in any unit, which is no duration here.
+    let bound = Decimal::from(1_000_000_000_000_000u64);
+    let mut total = Duration::ZERO;
     while !rest.is_empty() {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        if number_len == 0 {
-            return None;
-        }
-        let number = Decimal::from_str_exact(&rest[..number_len]).ok()?;
+        let number = decimal(&rest[..number_len]).filter(|n| *n < bound)?;
         rest = &rest[number_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "h" => Decimal::from(3600),
-            "m" => Decimal::from(60),
-            "s" => Decimal::ONE,
-            "ms" => Decimal::new(1, 3),
-            "us" | "µs" => Decimal::new(1, 6),
-            "ns" => Decimal::new(1, 9),
+        let seconds = match &rest[..unit_len] {
+            "h" => number * Decimal::from(3600),
+            "m" => number * Decimal::from(60),
+            "s" => number,
+            "ms" => number / Decimal::from(1_000),
+            "us" | "µs" => number / Decimal::from(1_000_000),
+            "ns" => number / Decimal::from(1_000_000_000),
             _ => return None,
         };
-        total = total.checked_add(number.checked_mul(factor)?)?;
+        total = total.checked_add(duration_secs(seconds)?)?;
         rest = &rest[unit_len..];
     }
-    duration_secs(total)
+    (total.as_secs() < 1_000_000_000).then_some(total)
 }
 
 #[cfg(test)]
