@@ -12,6 +12,11 @@ use byokit_core::{
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+// The package runs single-threaded (no atomics): talc's allocator for that case.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The hand-written TypeScript types (scalars' names, error kinds, the shapes of this boundary),
 /// emitted into the package's `.d.ts`; the rest are generated from the Rust types
 /// ([`typescript_declarations`] with the `ts` feature).
