@@ -29,7 +29,7 @@ if ((with_litellm)); then
     "$venv/bin/pip" install -q "litellm[proxy]==$LITELLM_VERSION"
   fi
   # LiteLLM calls its own mock: the same binary, on another port, so both see the same provider.
-  exec 3< <("$mock")
+  exec 3< <("$mock" --fixtures "$PWD/tests/fixtures/providers")
   read -r line <&3
   cleanup+=($!)
   mock_url=${line#listening on }

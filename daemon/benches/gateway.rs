@@ -10,7 +10,10 @@
 //! mock with reqwest and its reply back, nothing parsed, routed or recorded, on threads of its
 //! own) and (when given) LiteLLM:
 //! 1. latency percentiles at a fixed rate (`--rate`, 200/s), open loop: requests leave on
-//!    schedule whether or not earlier ones have returned;
+//!    schedule whether or not earlier ones have returned. Each target other than the mock is
+//!    measured with direct calls to the mock interleaved, each at that rate (one to each in
+//!    turn), and its added latency is taken against the direct calls of the same moments: this
+//!    machine's latency drifts from one phase to the next by more than what is measured;
 //! 2. the most requests per second that `--connections` (32) keep-alive connections get;
 //! 3. byokd's peak resident memory (`VmHWM`) over the run.
 //!
@@ -87,7 +90,12 @@ fn mock_binary() -> PathBuf {
 fn start_mock() -> (Process, String) {
     use std::io::BufRead;
     let path = mock_binary();
+    // The fixtures of this checkout: a binary built from another checkout in the same target
+    // directory would look for them there.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/providers");
     let mut child = Command::new(&path)
+        .arg("--fixtures")
+        .arg(fixtures)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -143,43 +151,60 @@ async fn call(client: &reqwest::Client, t: &Target, body: &str) -> bool {
     }
 }
 
-/// Requests at `rate` per second for `seconds`, open loop.
-async fn fixed_rate(t: &Target, rate: u64, seconds: u64) -> Latencies {
+/// Requests at `rate` per second to each of `targets` for `seconds`, open loop, interleaved:
+/// one to each in turn, evenly spaced, so that all of them are measured at the same moments.
+async fn fixed_rate(targets: &[&Target], rate: u64, seconds: u64) -> Vec<Latencies> {
     let client = reqwest::Client::new();
-    let body = Arc::new(body(&t.model));
+    let bodies: Vec<Arc<String>> = targets.iter().map(|t| Arc::new(body(&t.model))).collect();
     // Warm the connection pool.
-    for _ in 0..20 {
-        call(&client, t, &body).await;
+    for (t, body) in targets.iter().zip(&bodies) {
+        for _ in 0..20 {
+            call(&client, t, body).await;
+        }
     }
+    let n = targets.len() as u64;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
+    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / (rate * n).max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    for _ in 0..rate * seconds {
+    for k in 0..rate * seconds * n {
         tick.tick().await;
-        let (client, t, body, tx) = (client.clone(), t.clone(), Arc::clone(&body), tx.clone());
+        let i = (k % n) as usize;
+        let (client, t, body, tx) = (
+            client.clone(),
+            targets[i].clone(),
+            Arc::clone(&bodies[i]),
+            tx.clone(),
+        );
         tokio::spawn(async move {
             let start = Instant::now();
             let ok = call(&client, &t, &body).await;
-            let _ = tx.send((start.elapsed(), ok));
+            let _ = tx.send((i, start.elapsed(), ok));
         });
     }
     drop(tx);
-    let mut times = Vec::new();
-    let mut errors = 0;
-    while let Some((d, ok)) = rx.recv().await {
+    let mut times = vec![Vec::new(); targets.len()];
+    let mut errors = vec![0; targets.len()];
+    while let Some((i, d, ok)) = rx.recv().await {
         if ok {
-            times.push(d);
+            times[i].push(d);
         } else {
-            errors += 1;
+            errors[i] += 1;
         }
     }
-    times.sort();
-    assert!(!times.is_empty(), "{}: no request succeeded", t.name);
-    Latencies {
-        p50: percentile(&times, 0.50),
-        p99: percentile(&times, 0.99),
-        errors,
-    }
+    targets
+        .iter()
+        .zip(times)
+        .zip(errors)
+        .map(|((t, mut times), errors)| {
+            times.sort();
+            assert!(!times.is_empty(), "{}: no request succeeded", t.name);
+            Latencies {
+                p50: percentile(&times, 0.50),
+                p99: percentile(&times, 0.99),
+                errors,
+            }
+        })
+        .collect()
 }
 
 /// Requests per second that `connections` connections get, each sending as soon as its last
@@ -369,17 +394,26 @@ fn main() {
         "{} s per phase; {} requests/s for latency; {} connections for throughput",
         o.seconds, o.rate, o.connections
     );
-    let mut direct: Option<Latencies> = None;
-    for t in &targets {
-        let l = runtime.block_on(fixed_rate(t, o.rate, o.seconds));
-        let (rps, errors) = runtime.block_on(throughput(t, o.connections, o.seconds));
-        let added = direct.as_ref().map_or(String::new(), |d| {
-            format!(
-                "; added p50 {}, p99 {}",
+    let direct = &targets[0];
+    for (n, t) in targets.iter().enumerate() {
+        // The direct calls alone; every other target with direct calls interleaved, its added
+        // latency taken against those.
+        let (l, added) = if n == 0 {
+            let l = runtime.block_on(fixed_rate(&[t], o.rate, o.seconds));
+            (l.into_iter().next().unwrap(), String::new())
+        } else {
+            let mut both = runtime.block_on(fixed_rate(&[direct, t], o.rate, o.seconds));
+            let (l, d) = (both.pop().unwrap(), both.pop().unwrap());
+            let added = format!(
+                "; added p50 {}, p99 {} (direct p50 {}, p99 {} alongside)",
                 ms(l.p50.saturating_sub(d.p50)),
-                ms(l.p99.saturating_sub(d.p99))
-            )
-        });
+                ms(l.p99.saturating_sub(d.p99)),
+                ms(d.p50),
+                ms(d.p99)
+            );
+            (l, added)
+        };
+        let (rps, errors) = runtime.block_on(throughput(t, o.connections, o.seconds));
         println!(
             "{:<24} p50 {}, p99 {} at {}/s ({} errors){added}; max {:.0} requests/s at {} connections ({} errors)",
             t.name,
@@ -391,9 +425,6 @@ fn main() {
             o.connections,
             errors
         );
-        if direct.is_none() {
-            direct = Some(l);
-        }
         if t.name == "byokd" {
             if let Some(mb) = peak_rss_mb(byokd.0.id()) {
                 println!("{:<24} peak resident memory {mb:.1} MB", "byokd");
