@@ -118,9 +118,9 @@ pub fn format(instant: OffsetDateTime) -> Option<String> {
     let nanosecond = instant.nanosecond();
     if nanosecond != 0 {
         out.push('.');
-        let mut text = format!("{nanosecond:09}");
-        text.truncate(text.trim_end_matches('0').len());
-        out.push_str(&text);
+        digits(&mut out, nanosecond, 9);
+        // Not past the point: the fraction has a digit other than 0.
+        out.truncate(out.trim_end_matches('0').len());
     }
     if instant.offset().is_utc() {
         out.push('Z');
