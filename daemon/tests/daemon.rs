@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1934,11 +1934,14 @@ fn the_http_endpoint_streams_like_openai_and_records_the_usage() {
     );
 }
 
-#[test]
-fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
-    // A provider that streams two deltas, pauses, streams more, and never reports usage.
+/// A provider that streams two deltas ("Once upon a time "), pauses 800 ms, then streams 20 more
+/// 50 ms apart, and never reports usage. The flag turns true when a write fails: the caller hung
+/// up before the end.
+fn slow_streaming_provider() -> (String, Arc<AtomicBool>) {
     let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/v1", upstream.local_addr().unwrap());
+    let cut_short = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cut_short);
     std::thread::spawn(move || {
         let Ok((mut stream, _)) = upstream.accept() else {
             return;
@@ -1959,13 +1962,59 @@ fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
         let _ = stream.flush();
         std::thread::sleep(Duration::from_millis(800));
         for _ in 0..20 {
-            if write!(stream, "{}", event("and then more words ")).is_err() {
+            if write!(stream, "{}", event("and then more words "))
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
+                flag.store(true, Ordering::SeqCst);
                 return;
             }
-            let _ = stream.flush();
             std::thread::sleep(Duration::from_millis(50));
         }
     });
+    (base, cut_short)
+}
+
+/// Waits until byokd has recorded a call of `user`; returns the recorded events.
+fn recorded(d: &Daemon, user: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = d
+            .client()
+            .call("usage.export", json!({"user": user, "days": 1}))
+            .unwrap();
+        if v.as_array().is_some_and(|a| !a.is_empty()) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What a call stopped when its client left records: the deltas generated until then, estimated.
+fn assert_stopped_and_recorded_as_estimated(events: &Value, cut_short: &AtomicBool) {
+    let e = &events[0];
+    assert_eq!(e["cost_status"], "estimated", "{e}");
+    assert_eq!(e["usage"]["estimated"], true);
+    assert!(e["usage"]["output_tokens"].as_u64().unwrap() >= 5, "{e}");
+    assert!(
+        e["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        "the prompt is estimated too: {e}"
+    );
+    // The provider's stream was cut off, not read to its end.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cut_short.load(Ordering::SeqCst) {
+        assert!(
+            Instant::now() < deadline,
+            "byokd read the provider's stream to its end after its client left"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
+    let (base, cut_short) = slow_streaming_provider();
     let (d, port) = Daemon::start_http();
     d.save_key("gone", "openai", OPENAI_KEY, Some(&base));
     let (_, token, _) = d.cli(&["--user", "gone", "http", "token"], None);
@@ -1989,26 +2038,32 @@ fn a_client_that_leaves_mid_stream_still_gets_its_usage_recorded() {
         }
     }
     // byokd notices at its next write, stops, and records what was generated, estimated.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let events = loop {
-        let v = d
-            .client()
-            .call("usage.export", json!({"user": "gone", "days": 1}))
-            .unwrap();
-        if v.as_array().is_some_and(|a| !a.is_empty()) {
-            break v;
+    assert_stopped_and_recorded_as_estimated(&recorded(&d, "gone"), &cut_short);
+}
+
+#[test]
+fn a_streaming_chat_over_ipc_stops_when_its_client_leaves_and_is_recorded() {
+    let (base, cut_short) = slow_streaming_provider();
+    let d = Daemon::start();
+    d.save_key("left", "openai", OPENAI_KEY, Some(&base));
+    {
+        let mut s = UnixStream::connect(d.socket()).unwrap();
+        let line = json!({"jsonrpc": "2.0", "id": 1, "method": "chat", "params": {"user": "left",
+            "model": "gpt-4o-mini", "stream": true,
+            "messages": [{"role": "user", "content": "Tell me a story"}]}});
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        // Read until the first delta arrives, then hang up.
+        let mut reader = BufReader::new(s);
+        let mut note = String::new();
+        while !note.contains("Once upon") {
+            note.clear();
+            assert!(
+                reader.read_line(&mut note).unwrap() > 0,
+                "byokd closed first"
+            );
         }
-        assert!(Instant::now() < deadline, "nothing was recorded");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let e = &events[0];
-    assert_eq!(e["cost_status"], "estimated", "{e}");
-    assert_eq!(e["usage"]["estimated"], true);
-    assert!(e["usage"]["output_tokens"].as_u64().unwrap() >= 5, "{e}");
-    assert!(
-        e["usage"]["input_tokens"].as_u64().unwrap() > 0,
-        "the prompt is estimated too: {e}"
-    );
+    }
+    assert_stopped_and_recorded_as_estimated(&recorded(&d, "left"), &cut_short);
 }
 
 #[test]
