@@ -289,8 +289,11 @@ fn retry_after(kind: ErrorKind, headers: &Headers, e: &Value) -> Option<Duration
     })
 }
 
-/// A number as a header writes it (`30`, `1.5`), read exactly.
+/// A number as a header writes it (`30`, `1.5`): digits with at most one point, read exactly.
 pub(crate) fn decimal(text: &str) -> Option<Decimal> {
+    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None; // rust_decimal would also read `1_000`, `-1` and `+1`
+    }
     Decimal::from_str_exact(text).ok()
 }
 
@@ -383,6 +386,8 @@ mod tests {
         );
         assert_eq!(after("retry-after", "-3"), None);
         assert_eq!(after("retry-after", "1e9"), None);
+        assert_eq!(after("retry-after", "1_0"), None);
+        assert_eq!(after("retry-after", "+3"), None);
         assert_eq!(after("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 
