@@ -262,9 +262,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A field that may be absent (then empty), but not `null`.
+    fn or_empty<T: DeserializeOwned + Default>(&mut self, name: &str) -> Result<T, CatalogError> {
+        match self.map.remove(name) {
+            Some(value) => self.place.read(&self.path_of(name), value),
+            None => Ok(T::default()),
+        }
+    }
+
     /// A list that may be absent (then empty), each item with its path (`prices[0]`).
     fn list(&mut self, name: &str) -> Result<Vec<(String, Value)>, CatalogError> {
-        let items: Vec<Value> = self.optional(name)?.unwrap_or_default();
+        let items: Vec<Value> = self.or_empty(name)?;
         let path = self.path_of(name);
         Ok(items
             .into_iter()
@@ -525,8 +533,7 @@ fn parse_byokit(text: &str, source: &str) -> Result<CatalogFile, CatalogError> {
         &["version", "providers", "models"],
     )?;
     let version = f.optional("version")?;
-    let raw_providers: serde_json::Map<String, Value> =
-        f.optional("providers")?.unwrap_or_default();
+    let raw_providers: serde_json::Map<String, Value> = f.or_empty("providers")?;
     let raw_models = f.list("models")?;
     let mut providers = Vec::with_capacity(raw_providers.len());
     for (key, value) in raw_providers {

@@ -304,6 +304,25 @@ fn malformed_files_name_file_entry_and_field() {
         err.to_string(),
         "f.json, field `models`: invalid type: integer `3`, expected a sequence"
     );
+    for (json, field) in [
+        (r#"{"models": null}"#, "models"),
+        (r#"{"providers": null}"#, "providers"),
+        (
+            r#"{"models": [{"provider": "openai", "id": "x", "aliases": null}]}"#,
+            "aliases",
+        ),
+        (
+            r#"{"models": [{"provider": "openai", "id": "x", "prices": null}]}"#,
+            "prices",
+        ),
+    ] {
+        let err = CatalogFile::parse_byokit(json, "f.json").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("field `{field}`: invalid type: null")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
