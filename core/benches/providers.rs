@@ -1,4 +1,4 @@
-//! Reading provider replies and streams.
+//! Building provider requests; reading provider replies and streams.
 //!
 //! Run: `cargo bench -p byokit-core --bench providers`. Figures are in `docs/benchmarks.md`.
 
@@ -7,8 +7,8 @@
 
 use std::hint::black_box;
 
-use byokit_core::adapters::{parse_chat_response, StreamAccumulator};
-use byokit_core::{Catalog, CostOptions, Provider};
+use byokit_core::adapters::{build_chat_request, parse_chat_response, StreamAccumulator};
+use byokit_core::{ApiKey, Catalog, ChatRequest, CostOptions, Message, Provider, RequestOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const OPENAI_REPLY: &[u8] = include_bytes!("../../tests/fixtures/providers/openai/chat.json");
@@ -42,6 +42,36 @@ fn anthropic_stream(deltas: usize) -> Vec<u8> {
 fn benches(c: &mut Criterion) {
     let catalog = Catalog::embedded();
     let options = CostOptions::default();
+    let request = ChatRequest {
+        model: "gpt-4o-mini".into(),
+        system: Some("You are a concise assistant for a travel app.".into()),
+        messages: vec![
+            Message::user("What is the capital of Australia?"),
+            Message::assistant("Canberra."),
+            Message::user("And how far is it from Sydney by road?"),
+        ],
+        max_output_tokens: Some(256),
+        temperature: Some(0.2),
+        stop: Vec::new(),
+        stream: false,
+    };
+    let key =
+        ApiKey::new("sk-proj-Bn1Ab2Cd3Ef4Gh5Ij6Kl7Mn8Op9Qr0St1Uv2Wx3Yz4Ab5Cd6Ef7Gh8Ij9Kl0Mn1Op2");
+    for provider in [Provider::OpenAi, Provider::Anthropic, Provider::Gemini] {
+        c.bench_function(&format!("request/{provider} build"), |b| {
+            b.iter(|| {
+                black_box(
+                    build_chat_request(
+                        provider,
+                        black_box(&request),
+                        &key,
+                        &RequestOptions::default(),
+                    )
+                    .expect("builds"),
+                )
+            })
+        });
+    }
     c.bench_function(
         &format!("reply/openai parse {} B + cost", OPENAI_REPLY.len()),
         |b| {
