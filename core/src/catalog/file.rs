@@ -433,7 +433,7 @@ fn raw_model(value: Value, place: Place<'_>) -> Result<RawModel, CatalogError> {
         "prices",
     ];
     let mut f = Fields::of(value, String::new(), place, KNOWN)?;
-    let model = RawModel {
+    Ok(RawModel {
         provider: f.required("provider")?,
         id: f.required("id")?,
         name: f.optional("name")?,
@@ -450,8 +450,7 @@ fn raw_model(value: Value, place: Place<'_>) -> Result<RawModel, CatalogError> {
             .into_iter()
             .map(|(path, set)| raw_price_set(set, path, place))
             .collect::<Result<_, _>>()?,
-    };
-    Ok(model)
+    })
 }
 
 fn raw_price_set(
@@ -469,7 +468,7 @@ fn raw_price_set(
         "tiers",
     ];
     let mut f = Fields::of(value, path, place, KNOWN)?;
-    let set = RawPriceSet {
+    Ok(RawPriceSet {
         effective: f.required("effective")?,
         input: f.required("input")?,
         output: f.required("output")?,
@@ -481,8 +480,7 @@ fn raw_price_set(
             .into_iter()
             .map(|(path, tier)| raw_tier(tier, path, place))
             .collect::<Result<_, _>>()?,
-    };
-    Ok(set)
+    })
 }
 
 fn raw_batch(f: &mut Fields<'_>) -> Result<Option<RawRates>, CatalogError> {
@@ -491,13 +489,12 @@ fn raw_batch(f: &mut Fields<'_>) -> Result<Option<RawRates>, CatalogError> {
         return Ok(None);
     };
     let mut b = Fields::of(value, f.path_of("batch"), f.place, KNOWN)?;
-    let rates = RawRates {
+    Ok(Some(RawRates {
         input: b.optional("input")?,
         output: b.optional("output")?,
         cached_input: b.optional("cached_input")?,
         cache_write: b.optional("cache_write")?,
-    };
-    Ok(Some(rates))
+    }))
 }
 
 fn raw_tier(value: Value, path: String, place: Place<'_>) -> Result<RawTier, CatalogError> {
@@ -510,15 +507,14 @@ fn raw_tier(value: Value, path: String, place: Place<'_>) -> Result<RawTier, Cat
         "batch",
     ];
     let mut f = Fields::of(value, path, place, KNOWN)?;
-    let tier = RawTier {
+    Ok(RawTier {
         above_prompt_tokens: f.required("above_prompt_tokens")?,
         input: f.optional("input")?,
         output: f.optional("output")?,
         cached_input: f.optional("cached_input")?,
         cache_write: f.optional("cache_write")?,
         batch: raw_batch(&mut f)?,
-    };
-    Ok(tier)
+    })
 }
 
 fn parse_byokit(text: &str, source: &str) -> Result<CatalogFile, CatalogError> {
