@@ -26,6 +26,19 @@ cargo clippy -p byokit-wasm --features ts --all-targets --locked -- -D warnings
 step "tests (unit, integration, CLI, benchmarks in test mode)"
 cargo test --workspace --all-targets --locked
 
+step "the master key in the OS keyring: gnome-keyring's Secret Service in a D-Bus session of its own"
+if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then
+  echo "installing gnome-keyring and dbus from Debian"
+  apt-get install -y -qq gnome-keyring dbus >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq gnome-keyring dbus >/dev/null; }
+fi
+keyrings=$(mktemp -d) # the keyring's files, not the user's own
+XDG_DATA_HOME="$keyrings" dbus-run-session -- sh -c 'printf byokit-test |
+  gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+  cargo test --locked -q -p byokit-daemon --test daemon -- --ignored the_master_key_can_live_in_the_os_keyring' ||
+  { rm -rf "$keyrings"; exit 1; }
+rm -rf "$keyrings"
+
 step "byokit-core without its default features (no tokenizer tables, no TOML: as in the wasm)"
 cargo check --quiet --locked -p byokit-core --no-default-features
 

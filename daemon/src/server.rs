@@ -34,12 +34,14 @@ use crate::paths::{private_dir, private_file};
 use crate::store::{
     Command, Commit, NewConfig, RoutingInputs, StoreError, StoreHandle, StoredConfig,
 };
-use crate::vault::Vault;
+use crate::vault::{MasterKeyHome, Vault};
 
 /// How byokd runs.
 pub struct Options {
     /// The data directory (database, master key).
     pub data_dir: PathBuf,
+    /// Where a new data dir keeps its master key (an existing one keeps it where it is).
+    pub master_key: MasterKeyHome,
     /// The socket path.
     pub socket: PathBuf,
     /// Where to serve the OpenAI-compatible HTTP endpoint (loopback only); off when `None`.
@@ -183,8 +185,18 @@ pub async fn run(options: Options) -> Result<(), String> {
     let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
     let check = crate::store::vault_check(&conn).map_err(|e| e.to_string())?;
-    let vault =
-        Vault::open_checked(&options.data_dir, check.as_deref()).map_err(|e| e.to_string())?;
+    let home = crate::vault::master_key_home(&options.data_dir, options.master_key);
+    if home != options.master_key {
+        eprintln!(
+            "byokd: this data dir keeps its master key {}; it stays there",
+            match home {
+                MasterKeyHome::File => "in master.key",
+                MasterKeyHome::Keyring => "in the OS keyring",
+            }
+        );
+    }
+    let vault = Vault::open_checked(&options.data_dir, home, check.as_deref())
+        .map_err(|e| e.to_string())?;
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
     }
@@ -688,8 +700,8 @@ async fn dispatch(state: &State, method: &str, params: &str) -> Result<Box<RawVa
 }
 
 /// Re-encrypts every stored key under a new master key, crash-safely: the new key is written to
-/// `master.key.new` first; one transaction re-seals every row and records the new key's check
-/// value; only then is the file renamed over `master.key`. A crash before the commit leaves the
+/// `master.key.new` first (a file, or a keyring entry of that name); one transaction re-seals
+/// every row and records the new key's check value; only then does it replace `master.key`. A crash before the commit leaves the
 /// old key in force, after it the next start finishes the rename (`Vault::open_checked`).
 async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
     let data_dir = state.options.data_dir.clone();
@@ -699,7 +711,8 @@ async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
     let master = Vault::new_master_key();
     let new =
         Arc::new(Vault::from_bytes(&master).ok_or_else(|| internal("new master key".into()))?);
-    crate::vault::write_new_private(&data_dir.join("master.key.new"), &master)
+    let home = crate::vault::master_key_home(&data_dir, state.options.master_key);
+    crate::vault::stage_master_key(&data_dir, home, &master)
         .map_err(|e| internal(format!("master.key.new: {e}")))?;
     let old = Arc::clone(&current);
     let sealer = Arc::clone(&new);
@@ -714,7 +727,7 @@ async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
         .store
         .ask(|r| Command::Reseal(reseal, check, r))
         .await?;
-    std::fs::rename(data_dir.join("master.key.new"), data_dir.join("master.key"))
+    crate::vault::promote_master_key(&data_dir, home, &master)
         .map_err(|e| internal(format!("master.key: {e}")))?;
     *current = new;
     to_value(json!({"resealed": resealed}))

@@ -1,7 +1,10 @@
 //! The key vault: API keys encrypted at rest with XChaCha20-Poly1305.
 //!
 //! The master key is 32 random bytes in `<data dir>/master.key` (mode 0600), created on first
-//! start. Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
+//! start, or in the OS keyring (the Secret Service on Linux, the Keychain on macOS, the
+//! Credential Manager on Windows) for a data dir created with [`MasterKeyHome::Keyring`]: a
+//! `master.key.keyring` file then marks the data dir, so that every later start looks there, and
+//! fails rather than make a new key when the keyring cannot be reached. Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
 //! another user, provider or id does not decrypt. The plaintext key exists only in memory, inside
 //! an [`ApiKey`].
 
@@ -40,6 +43,143 @@ pub enum VaultError {
     /// A ciphertext does not open under this master key for this user, provider and id.
     #[error("a stored key does not decrypt for its user, provider and id (moved, or damaged)")]
     Tampered,
+    /// The OS keyring holding the master key cannot be used.
+    #[error("the master key is kept in the OS keyring, and {0}")]
+    Keyring(String),
+}
+
+/// Where a data dir's master key is kept. Chosen when the data dir is created; later starts
+/// find it where it is, whatever they ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MasterKeyHome {
+    /// `master.key` in the data dir, readable by its owner only.
+    #[default]
+    File,
+    /// The OS keyring, under the service `byokit` and the account `<data dir>/master.key`.
+    Keyring,
+}
+
+/// The file that marks a data dir whose master key is in the OS keyring.
+const KEYRING_MARKER: &str = "master.key.keyring";
+
+/// Where the master key of `data_dir` is: `master.key` if there is one, the OS keyring if the
+/// data dir is marked so, else (a new data dir) `wanted`.
+pub fn master_key_home(data_dir: &Path, wanted: MasterKeyHome) -> MasterKeyHome {
+    if data_dir.join("master.key").exists() {
+        MasterKeyHome::File
+    } else if data_dir.join(KEYRING_MARKER).exists() {
+        MasterKeyHome::Keyring
+    } else {
+        wanted
+    }
+}
+
+/// A keyring failure in words, without the error's own data (some carry the secret's bytes).
+fn keyring_error(e: &keyring::Error) -> VaultError {
+    VaultError::Keyring(match e {
+        keyring::Error::NoDefaultStore => "no OS keyring can be reached (for the Secret Service: \
+             a D-Bus session with a keyring daemon, as in a desktop session)"
+            .into(),
+        keyring::Error::NoStorageAccess(e) => format!("the keyring refused access: {e}"),
+        keyring::Error::PlatformFailure(e) => format!("the keyring failed: {e}"),
+        _ => "the keyring answered with an unexpected error".into(),
+    })
+}
+
+/// One place a master key is kept: `master.key`, or `master.key.new` while a rotation runs.
+struct Slot {
+    home: MasterKeyHome,
+    path: PathBuf,
+}
+
+impl Slot {
+    fn new(home: MasterKeyHome, data_dir: &Path, name: &str) -> Slot {
+        // The keyring's account names the data dir absolutely.
+        let dir = fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+        Slot {
+            home,
+            path: dir.join(name),
+        }
+    }
+
+    fn entry(&self) -> Result<keyring::Entry, VaultError> {
+        keyring::Entry::new("byokit", &self.path.display().to_string())
+            .map_err(|e| keyring_error(&e))
+    }
+
+    fn file_error(&self, source: io::Error) -> VaultError {
+        VaultError::MasterKey {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        match self.home {
+            MasterKeyHome::File => match fs::read(&self.path) {
+                Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(self.file_error(e)),
+            },
+            MasterKeyHome::Keyring => match self.entry()?.get_secret() {
+                Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(keyring_error(&e)),
+            },
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> Result<(), VaultError> {
+        match self.home {
+            MasterKeyHome::File => {
+                write_new_private(&self.path, bytes).map_err(|e| self.file_error(e))
+            }
+            MasterKeyHome::Keyring => self
+                .entry()?
+                .set_secret(bytes)
+                .map_err(|e| keyring_error(&e)),
+        }
+    }
+
+    fn remove(&self) -> Result<(), VaultError> {
+        match self.home {
+            MasterKeyHome::File => match fs::remove_file(&self.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(self.file_error(e)),
+                _ => Ok(()),
+            },
+            MasterKeyHome::Keyring => match self.entry()?.delete_credential() {
+                Err(e) if !matches!(e, keyring::Error::NoEntry) => Err(keyring_error(&e)),
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+/// Keeps `master` as the key a rotation is moving to (`master.key.new`), before its commit.
+pub fn stage_master_key(
+    data_dir: &Path,
+    home: MasterKeyHome,
+    master: &[u8],
+) -> Result<(), VaultError> {
+    Slot::new(home, data_dir, "master.key.new").write(master)
+}
+
+/// Makes the staged key `master` the master key, once the rotation has committed.
+pub fn promote_master_key(
+    data_dir: &Path,
+    home: MasterKeyHome,
+    master: &[u8],
+) -> Result<(), VaultError> {
+    let staged = Slot::new(home, data_dir, "master.key.new");
+    match home {
+        MasterKeyHome::File => {
+            fs::rename(&staged.path, data_dir.join("master.key")).map_err(|e| staged.file_error(e))
+        }
+        MasterKeyHome::Keyring => {
+            Slot::new(home, data_dir, "master.key").write(master)?;
+            staged.remove()
+        }
+    }
 }
 
 /// Encrypts and decrypts API keys.
@@ -59,46 +199,56 @@ fn aad(user: &str, provider: Provider, key_id: &str) -> Vec<u8> {
 }
 
 impl Vault {
-    /// Opens the vault of `data_dir`, creating its master key on first use.
-    pub fn open(data_dir: &Path) -> Result<Vault, VaultError> {
-        let path = data_dir.join("master.key");
-        let err = |source| VaultError::MasterKey {
-            path: path.clone(),
-            source,
-        };
-        let key = match fs::read(&path) {
-            Ok(bytes) => Zeroizing::new(bytes),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-                write_new_private(&path, key.as_slice()).map_err(err)?;
-                Zeroizing::new(key.to_vec())
+    /// Opens the vault of `data_dir` with its master key in `home`, creating the key on first
+    /// use; a data dir whose key is in the keyring is marked so once the keyring has returned it.
+    pub fn open(data_dir: &Path, home: MasterKeyHome) -> Result<Vault, VaultError> {
+        let slot = Slot::new(home, data_dir, "master.key");
+        let key = match slot.read()? {
+            Some(key) => key,
+            None => {
+                let key = Vault::new_master_key();
+                slot.write(&key)?;
+                if home == MasterKeyHome::Keyring
+                    && slot.read()?.as_ref().map(|k| &k[..]) != Some(&key[..])
+                {
+                    return Err(VaultError::Keyring(
+                        "it did not return the key just stored".into(),
+                    ));
+                }
+                key
             }
-            Err(e) => return Err(err(e)),
         };
-        Vault::from_bytes(&key).ok_or(VaultError::BadMasterKey(path))
+        let marker = data_dir.join(KEYRING_MARKER);
+        if home == MasterKeyHome::Keyring && !marker.exists() {
+            write_new_private(
+                &marker,
+                b"The master key of this data dir is in the OS keyring: service `byokit`, \
+                  account `<this dir>/master.key`.\n",
+            )
+            .map_err(|e| slot.file_error(e))?;
+        }
+        Vault::from_bytes(&key).ok_or(VaultError::BadMasterKey(slot.path))
     }
 
     /// Opens the vault of `data_dir` for a database whose vault check value is `check`, finishing
     /// an interrupted rotation: if the check opens with `master.key.new` (the rotation committed
-    /// but the new key file was not yet renamed), that key is moved into place; a leftover
-    /// `master.key.new` of a rotation that never committed is removed.
-    pub fn open_checked(data_dir: &Path, check: Option<&[u8]>) -> Result<Vault, VaultError> {
-        let new_path = data_dir.join("master.key.new");
-        let io_err = |source| VaultError::MasterKey {
-            path: new_path.clone(),
-            source,
-        };
-        if let (Some(check), Ok(bytes)) = (check, fs::read(&new_path)) {
-            let bytes = Zeroizing::new(bytes);
+    /// but the new key was not yet moved into place), that key is moved into place; a leftover
+    /// `master.key.new` of a rotation that never committed is removed. The same holds for the
+    /// keyring's entries of those names.
+    pub fn open_checked(
+        data_dir: &Path,
+        home: MasterKeyHome,
+        check: Option<&[u8]>,
+    ) -> Result<Vault, VaultError> {
+        let staged = Slot::new(home, data_dir, "master.key.new");
+        if let (Some(check), Some(bytes)) = (check, staged.read()?) {
             if let Some(new) = Vault::from_bytes(&bytes).filter(|v| v.opens_check(check)) {
-                fs::rename(&new_path, data_dir.join("master.key")).map_err(io_err)?;
+                promote_master_key(data_dir, home, &bytes)?;
                 return Ok(new);
             }
         }
-        let vault = Vault::open(data_dir)?;
-        if new_path.exists() {
-            fs::remove_file(&new_path).map_err(io_err)?;
-        }
+        let vault = Vault::open(data_dir, home)?;
+        staged.remove()?;
         match check {
             Some(check) if !vault.opens_check(check) => Err(VaultError::Tampered),
             _ => Ok(vault),
@@ -257,19 +407,19 @@ mod tests {
     fn an_interrupted_rotation_finishes_or_rolls_back_at_start() {
         let dir = std::env::temp_dir().join(format!("byokit-vault-rot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let old = Vault::open(&dir).unwrap();
+        let old = Vault::open(&dir, MasterKeyHome::File).unwrap();
         let old_check = old.seal_check();
         let new_bytes = Vault::new_master_key();
         let new = Vault::from_bytes(&new_bytes).unwrap();
         // Crashed before the commit: the database still says "old"; the new file is dropped.
         write_new_private(&dir.join("master.key.new"), &new_bytes).unwrap();
-        let v = Vault::open_checked(&dir, Some(&old_check)).unwrap();
+        let v = Vault::open_checked(&dir, MasterKeyHome::File, Some(&old_check)).unwrap();
         assert!(v.opens_check(&old_check));
         assert!(!dir.join("master.key.new").exists());
         // Crashed after the commit, before the rename: the database says "new"; finish it.
         write_new_private(&dir.join("master.key.new"), &new_bytes).unwrap();
         let new_check = new.seal_check();
-        let v = Vault::open_checked(&dir, Some(&new_check)).unwrap();
+        let v = Vault::open_checked(&dir, MasterKeyHome::File, Some(&new_check)).unwrap();
         assert!(v.opens_check(&new_check));
         assert!(!dir.join("master.key.new").exists());
         assert_eq!(
@@ -277,7 +427,7 @@ mod tests {
             new_bytes.as_slice()
         );
         // A database sealed under a key that is not there: refuse rather than guess.
-        assert!(Vault::open_checked(&dir, Some(&old_check)).is_err());
+        assert!(Vault::open_checked(&dir, MasterKeyHome::File, Some(&old_check)).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -287,9 +437,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("byokit-vault-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let key = ApiKey::new("gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP");
-        let sealed = Vault::open(&dir)
-            .unwrap()
-            .seal("u", Provider::Groq, "k", &key);
+        let sealed =
+            Vault::open(&dir, MasterKeyHome::File)
+                .unwrap()
+                .seal("u", Provider::Groq, "k", &key);
         let mode = std::fs::metadata(dir.join("master.key"))
             .unwrap()
             .permissions()
@@ -297,12 +448,29 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         // Reopened, the same master key opens what was sealed.
         assert_eq!(
-            Vault::open(&dir)
+            Vault::open(&dir, MasterKeyHome::File)
                 .unwrap()
                 .open_key("u", Provider::Groq, "k", &sealed)
                 .unwrap(),
             key
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_data_dir_keeps_its_master_key_where_it_was_first_kept() {
+        use MasterKeyHome::{File, Keyring};
+        let dir = std::env::temp_dir().join(format!("byokit-home-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A new data dir: as asked.
+        assert_eq!(master_key_home(&dir, File), File);
+        assert_eq!(master_key_home(&dir, Keyring), Keyring);
+        // Marked as keeping it in the keyring: there, whatever is asked.
+        std::fs::write(dir.join(KEYRING_MARKER), "").unwrap();
+        assert_eq!(master_key_home(&dir, File), Keyring);
+        // With a master.key file: the file.
+        Vault::open(&dir, File).unwrap();
+        assert_eq!(master_key_home(&dir, Keyring), File);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -25,6 +25,19 @@ fn bin(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_byokit")).with_file_name(name)
 }
 
+/// A new empty folder for a daemon's data, socket and log.
+fn fresh_dir() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "byokd-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A byokd process on a fresh data directory; killed when dropped.
 struct Daemon {
     dir: PathBuf,
@@ -33,15 +46,7 @@ struct Daemon {
 
 impl Daemon {
     fn start() -> Daemon {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "byokd-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Daemon::start_in(dir)
+        Daemon::start_in(fresh_dir())
     }
 
     fn start_in(dir: PathBuf) -> Daemon {
@@ -2156,4 +2161,68 @@ fn a_budget_tracks_own_key_spending_and_fires_each_alert_once() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("cannot be negative"));
+}
+
+/// Needs a Secret Service: `scripts/test.sh` runs it with `--ignored` in a D-Bus session of its
+/// own, with gnome-keyring unlocked and its keyrings in a temporary folder.
+#[test]
+#[ignore = "needs a Secret Service (scripts/test.sh runs it in a D-Bus session with gnome-keyring)"]
+fn the_master_key_can_live_in_the_os_keyring() {
+    let (base, _) = mock_openai(OPENAI_KEY);
+    let chat = |d: &Daemon| {
+        d.client()
+            .call(
+                "chat",
+                json!({"user": "kr", "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .map(|r| r["text"].clone())
+    };
+    // A new data dir asked to keep its master key in the keyring.
+    let mut d = Daemon::start_with(fresh_dir(), &["--master-key", "keyring"]);
+    let data = d.dir.join("data");
+    d.save_key("kr", "openai", OPENAI_KEY, Some(&base));
+    assert_eq!(chat(&d).unwrap(), "The capital of Australia is Canberra.");
+    assert!(
+        !data.join("master.key").exists(),
+        "the master key is not a file"
+    );
+    assert!(
+        data.join("master.key.keyring").exists(),
+        "the data dir is marked"
+    );
+
+    // Later starts find it there without being told, and a rotation keeps it there.
+    d.kill();
+    let _ = std::fs::remove_file(d.socket());
+    let mut d2 = Daemon::start_in(d.dir.clone());
+    assert_eq!(chat(&d2).unwrap(), "The capital of Australia is Canberra.");
+    let (code, out, err) = d2.cli(&["vault", "rotate"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(chat(&d2).unwrap(), "The capital of Australia is Canberra.");
+    d2.kill();
+    let _ = std::fs::remove_file(d2.socket());
+    let d3 = Daemon::start_in(d.dir.clone());
+    assert_eq!(chat(&d3).unwrap(), "The capital of Australia is Canberra.");
+    assert!(!data.join("master.key").exists() && !data.join("master.key.new").exists());
+
+    // Without the keyring, byokd says so and stops; it makes no new key.
+    let dir = fresh_dir();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/master.key.keyring"), "marked\n").unwrap();
+    let out = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--socket")
+        .arg(dir.join("byokd.sock"))
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the master key is kept in the OS keyring"),
+        "{stderr}"
+    );
+    assert!(!dir.join("data/master.key").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

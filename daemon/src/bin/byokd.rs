@@ -10,6 +10,7 @@ use std::time::Duration;
 use byokit_core::routing::SystemKeyPolicy;
 use byokit_core::Provider;
 use byokit_daemon::server::{run, Options, SystemKeyOptions, Timeouts};
+use byokit_daemon::vault::MasterKeyHome;
 use clap::Parser;
 
 /// byokd: the local byokit daemon.
@@ -53,6 +54,23 @@ struct Args {
     /// Log every request (method, outcome and time) on standard error, not only failures.
     #[arg(long)]
     log_requests: bool,
+    /// Where a new data dir keeps its master key: `file` (`master.key`, mode 0600) or `keyring`
+    /// (the OS keyring: the Secret Service, the Keychain, the Credential Manager). An existing
+    /// data dir keeps it where it is; one whose key is in the keyring does not start without it.
+    #[arg(
+        long,
+        value_name = "WHERE",
+        default_value = "file",
+        env = "BYOKIT_MASTER_KEY"
+    )]
+    master_key: MasterKey,
+}
+
+/// `--master-key`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MasterKey {
+    File,
+    Keyring,
 }
 
 /// A positive number of seconds.
@@ -113,6 +131,10 @@ fn main() -> ExitCode {
         system,
         timeouts,
         log_requests: args.log_requests,
+        master_key: match args.master_key {
+            MasterKey::File => MasterKeyHome::File,
+            MasterKey::Keyring => MasterKeyHome::Keyring,
+        },
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
