@@ -87,19 +87,12 @@ impl Daemon {
 
     /// A daemon that also serves the HTTP endpoint; returns it and the endpoint's port.
     fn start_http() -> (Daemon, u16) {
-        static N: AtomicUsize = AtomicUsize::new(0);
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let dir = std::env::temp_dir().join(format!(
-            "byokd-http-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_dir();
         (
             Daemon::start_with(dir, &["--http", &format!("127.0.0.1:{port}")]),
             port,
