@@ -4,7 +4,9 @@
 //! start, or in the OS keyring (the Secret Service on Linux, the Keychain on macOS, the
 //! Credential Manager on Windows) for a data dir created with [`MasterKeyHome::Keyring`]: a
 //! `master.key.keyring` file then marks the data dir, so that every later start looks there, and
-//! fails rather than make a new key when the keyring cannot be reached. Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
+//! fails rather than make a new key when the keyring cannot be reached.
+//!
+//! Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
 //! another user, provider or id does not decrypt. The plaintext key exists only in memory, inside
 //! an [`ApiKey`].
 
