@@ -33,11 +33,12 @@ if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session
     { apt-get update -qq && apt-get install -y -qq gnome-keyring dbus >/dev/null; }
 fi
 keyrings=$(mktemp -d) # the keyring's files, not the user's own
+trap 'rm -rf "$keyrings"' EXIT
 XDG_DATA_HOME="$keyrings" dbus-run-session -- sh -c 'printf byokit-test |
   gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
-  cargo test --locked -q -p byokit-daemon --test daemon -- --ignored the_master_key_can_live_in_the_os_keyring' ||
-  { rm -rf "$keyrings"; exit 1; }
+  cargo test --locked -q -p byokit-daemon --test daemon -- --ignored the_master_key_can_live_in_the_os_keyring'
 rm -rf "$keyrings"
+trap - EXIT
 
 step "byokit-core without its default features (no tokenizer tables, no TOML: as in the wasm)"
 cargo check --quiet --locked -p byokit-core --no-default-features

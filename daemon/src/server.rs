@@ -185,7 +185,8 @@ pub async fn run(options: Options) -> Result<(), String> {
     let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
     let check = crate::store::vault_check(&conn).map_err(|e| e.to_string())?;
-    let home = crate::vault::master_key_home(&options.data_dir, options.master_key);
+    let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
+        .map_err(|e| e.to_string())?;
     if home != options.master_key {
         eprintln!(
             "byokd: this data dir keeps its master key {}; it stays there",
@@ -704,16 +705,31 @@ async fn dispatch(state: &State, method: &str, params: &str) -> Result<Box<RawVa
 /// every row and records the new key's check value; only then does it replace `master.key`. A crash before the commit leaves the
 /// old key in force, after it the next start finishes the rename (`Vault::open_checked`).
 async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
+    use crate::vault::{master_key_home, promote_master_key, stage_master_key, staged_master_key};
     let data_dir = state.options.data_dir.clone();
     let internal = |e: String| RpcError::new(codes::INTERNAL, e);
+    // Keyring calls block (a D-Bus round trip, perhaps an unlock prompt): off the async threads.
+    let blocking = |f: &mut dyn FnMut() -> Result<(), crate::vault::VaultError>| {
+        tokio::task::block_in_place(f).map_err(|e| internal(e.to_string()))
+    };
     // One rotation at a time, and no key sealed meanwhile.
     let mut current = state.vault.write().await;
+    let home = master_key_home(&data_dir, state.options.master_key)
+        .map_err(|e| internal(e.to_string()))?;
+    // A staged key that the stored keys are sealed with (a rotation whose last step failed) is
+    // the master key: put it in place before staging another over it.
+    blocking(&mut || match staged_master_key(&data_dir, home)? {
+        Some(staged)
+            if Vault::from_bytes(&staged).is_some_and(|v| v.opens_check(&current.seal_check())) =>
+        {
+            promote_master_key(&data_dir, home, &staged)
+        }
+        _ => Ok(()),
+    })?;
     let master = Vault::new_master_key();
     let new =
         Arc::new(Vault::from_bytes(&master).ok_or_else(|| internal("new master key".into()))?);
-    let home = crate::vault::master_key_home(&data_dir, state.options.master_key);
-    crate::vault::stage_master_key(&data_dir, home, &master)
-        .map_err(|e| internal(format!("master.key.new: {e}")))?;
+    blocking(&mut || stage_master_key(&data_dir, home, &master))?;
     let old = Arc::clone(&current);
     let sealer = Arc::clone(&new);
     let reseal: Box<crate::store::Resealer> = Box::new(move |user, provider, key_id, sealed| {
@@ -727,9 +743,15 @@ async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
         .store
         .ask(|r| Command::Reseal(reseal, check, r))
         .await?;
-    crate::vault::promote_master_key(&data_dir, home, &master)
-        .map_err(|e| internal(format!("master.key: {e}")))?;
+    // Committed: the stored keys are sealed with the new key from now on, whatever follows.
     *current = new;
+    blocking(&mut || promote_master_key(&data_dir, home, &master)).map_err(|e| {
+        internal(format!(
+            "the keys are re-encrypted, but the new master key stays staged as master.key.new \
+             (the next start or rotation puts it in place): {}",
+            e.message
+        ))
+    })?;
     to_value(json!({"resealed": resealed}))
 }
 

@@ -65,14 +65,24 @@ pub enum MasterKeyHome {
 const KEYRING_MARKER: &str = "master.key.keyring";
 
 /// Where the master key of `data_dir` is: `master.key` if there is one, the OS keyring if the
-/// data dir is marked so, else (a new data dir) `wanted`.
-pub fn master_key_home(data_dir: &Path, wanted: MasterKeyHome) -> MasterKeyHome {
-    if data_dir.join("master.key").exists() {
-        MasterKeyHome::File
-    } else if data_dir.join(KEYRING_MARKER).exists() {
-        MasterKeyHome::Keyring
-    } else {
-        wanted
+/// data dir is marked so, else (a new data dir) `wanted`. Both at once is an error: which key
+/// sealed the stored keys cannot be told.
+pub fn master_key_home(
+    data_dir: &Path,
+    wanted: MasterKeyHome,
+) -> Result<MasterKeyHome, VaultError> {
+    match (
+        data_dir.join("master.key").exists(),
+        data_dir.join(KEYRING_MARKER).exists(),
+    ) {
+        (true, true) => Err(VaultError::Keyring(format!(
+            "{} also holds master.key (made by a byokd that did not look for the marker?): \
+             keep the one that opens the stored keys and remove the other",
+            data_dir.display()
+        ))),
+        (true, false) => Ok(MasterKeyHome::File),
+        (false, true) => Ok(MasterKeyHome::Keyring),
+        (false, false) => Ok(wanted),
     }
 }
 
@@ -84,6 +94,9 @@ fn keyring_error(e: &keyring::Error) -> VaultError {
             .into(),
         keyring::Error::NoStorageAccess(e) => format!("the keyring refused access: {e}"),
         keyring::Error::PlatformFailure(e) => format!("the keyring failed: {e}"),
+        keyring::Error::Ambiguous(_) => {
+            "the keyring holds more than one entry for this data dir's master key".into()
+        }
         _ => "the keyring answered with an unexpected error".into(),
     })
 }
@@ -166,6 +179,14 @@ pub fn stage_master_key(
     Slot::new(home, data_dir, "master.key.new").write(master)
 }
 
+/// The key a rotation staged (`master.key.new`), if there is one.
+pub fn staged_master_key(
+    data_dir: &Path,
+    home: MasterKeyHome,
+) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+    Slot::new(home, data_dir, "master.key.new").read()
+}
+
 /// Makes the staged key `master` the master key, once the rotation has committed.
 pub fn promote_master_key(
     data_dir: &Path,
@@ -205,8 +226,16 @@ impl Vault {
     /// use; a data dir whose key is in the keyring is marked so once the keyring has returned it.
     pub fn open(data_dir: &Path, home: MasterKeyHome) -> Result<Vault, VaultError> {
         let slot = Slot::new(home, data_dir, "master.key");
+        let marker = data_dir.join(KEYRING_MARKER);
         let key = match slot.read()? {
             Some(key) => key,
+            None if home == MasterKeyHome::Keyring && marker.exists() => {
+                return Err(VaultError::Keyring(format!(
+                    "it has no entry for this data dir (service `byokit`, account `{}`): was the \
+                     data dir moved, or the keyring reset?",
+                    slot.path.display()
+                )));
+            }
             None => {
                 let key = Vault::new_master_key();
                 slot.write(&key)?;
@@ -220,7 +249,6 @@ impl Vault {
                 key
             }
         };
-        let marker = data_dir.join(KEYRING_MARKER);
         if home == MasterKeyHome::Keyring && !marker.exists() {
             write_new_private(
                 &marker,
@@ -465,14 +493,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("byokit-home-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // A new data dir: as asked.
-        assert_eq!(master_key_home(&dir, File), File);
-        assert_eq!(master_key_home(&dir, Keyring), Keyring);
+        assert_eq!(master_key_home(&dir, File).unwrap(), File);
+        assert_eq!(master_key_home(&dir, Keyring).unwrap(), Keyring);
         // Marked as keeping it in the keyring: there, whatever is asked.
         std::fs::write(dir.join(KEYRING_MARKER), "").unwrap();
-        assert_eq!(master_key_home(&dir, File), Keyring);
-        // With a master.key file: the file.
-        Vault::open(&dir, File).unwrap();
-        assert_eq!(master_key_home(&dir, Keyring), File);
+        assert_eq!(master_key_home(&dir, File).unwrap(), Keyring);
+        // A master.key file as well: which key is right cannot be told.
+        std::fs::write(dir.join("master.key"), [7u8; 32]).unwrap();
+        let err = master_key_home(&dir, File).unwrap_err().to_string();
+        assert!(err.contains("also holds master.key"), "{err}");
+        // The file alone: the file.
+        std::fs::remove_file(dir.join(KEYRING_MARKER)).unwrap();
+        assert_eq!(master_key_home(&dir, Keyring).unwrap(), File);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -70,6 +70,7 @@ impl Daemon {
             .arg(dir.join("run/byokd.sock"))
             .args(extra)
             .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("BYOKIT_MASTER_KEY")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -2194,9 +2195,36 @@ fn the_master_key_can_live_in_the_os_keyring() {
     assert_eq!(chat(&d2).unwrap(), "The capital of Australia is Canberra.");
     d2.kill();
     let _ = std::fs::remove_file(d2.socket());
-    let d3 = Daemon::start_in(d.dir.clone());
+    let mut d3 = Daemon::start_in(d.dir.clone());
     assert_eq!(chat(&d3).unwrap(), "The capital of Australia is Canberra.");
     assert!(!data.join("master.key").exists() && !data.join("master.key.new").exists());
+    d3.kill();
+
+    // The keyring's entry names the data dir: a copy elsewhere finds none, and byokd stops
+    // rather than make a new key.
+    let moved = fresh_dir();
+    let copy = Command::new("cp")
+        .arg("-a")
+        .arg(&data)
+        .arg(moved.join("data"))
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let out = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(moved.join("data"))
+        .arg("--socket")
+        .arg(moved.join("byokd.sock"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("has no entry for this data dir"),
+        "{stderr}"
+    );
+    assert!(!moved.join("data/master.key").exists());
+    let _ = std::fs::remove_dir_all(&moved);
 
     // Without the keyring, byokd says so and stops; it makes no new key.
     let dir = fresh_dir();
