@@ -381,44 +381,7 @@ struct RawModel {
     context_window: Option<u64>,
     max_output_tokens: Option<u64>,
     deprecated: Option<bool>,
-    prices: Vec<RawPriceSet>,
-}
-
-struct RawPriceSet {
-    effective: Day,
-    input: Price,
-    output: Price,
-    cached_input: Option<Price>,
-    cache_write: Option<Price>,
-    batch: Option<RawRates>,
-    tiers: Vec<RawTier>,
-}
-
-struct RawRates {
-    input: Option<Price>,
-    output: Option<Price>,
-    cached_input: Option<Price>,
-    cache_write: Option<Price>,
-}
-
-impl From<RawRates> for Rates {
-    fn from(r: RawRates) -> Rates {
-        Rates {
-            input: r.input.map(|p| p.0),
-            output: r.output.map(|p| p.0),
-            cached_input: r.cached_input.map(|p| p.0),
-            cache_write: r.cache_write.map(|p| p.0),
-        }
-    }
-}
-
-struct RawTier {
-    above_prompt_tokens: u64,
-    input: Option<Price>,
-    output: Option<Price>,
-    cached_input: Option<Price>,
-    cache_write: Option<Price>,
-    batch: Option<RawRates>,
+    prices: Vec<PriceSet>,
 }
 
 fn raw_model(value: Value, place: Place<'_>) -> Result<RawModel, CatalogError> {
@@ -448,16 +411,12 @@ fn raw_model(value: Value, place: Place<'_>) -> Result<RawModel, CatalogError> {
         prices: f
             .list("prices")?
             .into_iter()
-            .map(|(path, set)| raw_price_set(set, path, place))
+            .map(|(path, value)| price_set(value, path, place))
             .collect::<Result<_, _>>()?,
     })
 }
 
-fn raw_price_set(
-    value: Value,
-    path: String,
-    place: Place<'_>,
-) -> Result<RawPriceSet, CatalogError> {
+fn price_set(value: Value, path: String, place: Place<'_>) -> Result<PriceSet, CatalogError> {
     const KNOWN: &[&str] = &[
         "effective",
         "input",
@@ -468,36 +427,47 @@ fn raw_price_set(
         "tiers",
     ];
     let mut f = Fields::of(value, path, place, KNOWN)?;
-    Ok(RawPriceSet {
-        effective: f.required("effective")?,
-        input: f.required("input")?,
-        output: f.required("output")?,
-        cached_input: f.optional("cached_input")?,
-        cache_write: f.optional("cache_write")?,
-        batch: raw_batch(&mut f)?,
+    Ok(PriceSet {
+        effective: f.required::<Day>("effective")?.0,
+        rates: Rates {
+            input: Some(f.required::<Price>("input")?.0),
+            output: Some(f.required::<Price>("output")?.0),
+            cached_input: price(&mut f, "cached_input")?,
+            cache_write: price(&mut f, "cache_write")?,
+        },
+        batch: batch(&mut f)?,
         tiers: f
             .list("tiers")?
             .into_iter()
-            .map(|(path, tier)| raw_tier(tier, path, place))
+            .map(|(path, value)| tier(value, path, place))
             .collect::<Result<_, _>>()?,
     })
 }
 
-fn raw_batch(f: &mut Fields<'_>) -> Result<Option<RawRates>, CatalogError> {
+/// An optional price of a price class, in USD per million tokens.
+fn price(f: &mut Fields<'_>, name: &str) -> Result<Option<Decimal>, CatalogError> {
+    Ok(f.optional::<Price>(name)?.map(|p| p.0))
+}
+
+/// The four price classes, each optional (a tier's, a batch's).
+fn rates(f: &mut Fields<'_>) -> Result<Rates, CatalogError> {
+    Ok(Rates {
+        input: price(f, "input")?,
+        output: price(f, "output")?,
+        cached_input: price(f, "cached_input")?,
+        cache_write: price(f, "cache_write")?,
+    })
+}
+
+fn batch(f: &mut Fields<'_>) -> Result<Option<Rates>, CatalogError> {
     const KNOWN: &[&str] = &["input", "output", "cached_input", "cache_write"];
     let Some(value) = f.optional::<Value>("batch")? else {
         return Ok(None);
     };
-    let mut b = Fields::of(value, f.path_of("batch"), f.place, KNOWN)?;
-    Ok(Some(RawRates {
-        input: b.optional("input")?,
-        output: b.optional("output")?,
-        cached_input: b.optional("cached_input")?,
-        cache_write: b.optional("cache_write")?,
-    }))
+    rates(&mut Fields::of(value, f.path_of("batch"), f.place, KNOWN)?).map(Some)
 }
 
-fn raw_tier(value: Value, path: String, place: Place<'_>) -> Result<RawTier, CatalogError> {
+fn tier(value: Value, path: String, place: Place<'_>) -> Result<Tier, CatalogError> {
     const KNOWN: &[&str] = &[
         "above_prompt_tokens",
         "input",
@@ -507,13 +477,10 @@ fn raw_tier(value: Value, path: String, place: Place<'_>) -> Result<RawTier, Cat
         "batch",
     ];
     let mut f = Fields::of(value, path, place, KNOWN)?;
-    Ok(RawTier {
+    Ok(Tier {
         above_prompt_tokens: f.required("above_prompt_tokens")?,
-        input: f.optional("input")?,
-        output: f.optional("output")?,
-        cached_input: f.optional("cached_input")?,
-        cache_write: f.optional("cache_write")?,
-        batch: raw_batch(&mut f)?,
+        rates: rates(&mut f)?,
+        batch: batch(&mut f)?,
     })
 }
 
@@ -585,16 +552,15 @@ fn model_entry(raw: RawModel, source: &str, entry: &str) -> Result<ModelEntry, C
         ));
     }
     let mut prices: Vec<PriceSet> = Vec::with_capacity(raw.prices.len());
-    for (i, set) in raw.prices.into_iter().enumerate() {
-        if prices.iter().any(|p| p.effective == set.effective.0) {
+    for (i, mut set) in raw.prices.into_iter().enumerate() {
+        if prices.iter().any(|p| p.effective == set.effective) {
             return Err(err(
                 &format!("prices[{i}].effective"),
-                format!("two price sets take effect on {}", set.effective.0),
+                format!("two price sets take effect on {}", set.effective),
             ));
         }
-        let mut tiers: Vec<Tier> = Vec::with_capacity(set.tiers.len());
-        for (j, t) in set.tiers.into_iter().enumerate() {
-            if tiers
+        for (j, t) in set.tiers.iter().enumerate() {
+            if set.tiers[..j]
                 .iter()
                 .any(|old| old.above_prompt_tokens == t.above_prompt_tokens)
             {
@@ -606,29 +572,9 @@ fn model_entry(raw: RawModel, source: &str, entry: &str) -> Result<ModelEntry, C
                     ),
                 ));
             }
-            tiers.push(Tier {
-                above_prompt_tokens: t.above_prompt_tokens,
-                rates: Rates {
-                    input: t.input.map(|p| p.0),
-                    output: t.output.map(|p| p.0),
-                    cached_input: t.cached_input.map(|p| p.0),
-                    cache_write: t.cache_write.map(|p| p.0),
-                },
-                batch: t.batch.map(Rates::from),
-            });
         }
-        tiers.sort_by_key(|t| t.above_prompt_tokens);
-        prices.push(PriceSet {
-            effective: set.effective.0,
-            rates: Rates {
-                input: Some(set.input.0),
-                output: Some(set.output.0),
-                cached_input: set.cached_input.map(|p| p.0),
-                cache_write: set.cache_write.map(|p| p.0),
-            },
-            batch: set.batch.map(Rates::from),
-            tiers,
-        });
+        set.tiers.sort_by_key(|t| t.above_prompt_tokens);
+        prices.push(set);
     }
     prices.sort_by_key(|p| p.effective);
     Ok(ModelEntry {
