@@ -2157,6 +2157,23 @@ fn a_budget_tracks_own_key_spending_and_fires_each_alert_once() {
     assert!(err.to_string().contains("cannot be negative"));
 }
 
+/// Starts byokd on `dir/data` and expects it to stop at once, saying `message`, without making
+/// a `master.key` there.
+fn assert_byokd_refuses(dir: &Path, env: &[(&str, &str)], message: &str) {
+    let out = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--socket")
+        .arg(dir.join("byokd.sock"))
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(!dir.join("data/master.key").exists());
+}
+
 /// Needs a Secret Service: `scripts/test.sh` runs it with `--ignored` in a D-Bus session of its
 /// own, with gnome-keyring unlocked and its keyrings in a temporary folder.
 #[test]
@@ -2210,40 +2227,17 @@ fn the_master_key_can_live_in_the_os_keyring() {
         .status()
         .unwrap();
     assert!(copy.success());
-    let out = Command::new(bin("byokd"))
-        .arg("--data-dir")
-        .arg(moved.join("data"))
-        .arg("--socket")
-        .arg(moved.join("byokd.sock"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("has no entry for this data dir"),
-        "{stderr}"
-    );
-    assert!(!moved.join("data/master.key").exists());
+    assert_byokd_refuses(&moved, &[], "has no entry for this data dir");
     let _ = std::fs::remove_dir_all(&moved);
 
     // Without the keyring, byokd says so and stops; it makes no new key.
     let dir = fresh_dir();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("data/master.key.keyring"), "marked\n").unwrap();
-    let out = Command::new(bin("byokd"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--socket")
-        .arg(dir.join("byokd.sock"))
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("the master key is kept in the OS keyring"),
-        "{stderr}"
+    assert_byokd_refuses(
+        &dir,
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+        "the master key is kept in the OS keyring",
     );
-    assert!(!dir.join("data/master.key").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
