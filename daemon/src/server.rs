@@ -40,7 +40,8 @@ use crate::vault::{MasterKeyHome, Vault};
 pub struct Options {
     /// The data directory (database, master key).
     pub data_dir: PathBuf,
-    /// Where a new data dir keeps its master key (an existing one keeps it where it is).
+    /// Where a new data dir keeps its master key (an existing one keeps it where it is; once
+    /// byokd has started, where this one keeps it).
     pub master_key: MasterKeyHome,
     /// The socket path.
     pub socket: PathBuf,
@@ -169,7 +170,7 @@ impl From<StoreError> for RpcError {
 }
 
 /// Runs byokd until `daemon.stop` or a termination signal.
-pub async fn run(options: Options) -> Result<(), String> {
+pub async fn run(mut options: Options) -> Result<(), String> {
     private_dir(&options.data_dir)
         .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
     if let Some(dir) = options.socket.parent() {
@@ -188,14 +189,10 @@ pub async fn run(options: Options) -> Result<(), String> {
     let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
         .map_err(|e| e.to_string())?;
     if home != options.master_key {
-        eprintln!(
-            "byokd: this data dir keeps its master key {}; it stays there",
-            match home {
-                MasterKeyHome::File => "in master.key",
-                MasterKeyHome::Keyring => "in the OS keyring",
-            }
-        );
+        eprintln!("byokd: this data dir keeps its master key {home}; it stays there");
     }
+    // From here on, where this data dir keeps it.
+    options.master_key = home;
     let vault = Vault::open_checked(&options.data_dir, home, check.as_deref())
         .map_err(|e| e.to_string())?;
     if check.is_none() {
@@ -702,34 +699,25 @@ async fn dispatch(state: &State, method: &str, params: &str) -> Result<Box<RawVa
 
 /// Re-encrypts every stored key under a new master key, crash-safely: the new key is written to
 /// `master.key.new` first (a file, or a keyring entry of that name); one transaction re-seals
-/// every row and records the new key's check value; only then does it replace `master.key`. A crash before the commit leaves the
-/// old key in force, after it the next start finishes the rename (`Vault::open_checked`).
+/// every row and records the new key's check value; only then does it replace `master.key`. A
+/// crash before the commit leaves the old key in force; after it, the next start or rotation
+/// puts the new key in place (`vault::finish_rotation`).
 async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
-    use crate::vault::{master_key_home, promote_master_key, stage_master_key, staged_master_key};
-    let data_dir = state.options.data_dir.clone();
+    use crate::vault::{finish_rotation, promote_master_key, stage_master_key, VaultError};
+    let (data_dir, home) = (&state.options.data_dir, state.options.master_key);
     let internal = |e: String| RpcError::new(codes::INTERNAL, e);
     // Keyring calls block (a D-Bus round trip, perhaps an unlock prompt): off the async threads.
-    let blocking = |f: &mut dyn FnMut() -> Result<(), crate::vault::VaultError>| {
+    let blocking = |f: &mut dyn FnMut() -> Result<(), VaultError>| {
         tokio::task::block_in_place(f).map_err(|e| internal(e.to_string()))
     };
     // One rotation at a time, and no key sealed meanwhile.
     let mut current = state.vault.write().await;
-    let home = master_key_home(&data_dir, state.options.master_key)
-        .map_err(|e| internal(e.to_string()))?;
-    // A staged key that the stored keys are sealed with (a rotation whose last step failed) is
-    // the master key: put it in place before staging another over it.
-    blocking(&mut || match staged_master_key(&data_dir, home)? {
-        Some(staged)
-            if Vault::from_bytes(&staged).is_some_and(|v| v.opens_check(&current.seal_check())) =>
-        {
-            promote_master_key(&data_dir, home, &staged)
-        }
-        _ => Ok(()),
-    })?;
+    // A rotation whose last step failed is finished first, not staged over.
+    blocking(&mut || finish_rotation(data_dir, home, &current.seal_check()).map(drop))?;
     let master = Vault::new_master_key();
     let new =
         Arc::new(Vault::from_bytes(&master).ok_or_else(|| internal("new master key".into()))?);
-    blocking(&mut || stage_master_key(&data_dir, home, &master))?;
+    blocking(&mut || stage_master_key(data_dir, home, &master))?;
     let old = Arc::clone(&current);
     let sealer = Arc::clone(&new);
     let reseal: Box<crate::store::Resealer> = Box::new(move |user, provider, key_id, sealed| {
@@ -745,7 +733,7 @@ async fn vault_rotate(state: &State) -> Result<Box<RawValue>, RpcError> {
         .await?;
     // Committed: the stored keys are sealed with the new key from now on, whatever follows.
     *current = new;
-    blocking(&mut || promote_master_key(&data_dir, home, &master)).map_err(|e| {
+    blocking(&mut || promote_master_key(data_dir, home, &master)).map_err(|e| {
         internal(format!(
             "the keys are re-encrypted, but the new master key stays staged as master.key.new \
              (the next start or rotation puts it in place): {}",

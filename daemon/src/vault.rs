@@ -52,13 +52,22 @@ pub enum VaultError {
 
 /// Where a data dir's master key is kept. Chosen when the data dir is created; later starts
 /// find it where it is, whatever they ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum MasterKeyHome {
     /// `master.key` in the data dir, readable by its owner only.
     #[default]
     File,
     /// The OS keyring, under the service `byokit` and the account `<data dir>/master.key`.
     Keyring,
+}
+
+impl std::fmt::Display for MasterKeyHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MasterKeyHome::File => "in master.key",
+            MasterKeyHome::Keyring => "in the OS keyring",
+        })
+    }
 }
 
 /// The file that marks a data dir whose master key is in the OS keyring.
@@ -179,12 +188,24 @@ pub fn stage_master_key(
     Slot::new(home, data_dir, "master.key.new").write(master)
 }
 
-/// The key a rotation staged (`master.key.new`), if there is one.
-pub fn staged_master_key(
+/// Finishes a rotation that committed but did not put its new key in place: if the staged key
+/// (`master.key.new`) opens `check` (the database's), it becomes the master key and its vault is
+/// returned.
+pub fn finish_rotation(
     data_dir: &Path,
     home: MasterKeyHome,
-) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-    Slot::new(home, data_dir, "master.key.new").read()
+    check: &[u8],
+) -> Result<Option<Vault>, VaultError> {
+    let Some(bytes) = Slot::new(home, data_dir, "master.key.new").read()? else {
+        return Ok(None);
+    };
+    match Vault::from_bytes(&bytes).filter(|v| v.opens_check(check)) {
+        Some(new) => {
+            promote_master_key(data_dir, home, &bytes)?;
+            Ok(Some(new))
+        }
+        None => Ok(None),
+    }
 }
 
 /// Makes the staged key `master` the master key, once the rotation has committed.
@@ -270,15 +291,15 @@ impl Vault {
         home: MasterKeyHome,
         check: Option<&[u8]>,
     ) -> Result<Vault, VaultError> {
-        let staged = Slot::new(home, data_dir, "master.key.new");
-        if let (Some(check), Some(bytes)) = (check, staged.read()?) {
-            if let Some(new) = Vault::from_bytes(&bytes).filter(|v| v.opens_check(check)) {
-                promote_master_key(data_dir, home, &bytes)?;
-                return Ok(new);
-            }
+        if let Some(new) = check
+            .map(|check| finish_rotation(data_dir, home, check))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(new);
         }
         let vault = Vault::open(data_dir, home)?;
-        staged.remove()?;
+        Slot::new(home, data_dir, "master.key.new").remove()?;
         match check {
             Some(check) if !vault.opens_check(check) => Err(VaultError::Tampered),
             _ => Ok(vault),

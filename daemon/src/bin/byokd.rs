@@ -63,14 +63,7 @@ struct Args {
         default_value = "file",
         env = "BYOKIT_MASTER_KEY"
     )]
-    master_key: MasterKey,
-}
-
-/// `--master-key`.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MasterKey {
-    File,
-    Keyring,
+    master_key: MasterKeyHome,
 }
 
 /// A positive number of seconds.
@@ -131,10 +124,7 @@ fn main() -> ExitCode {
         system,
         timeouts,
         log_requests: args.log_requests,
-        master_key: match args.master_key {
-            MasterKey::File => MasterKeyHome::File,
-            MasterKey::Keyring => MasterKeyHome::Keyring,
-        },
+        master_key: args.master_key,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
