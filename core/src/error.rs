@@ -297,9 +297,13 @@ pub(crate) fn decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(text).ok()
 }
 
-/// A number of seconds as a duration, if it is one (not negative, under 10⁹).
+/// The longest duration a header may give: 10⁹ seconds (about 31 years).
+const MAX_SECONDS: u64 = 1_000_000_000;
+
+/// A number of seconds (as [`decimal`] reads it: never negative) as a duration, if it is under
+/// [`MAX_SECONDS`].
 pub(crate) fn duration_secs(s: Decimal) -> Option<Duration> {
-    if s.is_sign_negative() && !s.is_zero() || s >= Decimal::from(1_000_000_000) {
+    if s >= Decimal::from(MAX_SECONDS) {
         return None;
     }
     let whole = s.trunc();
@@ -338,7 +342,7 @@ pub fn parse_go_duration(text: &str) -> Option<Duration> {
         total = total.checked_add(duration_secs(seconds)?)?;
         rest = &rest[unit_len..];
     }
-    (total.as_secs() < 1_000_000_000).then_some(total)
+    (total.as_secs() < MAX_SECONDS).then_some(total)
 }
 
 #[cfg(test)]
@@ -362,6 +366,9 @@ mod tests {
         assert_eq!(parse_go_duration("0.1s"), Some(Duration::from_millis(100)));
         assert_eq!(ms("1..5s"), None);
         assert_eq!(ms("-1s"), None);
+        // 5·10²⁵ hours: a Decimal, but in seconds past what one holds (the bound keeps the
+        // product from overflowing, which would panic).
+        assert_eq!(ms("50000000000000000000000000h"), None);
         assert_eq!(ms("99999999999999999999999999999h"), None);
     }
 

@@ -2,7 +2,8 @@
 //! every byokit format writes them.
 //!
 //! Read and written here rather than through `time`'s well-known `Rfc3339` format, whose general
-//! parser, formatter and their errors add about 4 KB to the gzipped WebAssembly package. Both
+//! parser, formatter and their errors made 4.7 KB of the gzipped WebAssembly package
+//! (`docs/benchmarks.md`). The day is read by [`crate::day::parse`]. Both
 //! read and write the same text as `time`'s (a property test checks it), except that the date
 //! and the time must be separated by `T`, `t` or a space, as RFC 3339 says, where `time` takes
 //! any character.
@@ -10,7 +11,7 @@
 use std::fmt;
 
 use serde::{de, Deserialize, Deserializer, Serializer};
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use time::{OffsetDateTime, Time, UtcOffset};
 
 /// Reads an RFC 3339 instant; `None` for anything else, including a day or a time that does not
 /// exist. A leap second (`23:59:60Z` on the last day of a month) is read as the nanosecond
@@ -23,15 +24,10 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
         })
     };
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(at(4, b'-') && at(7, b'-') && matches!(b.get(10), Some(b'T' | b't' | b' '))) {
+    if !(matches!(b.get(10), Some(b'T' | b't' | b' ')) && at(13, b':') && at(16, b':')) {
         return None;
     }
-    if !(at(13, b':') && at(16, b':')) {
-        return None;
-    }
-    let year = i32::try_from(number(0, 4)?).ok()?;
-    let month = Month::try_from(u8::try_from(number(5, 2)?).ok()?).ok()?;
-    let day = u8::try_from(number(8, 2)?).ok()?;
+    let date = crate::day::parse(text.get(..10)?)?;
     let (hour, minute) = (number(11, 2)?, number(14, 2)?);
     let mut second = number(17, 2)?;
     let mut rest = &b[19..];
@@ -70,7 +66,6 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
     if leap_second {
         (second, nanosecond) = (59, 999_999_999);
     }
-    let date = Date::from_calendar_date(year, month, day).ok()?;
     let time = Time::from_hms_nano(
         u8::try_from(hour).ok()?,
         u8::try_from(minute).ok()?,

@@ -79,11 +79,8 @@ pub struct RateLimits {
 
 fn number(headers: &Headers, name: &str) -> Option<u64> {
     let v = headers.get(name)?;
-    v.parse::<u64>().ok().or_else(|| {
-        decimal(v)
-            .filter(|d| !d.is_sign_negative())
-            .and_then(|d| d.trunc().to_u64())
-    })
+    // Never negative: `decimal` reads digits and a point only.
+    decimal(v)?.trunc().to_u64()
 }
 
 /// A reset written as a duration from now (`6m0s`, OpenAI and Groq), as seconds (`42`), or as

@@ -378,8 +378,9 @@ impl DaemonClient {
             .map(instant)
             .transpose()?
             .map(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|e| ByokitError::InvalidInput(format!("at: {e}")))
+                core::instant::format(t).ok_or_else(|| {
+                    ByokitError::InvalidInput("at: not writable in RFC 3339".into())
+                })
             })
             .transpose()?;
         let usage = core::Usage::from(record.usage);
