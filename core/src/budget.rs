@@ -85,6 +85,7 @@ pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
 pub struct Budget {
     /// The limit per calendar month (UTC), in USD.
     #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
+    #[serde(deserialize_with = "crate::cost::deserialize_usd")]
     pub monthly_limit_usd: Decimal,
     /// Block, or allow and alert.
     #[serde(default)]
@@ -288,6 +289,26 @@ impl BudgetReached {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_limit_is_read_exactly_or_refused() {
+        let limit = |json: &str| {
+            serde_json::from_str::<Budget>(&format!(r#"{{"monthly_limit_usd": {json}}}"#))
+                .map(|b| b.monthly_limit_usd.to_string())
+        };
+        assert_eq!(limit(r#""20.50""#).unwrap(), "20.50");
+        assert_eq!(limit("20").unwrap(), "20");
+        assert_eq!(limit("20.5").unwrap(), "20.5");
+        for bad in [
+            r#""1e3""#,
+            r#""12,50""#,
+            r#""1.00000000000000000000000000001""#,
+            "true",
+        ] {
+            let err = limit(bad).unwrap_err().to_string();
+            assert!(err.contains("an amount in USD"), "{bad}: {err}");
+        }
+    }
     use super::*;
     use time::macros::datetime;
 

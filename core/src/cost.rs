@@ -172,6 +172,35 @@ pub fn parse_usd(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(text.trim()).ok()
 }
 
+/// Reads an amount in USD by the rule of [`parse_usd`], for `#[serde(deserialize_with = …)]`: a
+/// decimal string, or a JSON number (an integer exactly; a fraction by its shortest decimal form,
+/// which is what was written).
+pub(crate) fn deserialize_usd<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Decimal, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+    struct Usd;
+    impl Visitor<'_> for Usd {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an amount in USD as a decimal string such as \"12.50\"")
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Decimal, E> {
+            parse_usd(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Decimal, E> {
+            parse_usd(&v.to_string()).ok_or_else(|| E::invalid_value(Unexpected::Float(v), &self))
+        }
+    }
+    deserializer.deserialize_any(Usd)
+}
+
 /// Whether a cost can be trusted to the last digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

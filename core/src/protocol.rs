@@ -426,6 +426,7 @@ pub struct BudgetSetParams {
     pub user: String,
     /// The monthly limit in USD, a decimal string.
     #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
+    #[serde(deserialize_with = "crate::cost::deserialize_usd")]
     pub monthly_limit_usd: Decimal,
     /// `block` or `allow_and_alert`.
     #[serde(default)]

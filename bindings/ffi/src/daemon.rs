@@ -378,9 +378,8 @@ impl DaemonClient {
             .map(instant)
             .transpose()?
             .map(|t| {
-                core::instant::format(t).ok_or_else(|| {
-                    ByokitError::InvalidInput("at: not writable in RFC 3339".into())
-                })
+                core::instant::format(t)
+                    .ok_or_else(|| ByokitError::InvalidInput("at: not writable in RFC 3339".into()))
             })
             .transpose()?;
         let usage = core::Usage::from(record.usage);

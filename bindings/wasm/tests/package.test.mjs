@@ -225,7 +225,11 @@ test('budgets: status, and each alert once a month', () => {
   assert.throws(() => budgetAlerts({ monthlyLimitUsd: '20', alertThresholds: [0] }, '1', now),
     (e) => e.kind === 'invalidInput' && e.message.includes('alert threshold 0%'));
   assert.throws(() => summarize([], { days: 30, now, budget: { monthlyLimitUsd: '20', alertThresholds: [101] } }),
-    (e) => e.kind === 'invalidInput' && e.message.includes('options.budget'));
+    (e) => e.kind === 'invalidInput' && e.message.includes('options.budget') && e.message.includes('alert threshold 101%'));
   assert.throws(() => budgetStatus(budget, '1.00000000000000000000000000001', now),
     (e) => e.kind === 'invalidInput' && e.message.includes('spentUsd'));
+  for (const limit of ['1.00000000000000000000000000001', '1e3', '12,50']) {
+    assert.throws(() => budgetStatus({ monthlyLimitUsd: limit }, '1', now),
+      (e) => e.kind === 'invalidInput' && e.message.includes('an amount in USD'), limit);
+  }
 });
