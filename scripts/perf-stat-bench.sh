@@ -14,19 +14,33 @@ events+=,syscalls:sys_enter_pwrite64
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# Waits for the benchmark (started in the background) to print a line matching $1; fails, with
+# its output, if it ends first.
+wait_for() {
+  until grep -q "$1" "$out/bench" 2>/dev/null; do
+    if ! kill -0 "$!" 2>/dev/null; then
+      cat "$out/bench" >&2
+      echo "the benchmark ended before printing \"$1\"" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
 case "${1:-}" in
   load)
     cargo bench -q --locked -p byokit-daemon --bench load -- --seconds 5 --events 1000 >"$out/bench" 2>&1 &
     # Phase 1 (one request in flight) prints its line when it ends; the pipelined phase follows.
-    until grep -q "one request in flight" "$out/bench" 2>/dev/null; do sleep 0.1; done
+    wait_for "one request in flight"
     sleep 0.5
     rate_line="64 in flight"
     unit=record
     ;;
   gateway)
     bash scripts/bench-gateway.sh --seconds 5 >"$out/bench" 2>&1 &
-    # The mock's own phases print their line; then byokd's latency phase (5 s), then throughput.
-    until grep -q "^mock provider" "$out/bench" 2>/dev/null; do sleep 0.1; done
+    # The mock's own phases print their line; then byokd's latency phase (5 s, direct calls
+    # interleaved), then its throughput phase.
+    wait_for "^mock provider"
     sleep 5.8
     rate_line="^byokd .*requests/s"
     unit=call
