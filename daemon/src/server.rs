@@ -282,8 +282,10 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     Ok(())
 }
 
+/// A line as read from a connection.
 enum Line {
     Message(Vec<u8>),
+    /// A line over [`MAX_MESSAGE_BYTES`], skipped.
     TooLong,
     End,
 }
@@ -341,16 +343,15 @@ const IN_FLIGHT_PER_CONNECTION: usize = 256;
 /// one write.
 async fn serve(state: Arc<State>, stream: UnixStream) {
     let (read, write) = stream.into_split();
-    let (lines, inbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);
+    let (lines, inbox) = tokio::sync::mpsc::channel::<Line>(IN_FLIGHT_PER_CONNECTION);
     let requests = tokio::spawn(run_requests(state, inbox, write));
     let mut reader = BufReader::new(read);
     let mut buf = Vec::new();
     loop {
         let line = match read_line(&mut reader, &mut buf).await {
             Ok(Line::End) | Err(_) => break,
-            Ok(Line::TooLong) => Vec::new(),
             Ok(Line::Message(line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
-            Ok(Line::Message(line)) => line,
+            Ok(line) => line,
         };
         if lines.send(line).await.is_err() {
             break;
@@ -360,11 +361,11 @@ async fn serve(state: Arc<State>, stream: UnixStream) {
     let _ = requests.await;
 }
 
-/// Runs one connection's requests (an empty line stands for one over the size limit) and
-/// writes their replies and notifications, until the reader and every request are done.
+/// Runs one connection's requests and writes their replies and notifications, until the reader
+/// and every request are done.
 async fn run_requests(
     state: Arc<State>,
-    mut inbox: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut inbox: tokio::sync::mpsc::Receiver<Line>,
     mut write: tokio::net::unix::OwnedWriteHalf,
 ) {
     use futures_util::{FutureExt, StreamExt};
@@ -379,14 +380,17 @@ async fn run_requests(
                     Some(line) => {
                         let (state, notes) = (Arc::clone(&state), notes.clone());
                         pending.push(async move {
-                            if line.is_empty() {
-                                let e = RpcError::new(
-                                    codes::INVALID_REQUEST,
-                                    format!("message over {MAX_MESSAGE_BYTES} bytes"),
-                                );
-                                return Some(reply_bytes(RawValue::NULL, &Err(e)));
+                            match line {
+                                Line::Message(line) => handle(&state, &line, &notes).await,
+                                Line::TooLong => {
+                                    let e = RpcError::new(
+                                        codes::INVALID_REQUEST,
+                                        format!("message over {MAX_MESSAGE_BYTES} bytes"),
+                                    );
+                                    Some(reply_bytes(RawValue::NULL, &Err(e)))
+                                }
+                                Line::End => None, // the reader stops instead of sending it
                             }
-                            handle(&state, &line, &notes).await
                         }.boxed());
                     }
                     None => reading = false,
