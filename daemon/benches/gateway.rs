@@ -23,13 +23,16 @@
 // A harness binary, not a library.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+#[allow(dead_code)] // each harness uses part of it
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use byokit_daemon::client::Client;
+use common::{percentile, Daemon};
 use serde_json::json;
 
 const OPENAI_KEY: &str =
@@ -126,10 +129,6 @@ struct Latencies {
     p50: Duration,
     p99: Duration,
     errors: u64,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn body(model: &str) -> String {
@@ -320,31 +319,13 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("byokd-gateway-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let socket = dir.join("byokd.sock");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let byokd = Process(
-        Command::new(env!("CARGO_BIN_EXE_byokd"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg("--socket")
-            .arg(&socket)
-            .args(["--http", &format!("127.0.0.1:{port}")])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut client = loop {
-        if let Ok(c) = Client::connect(&socket) {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "byokd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let byokd = Daemon::start(&dir, &["--http", &format!("127.0.0.1:{port}")]);
+    let mut client = byokd.client();
     client
         .call(
             "config.save",
@@ -426,7 +407,7 @@ fn main() {
             errors
         );
         if t.name == "byokd" {
-            if let Some(mb) = peak_rss_mb(byokd.0.id()) {
+            if let Some(mb) = peak_rss_mb(byokd.pid()) {
                 println!("{:<24} peak resident memory {mb:.1} MB", "byokd");
             }
             let recorded = client
@@ -436,6 +417,5 @@ fn main() {
             println!("{:<24} usage records stored: {recorded}", "byokd");
         }
     }
-    drop(byokd);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(byokd); // and its folder
 }

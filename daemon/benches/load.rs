@@ -12,13 +12,15 @@
 // A harness binary, not a library.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[allow(dead_code)] // each harness uses part of it
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
+use common::{percentile, Daemon};
 use serde_json::json;
 
 struct Options {
@@ -53,34 +55,6 @@ fn options() -> Options {
     o
 }
 
-struct Daemon(Child, PathBuf);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
-fn start(dir: &Path) -> Daemon {
-    let socket = dir.join("byokd.sock");
-    let child = Command::new(env!("CARGO_BIN_EXE_byokd"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--socket")
-        .arg(&socket)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Client::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "byokd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Daemon(child, dir.to_path_buf())
-}
-
 fn record(c: &mut Client, user: &str, n: u64) {
     c.call(
         "usage.record",
@@ -88,10 +62,6 @@ fn record(c: &mut Client, user: &str, n: u64) {
                "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": format!("{user}-{n}")}),
     )
     .unwrap();
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn main() {
@@ -104,7 +74,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("byokd-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let daemon = start(&dir);
+    let daemon = Daemon::start(&dir, &[]);
     let socket = dir.join("byokd.sock");
 
     // 1. Throughput: N clients recording as fast as acknowledgements come.
@@ -288,8 +258,8 @@ fn main() {
         drop(conn);
         byokit_daemon::store::open(&dir2.join("data/byokit.db")).unwrap();
     }
-    let daemon = start(&dir2);
-    let mut c = Client::connect(&dir2.join("byokd.sock")).unwrap();
+    let daemon = Daemon::start(&dir2, &[]);
+    let mut c = daemon.client();
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();

@@ -1,0 +1,64 @@
+//! What the daemon's benchmark harnesses share: a release byokd on a folder of its own, and
+//! percentiles.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use byokit_daemon::client::Client;
+
+/// A byokd on `dir` (data in `dir/data`, socket `dir/byokd.sock`); killed, and its folder
+/// removed, when dropped.
+pub struct Daemon {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Daemon {
+    /// Starts byokd with `extra` arguments and waits until it answers on its socket.
+    pub fn start(dir: &Path, extra: &[&str]) -> Daemon {
+        let daemon = Daemon {
+            child: Command::new(env!("CARGO_BIN_EXE_byokd"))
+                .arg("--data-dir")
+                .arg(dir.join("data"))
+                .arg("--socket")
+                .arg(dir.join("byokd.sock"))
+                .args(extra)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+            dir: dir.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Client::connect(&daemon.socket()).is_err() {
+            assert!(Instant::now() < deadline, "byokd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        daemon
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("byokd.sock")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.socket()).unwrap()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The `p` percentile (0 to 1) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
