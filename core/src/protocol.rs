@@ -12,6 +12,9 @@ use crate::key::ApiKey;
 use crate::provider::Provider;
 use crate::routing::Payer;
 
+mod error;
+pub use error::{Error, ErrorKind};
+
 /// The user a request acts for when it names none (the spec's `clerk_id`).
 pub const DEFAULT_USER: &str = "local";
 
