@@ -445,6 +445,16 @@ fn default_thresholds() -> Vec<u8> {
     DEFAULT_ALERT_THRESHOLDS.to_vec()
 }
 
+/// `budget.get`'s result when the user has a budget (`null` when not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct BudgetGetResult {
+    /// The budget.
+    pub budget: crate::budget::Budget,
+    /// Where it stands this month.
+    pub status: crate::budget::BudgetStatus,
+}
+
 /// `daemon.status`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

@@ -17,13 +17,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use byokit_core::chat::{Message, Role};
-use byokit_core::protocol::{codes, ChatParams, ChatResult, MAX_MESSAGE_BYTES};
+use byokit_core::protocol::{ChatParams, ChatResult, Error, ErrorKind, MAX_MESSAGE_BYTES};
 use byokit_core::Catalog;
 use serde_json::{json, Value};
 
 use futures_util::StreamExt;
 
-use crate::server::{chat, chat_with, RpcError, State};
+use crate::service::Service;
 
 const TOKENS_FILE: &str = "http-tokens.json";
 
@@ -44,7 +44,7 @@ impl Tokens {
     }
 
     /// The user a token belongs to.
-    fn user(&self, token: &str) -> Option<String> {
+    pub(crate) fn user(&self, token: &str) -> Option<String> {
         if token.is_empty() {
             return None;
         }
@@ -75,7 +75,7 @@ impl Tokens {
 
 /// A fresh random token.
 fn new_token() -> String {
-    format!("byok-{}", crate::server::random_hex(24))
+    format!("byok-{}", crate::service::random_hex(24))
 }
 
 /// Token → user.
@@ -88,7 +88,7 @@ fn read_tokens(data_dir: &Path) -> BTreeMap<String, String> {
 }
 
 /// Serves the endpoint until byokd stops.
-pub(crate) async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) {
+pub(crate) async fn serve(state: Arc<Service>, listener: tokio::net::TcpListener) {
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
         .route("/v1/models", get(models))
@@ -113,7 +113,7 @@ fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response 
 }
 
 /// Checks the Host header and the bearer token; returns the user.
-fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Box<Response>> {
+fn authorize(state: &Service, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
@@ -139,7 +139,7 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Box<Response>
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    state.http_tokens.user(token).ok_or_else(|| {
+    state.http_user(token).ok_or_else(|| {
         Box::new(error(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
@@ -163,7 +163,7 @@ fn content(v: &Value) -> String {
 }
 
 async fn completions(
-    AxumState(state): AxumState<Arc<State>>,
+    AxumState(state): AxumState<Arc<Service>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -234,7 +234,7 @@ async fn completions(
         let model = v["model"].as_str().unwrap_or("auto").to_owned();
         return stream_reply(state, params, model).await;
     }
-    match chat(&state, params).await {
+    match state.chat(params, None).await {
         Ok(r) => Json(json!({
             "id": format!("chatcmpl-byokit-{}", r.usage_id),
             "object": "chat.completion",
@@ -246,65 +246,65 @@ async fn completions(
             "byokit": byokit_extension(&r),
         }))
         .into_response(),
-        Err(e) => rpc_error(&e),
+        Err(e) => error_response(&e),
     }
 }
 
 /// A daemon error as an OpenAI-style error response, with the status OpenAI itself would send
-/// for its kind (a provider's bad key is a 401, its rate limit a 429 with `Retry-After`).
-fn rpc_error(e: &RpcError) -> Response {
-    let (status, kind, code) = match (e.code, e.kind()) {
-        (codes::INVALID_PARAMS, _) => (
+/// for its kind (a provider's bad key is a 401, its rate limit a 429 with `Retry-After`, as is
+/// byokd's own refusal when every key rests).
+fn error_response(e: &Error) -> Response {
+    use ErrorKind::*;
+    let (status, kind, code) = match &e.kind {
+        ParseError | InvalidRequest | TooLarge { .. } | InvalidParams | BadKey => (
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "invalid_request",
         ),
-        (codes::PROVIDER_ERROR | codes::REFUSED, Some("invalid_key")) => (
+        InvalidKey { .. } => (
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "invalid_api_key",
         ),
-        (codes::REFUSED, Some("no_key")) => (
+        NoKey => (
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "no_api_key",
         ),
-        (codes::PROVIDER_ERROR, Some("permission_denied")) => (
+        PermissionDenied { .. } => (
             StatusCode::FORBIDDEN,
             "invalid_request_error",
             "permission_denied",
         ),
-        (codes::PROVIDER_ERROR, Some("insufficient_credit")) | (codes::REFUSED, _)
-            if e.kind() != Some("rate_limited") =>
-        {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                "insufficient_quota",
-                "insufficient_quota",
-            )
-        }
-        (codes::PROVIDER_ERROR | codes::REFUSED, Some("rate_limited")) => (
+        InsufficientCredit { .. } | SystemCapReached | BudgetReached => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "insufficient_quota",
+            "insufficient_quota",
+        ),
+        RateLimited { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
             "requests",
             "rate_limit_exceeded",
         ),
-        (codes::PROVIDER_ERROR, Some("bad_request")) => (
+        BadRequest { .. } => (
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "bad_request",
         ),
-        (codes::PROVIDER_ERROR, Some("model_not_found")) => (
+        ModelNotFound { .. } => (
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "model_not_found",
         ),
-        (codes::NOT_FOUND, _) => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
-        (codes::PROVIDER_ERROR, Some("overloaded")) => (
+        NotFound | UnknownModel { .. } | MethodNotFound => {
+            (StatusCode::NOT_FOUND, "invalid_request_error", "not_found")
+        }
+        Overloaded { .. } => (
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
             "overloaded",
         ),
-        (codes::PROVIDER_ERROR | codes::UNREACHABLE, _) => {
+        ServerError { .. } | MalformedReply | Unreachable => {
             (StatusCode::BAD_GATEWAY, "upstream_error", "upstream")
         }
         _ => (
@@ -314,9 +314,10 @@ fn rpc_error(e: &RpcError) -> Response {
         ),
     };
     let mut response = error(status, kind, code, &e.message);
-    if let Some(seconds) = e.retry_after_seconds() {
-        let header = (seconds.ceil() as u64).max(1).to_string();
-        if let Ok(value) = header.parse() {
+    if let Some(wait) = e.kind.retry_after() {
+        // Whole seconds, rounded up: a client that waits what it is told finds the key free.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = seconds.max(1).to_string().parse() {
             response.headers_mut().insert("retry-after", value);
         }
     }
@@ -328,11 +329,11 @@ type Chunks = futures_util::stream::BoxStream<'static, Result<String, std::conve
 /// A streaming reply as OpenAI's server-sent events: a chunk per delta, then the finish reason,
 /// a usage chunk (`choices: []`) and `data: [DONE]`. An error before the first delta is a normal
 /// error response; byokd records the usage even if the client goes away.
-async fn stream_reply(state: Arc<State>, params: ChatParams, model: String) -> Response {
+async fn stream_reply(state: Arc<Service>, params: ChatParams, model: String) -> Response {
     let (deltas_tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
     let (done_tx, done) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        let result = chat_with(&state, params, Some(deltas_tx)).await;
+        let result = state.chat(params, Some(deltas_tx)).await;
         let _ = done_tx.send(result);
     });
     // The first delta, or `None` once the call has ended without one (every delta is queued
@@ -340,7 +341,7 @@ async fn stream_reply(state: Arc<State>, params: ChatParams, model: String) -> R
     // without text.
     let Some(first) = deltas.recv().await else {
         return match done.await {
-            Ok(Err(e)) => rpc_error(&e),
+            Ok(Err(e)) => error_response(&e),
             Ok(Ok(result)) => sse_response(
                 futures_util::stream::iter(final_chunks(&model, &result))
                     .map(Ok)
@@ -446,7 +447,7 @@ fn finish_reason(f: Option<byokit_core::FinishReason>) -> &'static str {
     }
 }
 
-async fn models(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
+async fn models(AxumState(state): AxumState<Arc<Service>>, headers: HeaderMap) -> Response {
     if let Err(r) = authorize(&state, &headers) {
         return *r;
     }

@@ -1,0 +1,149 @@
+//! A JSON-RPC request read into a service call, and its result or error written back.
+
+use std::time::Instant;
+
+use byokit_core::protocol::{ChatParams, Error, ErrorKind};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::framing::{json_line, reply_bytes, Request};
+use crate::service::{internal, invalid, Service};
+
+/// Handles one message: its reply line, or `None` for a notification (no `id`).
+pub(crate) async fn handle(
+    service: &Service,
+    line: &[u8],
+    out: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let started = Instant::now();
+    // A request is an object (serde would also read a struct from an array).
+    let object = line.trim_ascii_start().starts_with(b"{");
+    let request: Request<'_> = match serde_json::from_slice(line) {
+        Ok(request) if object => request,
+        _ => {
+            // Valid JSON that is not a request object is an invalid request, not a parse error.
+            let error = match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+                Ok(_) => not_a_request(),
+                Err(e) => Error::new(ErrorKind::ParseError, format!("not JSON: {e}")),
+            };
+            return Some(reply_bytes(RawValue::NULL, &Err(error)));
+        }
+    };
+    let text = |member: Option<&RawValue>| {
+        member.and_then(|m| serde_json::from_str::<std::borrow::Cow<'_, str>>(m.get()).ok())
+    };
+    let (Some("2.0"), Some(method)) = (text(request.jsonrpc).as_deref(), text(request.method))
+    else {
+        return Some(reply_bytes(
+            request.id.unwrap_or(RawValue::NULL),
+            &Err(not_a_request()),
+        ));
+    };
+    let params = request.params.map_or("{}", RawValue::get);
+    let result = if method == "chat" {
+        Box::pin(chat(service, params, request.id, out)).await
+    } else {
+        dispatch(service, &method, params).await
+    };
+    // The log names the method and the outcome, never the parameters (they may hold a key):
+    // every failure, and with --log-requests every request.
+    match &result {
+        Ok(_) if service.options().log_requests => {
+            eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros())
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("byokd: {method} error {}: {}", e.code(), e.message),
+    }
+    Some(reply_bytes(request.id?, &result))
+}
+
+/// The error for a line over the size limit.
+pub(crate) fn too_large() -> Error {
+    let limit = byokit_core::protocol::MAX_MESSAGE_BYTES;
+    Error::new(
+        ErrorKind::TooLarge {
+            limit_bytes: limit as u64,
+        },
+        format!("message over {limit} bytes"),
+    )
+}
+
+fn not_a_request() -> Error {
+    Error::new(
+        ErrorKind::InvalidRequest,
+        "not a JSON-RPC 2.0 request (needs \"jsonrpc\": \"2.0\" and a \"method\")",
+    )
+}
+
+fn parse<T: DeserializeOwned>(params: &str) -> Result<T, Error> {
+    serde_json::from_str(params).map_err(|e| invalid(format!("invalid params: {e}")))
+}
+
+fn to_value<T: Serialize>(v: T) -> Result<Box<RawValue>, Error> {
+    serde_json::value::to_raw_value(&v).map_err(|e| internal(e.to_string()))
+}
+
+async fn dispatch(service: &Service, method: &str, params: &str) -> Result<Box<RawValue>, Error> {
+    let s = service;
+    match method {
+        "config.save" => to_value(Box::pin(s.config_save(parse(params)?)).await?),
+        "config.get" => to_value(s.config_get(parse(params)?).await?),
+        "config.delete" => to_value(s.config_delete(parse(params)?).await?),
+        "config.test" => to_value(Box::pin(s.config_test(parse(params)?)).await?),
+        "usage.record" => to_value(s.usage_record(parse(params)?).await?),
+        "usage.summary" => to_value(s.usage_summary(parse(params)?).await?),
+        "usage.export" => to_value(s.usage_export(parse(params)?).await?),
+        "usage.compare" => to_value(s.usage_compare(parse(params)?).await?),
+        "route" => to_value(Box::pin(s.route(parse(params)?)).await?),
+        "budget.set" => to_value(s.budget_set(parse(params)?).await?),
+        "budget.get" => to_value(s.budget_get(parse(params)?).await?),
+        "alerts.list" => to_value(s.alerts(parse(params)?).await?),
+        "routing.set" => to_value(s.routing_set(parse(params)?).await?),
+        "routing.get" => to_value(s.routing_get(parse(params)?).await?),
+        "vault.rotate" => to_value(json!({"resealed": Box::pin(s.vault_rotate()).await?})),
+        "http.token" => {
+            let p: byokit_core::protocol::UserParams = parse(params)?;
+            let token = s.http_token(&p.user)?;
+            to_value(json!({"user": p.user, "token": token}))
+        }
+        "daemon.status" => to_value(s.status()),
+        "daemon.stop" => {
+            s.stop();
+            to_value(json!({"stopping": true}))
+        }
+        other => Err(Error::new(
+            ErrorKind::MethodNotFound,
+            format!("unknown method `{other}`"),
+        )),
+    }
+}
+
+/// `chat` over IPC. With `"stream": true` each text delta goes to the client as a `chat.delta`
+/// notification (`{"id": <the request's id>, "text": "..."}`) before the result.
+async fn chat(
+    service: &Service,
+    params: &str,
+    id: Option<&RawValue>,
+    out: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> Result<Box<RawValue>, Error> {
+    let p: ChatParams = parse(params)?;
+    if !p.stream {
+        return to_value(service.chat(p, None).await?);
+    }
+    let (tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
+    let (out, id) = (out.clone(), id.unwrap_or(RawValue::NULL).to_owned());
+    let forward = tokio::spawn(async move {
+        while let Some(text) = deltas.recv().await {
+            let note = json!({"jsonrpc": "2.0", "method": "chat.delta", "params": {"id": id, "text": text}});
+            if out.send(json_line(&note)).await.is_err() {
+                return; // the client is gone; dropping `deltas` tells the call
+            }
+        }
+    });
+    let result = service.chat(p, Some(tx)).await;
+    // Every delta is on its way before the result.
+    let _ = forward.await;
+    to_value(result?)
+}

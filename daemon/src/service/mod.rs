@@ -1,0 +1,165 @@
+//! byokd's service: every operation of the daemon as a typed method that returns one typed
+//! error ([`byokit_core::protocol::Error`]). The front ends (JSON-RPC over the local socket, the
+//! OpenAI-compatible HTTP door) only translate requests into these calls and errors into their
+//! own form; the store below keeps what the service decides, and the core makes every rule.
+
+mod chat;
+mod config;
+mod routing;
+mod usage;
+mod vault;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use byokit_core::protocol::{DaemonStatus, Error, ErrorKind};
+use byokit_core::routing::SystemKeyPolicy;
+use byokit_core::{ApiKey, Catalog};
+use tokio::sync::watch;
+
+use crate::gateway::Gateway;
+use crate::server::Options;
+use crate::store::{StoreError, StoreHandle};
+use crate::vault::Vault;
+
+pub(crate) use routing::{KeySeen, SystemHolds};
+
+/// What a service method returns.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// byokd's state and operations: one per daemon, shared by its front ends.
+pub struct Service {
+    store: StoreHandle,
+    /// Replaced whole by a rotation, which holds it for writing from start to end, so that no
+    /// key is sealed with the old master key once the rows have been re-sealed.
+    vault: tokio::sync::RwLock<Arc<Vault>>,
+    catalog: Catalog,
+    started: Instant,
+    options: Options,
+    gateway: Gateway,
+    /// The system key, read from the environment at start; its policy and base URL are in
+    /// `options.system`.
+    system_key: Option<ApiKey>,
+    http_tokens: crate::http::Tokens,
+    /// What calls have taught byokd about each key since it started: when it was last used, and
+    /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
+    keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
+    /// System-key tokens held by the calls running now, per user.
+    system_holds: Arc<SystemHolds>,
+    /// Per user, serializes routing decisions that the system key may pay for.
+    system_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Service {
+    /// The service over an open store and vault. `options.master_key` is where this data dir
+    /// keeps its master key.
+    pub(crate) fn new(
+        options: Options,
+        store: StoreHandle,
+        vault: Vault,
+        catalog: Catalog,
+    ) -> Result<Service, String> {
+        // The system key is read once; it never leaves this process except to its provider.
+        let system_key = std::env::var(&options.system.key_env)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(ApiKey::new);
+        Ok(Service {
+            store,
+            vault: tokio::sync::RwLock::new(Arc::new(vault)),
+            catalog,
+            started: Instant::now(),
+            gateway: Gateway::new(&options.timeouts)?,
+            system_key,
+            http_tokens: crate::http::Tokens::load(&options.data_dir),
+            keys_seen: Default::default(),
+            system_holds: Default::default(),
+            system_locks: Default::default(),
+            shutdown: watch::channel(false).0,
+            options,
+        })
+    }
+
+    /// How byokd runs.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The catalog prices come from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The system key's policy, when there is a system key.
+    fn system(&self) -> Option<&SystemKeyPolicy> {
+        self.system_key
+            .as_ref()
+            .map(|_| &self.options.system.policy)
+    }
+
+    /// `daemon.status`.
+    pub fn status(&self) -> DaemonStatus {
+        DaemonStatus {
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+            uptime_seconds: self.started.elapsed().as_secs(),
+            socket: self.options.socket.display().to_string(),
+            data_dir: self.options.data_dir.display().to_string(),
+            catalog_version: self.catalog.version().to_owned(),
+        }
+    }
+
+    /// `daemon.stop`: the front ends stop accepting, and byokd exits once every usage record
+    /// sent so far has committed.
+    pub fn stop(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once [`Service::stop`] is called.
+    pub async fn stopped(&self) {
+        let mut stopped = self.shutdown.subscribe();
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+
+    /// Commits every usage record sent so far.
+    pub async fn flush(&self) -> Result<()> {
+        Ok(self.store.flush().await?)
+    }
+
+    /// `http.token`: the user's bearer token for the HTTP endpoint, created on first use.
+    pub fn http_token(&self, user: &str) -> Result<String> {
+        self.http_tokens
+            .token_for(user)
+            .map_err(|e| internal(format!("http tokens: {e}")))
+    }
+
+    /// The user a bearer token of the HTTP endpoint belongs to.
+    pub fn http_user(&self, token: &str) -> Option<String> {
+        self.http_tokens.user(token)
+    }
+}
+
+/// An invalid parameter, named in `message` (never its value).
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidParams, message)
+}
+
+/// A failure of byokd itself.
+pub(crate) fn internal(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Internal, message)
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        internal(e.to_string())
+    }
+}
+
+/// `bytes` random bytes from the OS, in hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let mut buf = vec![0u8; bytes];
+    chacha20poly1305::aead::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
