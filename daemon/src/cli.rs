@@ -114,9 +114,16 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         .socket
         .clone()
         .unwrap_or_else(|| crate::paths::default_socket(&data_dir));
+    // A socket named without its data dir may belong to a daemon of any data dir: byokd is
+    // started only for a data dir the user chose or the default socket's own.
+    let named =
+        |flag: bool, var: &str| flag || std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    let start_in = (!named(cli.socket.is_some(), "BYOKIT_SOCKET")
+        || named(cli.data_dir.is_some(), "BYOKIT_DATA_DIR"))
+    .then_some(data_dir);
     let daemon = daemon::Target {
         socket,
-        data_dir,
+        start_in,
         user: cli.user.clone(),
     };
     match cli.command {

@@ -977,6 +977,62 @@ fn several_keys_of_a_provider_rotate_and_a_rate_limited_one_rests() {
     assert_eq!(configs["configs"][0]["api_key"], "sk-proj-…BBBB");
 }
 
+/// Once the user's only key rests after a rate limit, byokd refuses further calls itself and
+/// says when the key is free again: `retry_after_seconds` over IPC, `Retry-After` over HTTP.
+#[test]
+fn a_refusal_for_resting_keys_says_when_to_retry() {
+    const KEY_A: &str =
+        "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2eAAAA";
+    let (d, port) = Daemon::start_http();
+    let (base, calls) = mock_openai_by_key(KEY_A);
+    d.save_key("rest", "openai", KEY_A, Some(&base));
+    let (_, token, _) = d.cli(&["--user", "rest", "http", "token"], None);
+    let ask = r#"{"messages": [{"role": "user", "content": "hi"}]}"#;
+    // The provider's own 429 (retry-after: 30): passed on as it came.
+    let (status, head, _) = http_with_head(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token.trim()),
+        ask,
+    );
+    assert_eq!(status, 429);
+    assert!(head.contains("retry-after: 30"), "{head}");
+    assert_eq!(calls.lock().unwrap().len(), 1);
+
+    // Now the key rests: byokd refuses without calling, and still says when to come back.
+    let (status, head, body) = http_with_head(
+        port,
+        "POST",
+        "/v1/chat/completions",
+        "localhost",
+        Some(token.trim()),
+        ask,
+    );
+    assert_eq!(status, 429, "{body}");
+    let wait: u64 = head
+        .lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .unwrap_or_else(|| panic!("no Retry-After on the refusal: {head}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    let line = json!({"jsonrpc": "2.0", "id": 1, "method": "chat",
+        "params": {"user": "rest", "messages": [{"role": "user", "content": "hi"}]}});
+    let reply = raw(&d.socket(), format!("{line}\n").as_bytes(), 1).remove(0);
+    let data = &reply["error"]["data"];
+    assert_eq!(data["kind"], "rate_limited", "{reply}");
+    let seconds = data["retry_after_seconds"].as_f64().unwrap();
+    assert!(seconds > 0.0 && seconds <= 30.0, "{reply}");
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        1,
+        "a resting key is not called"
+    );
+}
+
 /// A mock Anthropic answering every call with the chat fixture after `delay`; counts the calls.
 fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -2240,4 +2296,144 @@ fn the_master_key_can_live_in_the_os_keyring() {
         "the master key is kept in the OS keyring",
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The pids of the byokd processes started with `--data-dir data_dir`, by their command lines.
+fn daemons_serving(data_dir: &Path) -> Vec<u32> {
+    use std::os::unix::ffi::OsStrExt;
+    let want = data_dir.as_os_str().as_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            let is_byokd = args.first()?.ends_with(b"byokd");
+            (is_byokd
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == b"--data-dir" && w[1] == want))
+            .then_some(pid)
+        })
+        .collect()
+}
+
+/// Kills whatever byokd still serves a data dir when a test ends, passed or failed.
+struct Reaper(PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for pid in daemons_serving(&self.0) {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// `byokit usage record` for `user` on `socket` and `data_dir`, started but not waited for.
+fn start_recorder(socket: &Path, data_dir: &Path, user: &str) -> Child {
+    Command::new(bin("byokit"))
+        .arg("--socket")
+        .arg(socket)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--user", user, "usage", "record", "--provider", "openai"])
+        .args(["--model", "gpt-4o", "--input", "100", "--output", "10"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (a few seconds at most) until exactly one byokd serves `data_dir`; returns how many do.
+fn settle_to_one(data_dir: &Path) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = daemons_serving(data_dir).len();
+        if n == 1 || Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// After a `kill -9`, eight scripts recording at the same moment each find no daemon and start
+/// one: exactly one byokd serves the data dir afterwards, and every record is in it. On a new data
+/// dir, seven simultaneous starts all succeed (the schema is made once).
+#[test]
+fn racing_auto_starts_after_a_crash_leave_exactly_one_byokd() {
+    let mut d = Daemon::start();
+    let data = d.dir.join("data");
+    let _reaper = Reaper(data.clone());
+    d.kill(); // SIGKILL: the socket file stays behind
+    assert!(d.socket().exists());
+    let recorders: Vec<Child> = (0..8)
+        .map(|_| start_recorder(&d.socket(), &data, "race"))
+        .collect();
+    for r in recorders {
+        let out = r.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(settle_to_one(&data), 1, "{:?}", daemons_serving(&data));
+    let summary = d
+        .client()
+        .call("usage.summary", json!({"user": "race", "days": 1}))
+        .unwrap();
+    assert_eq!(summary["totals"]["requests"], 8, "{summary}");
+
+    let fresh = fresh_dir();
+    let (data, socket) = (fresh.join("data"), fresh.join("run/byokd.sock"));
+    let _reaper = Reaper(data.clone());
+    let recorders: Vec<Child> = (0..7)
+        .map(|_| start_recorder(&socket, &data, "new"))
+        .collect();
+    for r in recorders {
+        let out = r.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(settle_to_one(&data), 1, "{:?}", daemons_serving(&data));
+    let _ = std::fs::remove_dir_all(&fresh);
+}
+
+/// `byokit --socket S` without a data dir does not start byokd on the default data dir when
+/// nothing answers on S: S may belong to another data dir's daemon, whose records would then
+/// land in a store nobody looks at.
+#[test]
+fn a_named_socket_without_its_data_dir_gets_no_daemon_of_the_default_one() {
+    let mut d = Daemon::start();
+    d.kill();
+    let home = d.dir.join("home");
+    let _reaper = Reaper(home.join(".local/share/byokit"));
+    let out = Command::new(bin("byokit"))
+        .arg("--socket")
+        .arg(d.socket())
+        .args([
+            "usage",
+            "record",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-4o",
+        ])
+        .args(["--input", "1", "--output", "1"])
+        .env("HOME", &home)
+        .env_remove("BYOKIT_DATA_DIR")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("BYOKIT_SOCKET")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no byokd answers on"), "{err}");
+    assert!(!home.exists(), "a data dir was made under HOME");
 }

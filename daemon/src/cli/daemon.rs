@@ -14,14 +14,25 @@ use crate::client::Client;
 /// Where byokd is, and who we act for.
 pub(super) struct Target {
     pub socket: PathBuf,
-    pub data_dir: PathBuf,
+    /// The data dir to start byokd on when none answers; `None` when the socket was named
+    /// without one (it may be another data dir's daemon).
+    pub start_in: Option<PathBuf>,
     pub user: String,
 }
 
 impl Target {
-    /// Connects, starting byokd when none is running.
+    /// Connects, starting byokd when none is running and its data dir is known.
     fn connect(&self) -> Result<Client, CliError> {
-        Ok(Client::connect_or_start(&self.socket, &self.data_dir)?)
+        match &self.start_in {
+            Some(data_dir) => Ok(Client::connect_or_start(&self.socket, data_dir)?),
+            None => Client::connect(&self.socket).map_err(|e| {
+                CliError(format!(
+                    "{e}; no byokd answers on {}, and without --data-dir (or $BYOKIT_DATA_DIR) \
+                     byokit does not know which data dir to start one on",
+                    self.socket.display()
+                ))
+            }),
+        }
     }
 
     fn call(&self, method: &str, mut params: Value) -> Result<Value, CliError> {
