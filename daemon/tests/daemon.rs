@@ -2437,3 +2437,45 @@ fn a_named_socket_without_its_data_dir_gets_no_daemon_of_the_default_one() {
     assert!(err.contains("no byokd answers on"), "{err}");
     assert!(!home.exists(), "a data dir was made under HOME");
 }
+
+/// A stored value byokd cannot read back (an unknown payer, an unknown budget policy) is an
+/// error that names it, never quietly a default; the daemon goes on serving.
+#[test]
+fn a_damaged_row_is_named_not_read_as_a_default() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    c.call(
+        "usage.record",
+        json!({"user": "dmg", "provider": "openai", "model": "gpt-4o",
+               "usage": {"input_tokens": 10, "output_tokens": 5}}),
+    )
+    .unwrap();
+    c.call(
+        "budget.set",
+        json!({"user": "dmg", "monthly_limit_usd": "5"}),
+    )
+    .unwrap();
+    let db = rusqlite::Connection::open(d.dir.join("data/byokit.db")).unwrap();
+    db.execute(
+        "UPDATE api_usage_logs SET payer = 'bogus' WHERE clerk_id = 'dmg'",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE budgets SET policy = 'nonsense' WHERE clerk_id = 'dmg'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let export = c
+        .call("usage.export", json!({"user": "dmg", "days": 1}))
+        .unwrap_err()
+        .to_string();
+    assert!(export.contains("payer \"bogus\""), "{export}");
+    let budget = c
+        .call("budget.get", json!({"user": "dmg"}))
+        .unwrap_err()
+        .to_string();
+    assert!(budget.contains("budget policy \"nonsense\""), "{budget}");
+    c.call("daemon.status", json!({})).unwrap();
+}

@@ -152,7 +152,12 @@ pub(crate) fn internal(message: impl Into<String>) -> Error {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        internal(e.to_string())
+        match e {
+            StoreError::OutOfRange(what) => {
+                invalid(format!("invalid params: out of range: {what}"))
+            }
+            e => internal(e.to_string()),
+        }
     }
 }
 

@@ -1,0 +1,368 @@
+//! Usage records and what they add up to: recording (idempotent), events, summaries from the
+//! daily totals, the month's spending and system-key tokens.
+
+use super::*;
+
+pub(super) fn day_number(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp().div_euclid(86_400)
+}
+
+pub(super) fn day_date(n: i64) -> time::Date {
+    (OffsetDateTime::UNIX_EPOCH + time::Duration::days(n)).date()
+}
+
+pub(super) fn far_future() -> OffsetDateTime {
+    time::Date::MAX.midnight().assume_utc()
+}
+
+/// The summary of a window: whole days from `usage_daily`, the two edge days from the logs.
+pub(super) fn summary(
+    tx: &Transaction<'_>,
+    user: &str,
+    window: Window,
+    cap: Option<u64>,
+) -> Result<UsageSummary, StoreError> {
+    let mut s = Summarizer::new(window);
+    let first_day = day_number(s.first_day().midnight().assume_utc());
+    let end_day = day_number(window.end);
+    let month_day = day_number(Month::containing(window.end).start());
+    let day_start = |day: i64| day_date(day).midnight().assume_utc();
+    // The edge days come whole from the daily totals too, when that is exact: the first day's
+    // events at or before the window's start are then taken away (fewer events are read than
+    // the whole day's), and the last day comes whole when no event follows the window's end.
+    let whole_edges = first_day < end_day;
+    let last_day_whole = whole_edges
+        && !tx
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM api_usage_logs
+                 WHERE clerk_id = ?1 AND created_at > ?2 AND created_at < ?3)",
+            )?
+            .query_row(
+                params![user, ms(window.end), ms(day_start(end_day + 1))],
+                |r| r.get::<_, bool>(0),
+            )?;
+    let mut groups = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT day, provider, payer, feature, model, requests, input_tokens, output_tokens, total_tokens, cost_usd,
+                    unpriced_requests, estimated_requests
+             FROM usage_daily WHERE clerk_id = ?1 AND day >= ?2 AND day <= ?3",
+        )?;
+        let rows = stmt.query_map(params![user, first_day.min(month_day), end_day], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                [
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                ],
+                r.get::<_, String>(9)?,
+                r.get::<_, i64>(10)?,
+                r.get::<_, i64>(11)?,
+            ))
+        })?;
+        for row in rows {
+            let (day, provider, payer, feature, model, n, cost, unpriced, estimated) = row?;
+            groups.push((
+                day,
+                DayGroup {
+                    day: day_date(day),
+                    provider: parse_provider(&provider)?,
+                    payer: parse_payer(&payer)?,
+                    feature,
+                    model,
+                    totals: Totals {
+                        requests: count("requests", n[0])?,
+                        input_tokens: count("input_tokens", n[1])?,
+                        output_tokens: count("output_tokens", n[2])?,
+                        total_tokens: count("total_tokens", n[3])?,
+                        cost_usd: parse_decimal(&cost)?,
+                        unpriced_requests: count("unpriced_requests", unpriced)?,
+                        estimated_requests: count("estimated_requests", estimated)?,
+                    },
+                },
+            ));
+        }
+    }
+    // The events still needed: the smaller part of the first day (those before the window's
+    // start, taken away from the whole day, or those after it, added to the day's month share),
+    // or the edge days themselves.
+    let start_late_in_day =
+        whole_edges && window.start() - day_start(first_day) > time::Duration::hours(12);
+    let one_day = |day: i64| events_between(tx, user, day_start(day), day_start(day + 1));
+    let (early, after_start) = match (whole_edges, start_late_in_day) {
+        (true, true) => (
+            Vec::new(),
+            events_between(
+                tx,
+                user,
+                window.start() - time::Duration::MILLISECOND,
+                day_start(first_day + 1),
+            )?,
+        ),
+        (true, false) => (
+            events_between(
+                tx,
+                user,
+                day_start(first_day),
+                window.start() + time::Duration::MILLISECOND,
+            )?,
+            Vec::new(),
+        ),
+        (false, _) => (Vec::new(), Vec::new()),
+    };
+    let edge = if !whole_edges {
+        one_day(first_day)?
+    } else if last_day_whole {
+        Vec::new()
+    } else {
+        one_day(end_day)?
+    };
+    for (day, g) in &groups {
+        match *day {
+            d if start_late_in_day && d == first_day => s.add_day(g),
+            d if whole_edges && d == first_day => s.add_first_day(g),
+            d if d == first_day => {}
+            d if d == end_day && last_day_whole => s.add_last_day(g),
+            d if d == end_day => {}
+            _ => s.add_day(g),
+        }
+    }
+    for e in &early {
+        s.remove_event(e);
+    }
+    for e in &after_start {
+        s.add_window_event(e);
+    }
+    for e in &edge {
+        s.add_event(e);
+    }
+    let budget = get_budget(tx, user)?;
+    Ok(s.finish(cap, budget.as_ref()))
+}
+
+pub(super) fn record(
+    tx: &Transaction<'_>,
+    catalog: &Catalog,
+    p: UsageRecordParams,
+    now: OffsetDateTime,
+    id: i64,
+    daily: &mut Daily,
+) -> Result<UsageRecordResult, StoreError> {
+    let at = p.at.unwrap_or(now);
+    let (cost_usd, status) = catalog.recorded_cost(p.provider, &p.model, &p.usage, at.date());
+    let cost_text = cost_usd.map(|c| c.to_string());
+    let inserted = tx.prepare_cached(
+        "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
+            total_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
+            estimated_cost_usd, cost_status, catalog_version, idempotency_key, latency_ms, outcome, created_at, id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+         ON CONFLICT (clerk_id, idempotency_key) DO NOTHING",
+    )?
+    .execute(params![
+        p.user,
+        p.provider.as_str(),
+        p.model,
+        p.feature.as_deref().unwrap_or(""),
+        payer_str(p.payer),
+        int("input_tokens", p.usage.input_tokens)?,
+        int("output_tokens", p.usage.output_tokens)?,
+        int("total_tokens", p.usage.total_tokens(p.provider))?,
+        int("cached_input_tokens", p.usage.cached_input_tokens)?,
+        int("cache_write_tokens", p.usage.cache_write_tokens)?,
+        int("reasoning_tokens", p.usage.reasoning_tokens)?,
+        p.usage.estimated,
+        cost_text,
+        status_str(status),
+        catalog.version(),
+        p.idempotency_key,
+        p.latency_ms.map(|v| int("latency_ms", v)).transpose()?,
+        p.outcome.as_deref().unwrap_or("ok"),
+        ms(at),
+        id,
+    ])?;
+    if inserted == 0 {
+        // The user's idempotency key is taken: a retry of a stored record, counted once.
+        return stored_record(tx, &p.user, p.idempotency_key.as_deref(), id);
+    }
+    let event = UsageEvent {
+        at,
+        provider: p.provider,
+        model: p.model,
+        feature: p.feature.unwrap_or_default(),
+        payer: p.payer,
+        usage: p.usage,
+        cost_usd,
+        cost_status: status,
+    };
+    daily
+        .entry((
+            p.user.clone(),
+            day_number(at),
+            event.provider,
+            event.payer,
+            event.feature.clone(),
+            event.model.clone(),
+        ))
+        .or_default()
+        .add_event(&event);
+    if p.payer == Payer::User && cost_usd.is_some() {
+        fire_alerts(tx, &p.user, at, daily)?;
+    }
+    Ok(UsageRecordResult {
+        id,
+        cost_usd,
+        cost_status: status,
+        catalog_version: catalog.version().to_owned(),
+        duplicate: false,
+    })
+}
+
+/// The record stored earlier under `user`'s idempotency `key`, answering its retry.
+pub(super) fn stored_record(
+    tx: &Transaction<'_>,
+    user: &str,
+    key: Option<&str>,
+    id: i64,
+) -> Result<UsageRecordResult, StoreError> {
+    let existing = tx
+        .prepare_cached(
+            "SELECT id, estimated_cost_usd, cost_status, catalog_version FROM api_usage_logs
+             WHERE clerk_id = ?1 AND idempotency_key = ?2",
+        )?
+        .query_row(params![user, key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, cost, status, version)) = existing else {
+        return Err(StoreError::Damaged(format!("usage id {id} is taken")));
+    };
+    Ok(UsageRecordResult {
+        id,
+        cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
+        cost_status: parse_status(&status)?,
+        catalog_version: version,
+        duplicate: true,
+    })
+}
+
+/// The day numbers of a month: from its first day, to the next month's first day.
+pub(super) fn month_days(month: Month) -> (i64, i64) {
+    (day_number(month.start()), day_number(month.next().start()))
+}
+
+/// The exact sum of the user's own-key costs in a month, added up in Rust: never an SQL `SUM`
+/// over text or floats. Read from the daily totals (a month is whole UTC days), so it costs the
+/// same for a user with ten calls as with a million; `pending` adds what the current batch has
+/// recorded and not yet added to them.
+pub(super) fn user_spent(
+    tx: &Transaction<'_>,
+    user: &str,
+    month: Month,
+    pending: Option<&Daily>,
+) -> Result<Decimal, StoreError> {
+    let (from, to) = month_days(month);
+    let mut stmt = tx.prepare_cached(
+        "SELECT cost_usd FROM usage_daily WHERE clerk_id = ?1 AND payer = 'user' AND day >= ?2 AND day < ?3",
+    )?;
+    let mut total = Decimal::ZERO;
+    for c in stmt.query_map(params![user, from, to], |r| r.get::<_, String>(0))? {
+        total += parse_decimal(&c?)?;
+    }
+    for ((u, day, _, payer, _, _), t) in pending.into_iter().flatten() {
+        if u == user && *payer == Payer::User && (from..to).contains(day) {
+            total += t.cost_usd;
+        }
+    }
+    Ok(total)
+}
+
+/// Tokens the user has used through the system key in a month, from the daily totals.
+pub(super) fn system_tokens(
+    tx: &Transaction<'_>,
+    user: &str,
+    month: Month,
+) -> Result<u64, StoreError> {
+    let (from, to) = month_days(month);
+    let total: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(total_tokens), 0) FROM usage_daily
+         WHERE clerk_id = ?1 AND payer = 'system' AND day >= ?2 AND day < ?3",
+        )?
+        .query_row(params![user, from, to], |r| r.get(0))?;
+    count("system tokens", total)
+}
+
+pub(super) fn events(
+    tx: &Transaction<'_>,
+    user: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<UsageEvent>, StoreError> {
+    events_between(tx, user, since + time::Duration::MILLISECOND, far_future())
+}
+
+/// The user's events with `from ≤ at < until`.
+pub(super) fn events_between(
+    tx: &Transaction<'_>,
+    user: &str,
+    from: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<UsageEvent>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT provider, model, feature, payer, prompt_tokens, completion_tokens, cached_input_tokens,
+                cache_write_tokens, reasoning_tokens, usage_estimated, estimated_cost_usd, cost_status, created_at
+         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+    )?;
+    let rows = stmt.query_map(params![user, ms(from), ms(until)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            [
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+            ],
+            r.get::<_, bool>(9)?,
+            r.get::<_, Option<String>>(10)?,
+            r.get::<_, String>(11)?,
+            r.get::<_, i64>(12)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (provider, model, feature, payer, n, estimated, cost, status, at) = row?;
+        let [input, output, cached, cache_write, reasoning] = n;
+        out.push(UsageEvent {
+            at: from_ms(at)?,
+            provider: parse_provider(&provider)?,
+            model,
+            feature,
+            payer: parse_payer(&payer)?,
+            usage: Usage {
+                input_tokens: count("prompt_tokens", input)?,
+                output_tokens: count("completion_tokens", output)?,
+                cached_input_tokens: count("cached_input_tokens", cached)?,
+                cache_write_tokens: count("cache_write_tokens", cache_write)?,
+                reasoning_tokens: count("reasoning_tokens", reasoning)?,
+                estimated,
+            },
+            cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
+            cost_status: parse_status(&status)?,
+        });
+    }
+    Ok(out)
+}
