@@ -445,6 +445,71 @@ fn default_thresholds() -> Vec<u8> {
     DEFAULT_ALERT_THRESHOLDS.to_vec()
 }
 
+fn default_token_name() -> String {
+    "default".to_owned()
+}
+
+/// `http.token`: the user's bearer token for the HTTP endpoint under a name, created on first
+/// use and the same on every later call until revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct HttpTokenParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    pub user: String,
+    /// The token's name (one per app or device): `default` unless given.
+    #[serde(default = "default_token_name")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    pub name: String,
+}
+
+/// `http.token`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct HttpTokenResult {
+    /// The user it acts for.
+    pub user: String,
+    /// Its name.
+    pub name: String,
+    /// The bearer token (`byok-…`).
+    pub token: String,
+}
+
+/// One of `http.token.list`'s tokens: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct HttpTokenInfo {
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    #[serde(with = "crate::instant")]
+    #[cfg_attr(feature = "ts", ts(type = "Instant"))]
+    pub created_at: OffsetDateTime,
+}
+
+/// `http.token.revoke`: the token of that name stops working at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct HttpTokenRevokeParams {
+    /// The user.
+    #[serde(default = "default_user")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    pub user: String,
+    /// The token's name.
+    pub name: String,
+}
+
+/// `http.token.revoke`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct HttpTokenRevokeResult {
+    /// How many tokens were revoked (0 or 1).
+    pub revoked: u64,
+}
+
 /// `budget.get`'s result when the user has a budget (`null` when not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

@@ -1,13 +1,11 @@
 //! byokd's OpenAI-compatible HTTP endpoint on loopback: `POST /v1/chat/completions` and
 //! `GET /v1/models`, so that any OpenAI client works with byokit by changing its base URL.
 //!
-//! Off unless `byokd --http 127.0.0.1:PORT`. Each user has a bearer token in
-//! `<data dir>/http-tokens.json` (0600, shown by `byokit http token`); a request without the
-//! right token gets 401. The `Host` header must name loopback (against DNS rebinding); no CORS
+//! Off unless `byokd --http 127.0.0.1:PORT`. Each user has bearer tokens (`byokit http token`,
+//! kept in the store by their SHA-256 and sealed by the vault); a request without a valid token
+//! gets 401. The `Host` header must name loopback (against DNS rebinding); no CORS
 //! headers are sent; bodies are capped at 1 MiB.
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -24,68 +22,6 @@ use serde_json::{json, Value};
 use futures_util::StreamExt;
 
 use crate::service::Service;
-
-const TOKENS_FILE: &str = "http-tokens.json";
-
-/// The bearer tokens (token → user), kept in memory and in `http-tokens.json` (0600), which only
-/// byokd writes.
-pub(crate) struct Tokens {
-    path: std::path::PathBuf,
-    map: std::sync::RwLock<BTreeMap<String, String>>,
-}
-
-impl Tokens {
-    /// The tokens of the data directory.
-    pub(crate) fn load(data_dir: &Path) -> Tokens {
-        Tokens {
-            path: data_dir.join(TOKENS_FILE),
-            map: std::sync::RwLock::new(read_tokens(data_dir)),
-        }
-    }
-
-    /// The user a token belongs to.
-    pub(crate) fn user(&self, token: &str) -> Option<String> {
-        if token.is_empty() {
-            return None;
-        }
-        self.map
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(token)
-            .cloned()
-    }
-
-    /// The user's token, created (and saved) on first use.
-    pub(crate) fn token_for(&self, user: &str) -> std::io::Result<String> {
-        let mut tokens = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, _)) = tokens.iter().find(|(_, u)| u.as_str() == user) {
-            return Ok(token.clone());
-        }
-        let token = new_token();
-        let mut next = tokens.clone();
-        next.insert(token.clone(), user.to_owned());
-        crate::vault::write_new_private(
-            &self.path,
-            json!({"tokens": next}).to_string().as_bytes(),
-        )?;
-        *tokens = next;
-        Ok(token)
-    }
-}
-
-/// A fresh random token.
-fn new_token() -> String {
-    format!("byok-{}", crate::service::random_hex(24))
-}
-
-/// Token → user.
-fn read_tokens(data_dir: &Path) -> BTreeMap<String, String> {
-    std::fs::read(data_dir.join(TOKENS_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|v| serde_json::from_value(v["tokens"].clone()).ok())
-        .unwrap_or_default()
-}
 
 /// Serves the endpoint until byokd stops.
 pub(crate) async fn serve(state: Arc<Service>, listener: tokio::net::TcpListener) {
@@ -113,7 +49,7 @@ fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response 
 }
 
 /// Checks the Host header and the bearer token; returns the user.
-fn authorize(state: &Service, headers: &HeaderMap) -> Result<String, Box<Response>> {
+async fn authorize(state: &Service, headers: &HeaderMap) -> Result<String, Box<Response>> {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
@@ -139,14 +75,16 @@ fn authorize(state: &Service, headers: &HeaderMap) -> Result<String, Box<Respons
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    state.http_user(token).ok_or_else(|| {
-        Box::new(error(
+    match state.http_user(token).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Box::new(error(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "invalid_api_key",
             "missing or wrong bearer token; see `byokit http token`",
-        ))
-    })
+        ))),
+        Err(e) => Err(Box::new(error_response(&e))),
+    }
 }
 
 /// Message content: a string, or OpenAI's list of parts (their text joined).
@@ -167,7 +105,7 @@ async fn completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let user = match authorize(&state, &headers) {
+    let user = match authorize(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return *r,
     };
@@ -448,7 +386,7 @@ fn finish_reason(f: Option<byokit_core::FinishReason>) -> &'static str {
 }
 
 async fn models(AxumState(state): AxumState<Arc<Service>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&state, &headers) {
+    if let Err(r) = authorize(&state, &headers).await {
         return *r;
     }
     let data: Vec<Value> = Catalog::embedded()

@@ -115,29 +115,35 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
     }
-    // The socket appears only once the store and the vault are ready: a client that can connect
-    // is served.
-    let _ = std::fs::remove_file(&options.socket); // a stale socket of a daemon that died
-    let listener = UnixListener::bind(&options.socket)
-        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
-    private_file(&options.socket)
-        .map_err(|e| format!("socket {}: {e}", options.socket.display()))?;
-
     let catalog = Catalog::embedded().clone();
     let store =
         StoreHandle::start(conn, catalog.clone()).map_err(|e| format!("opening the store: {e}"))?;
     let service = Arc::new(Service::new(options, store, vault, catalog)?);
+    service
+        .import_legacy_tokens(&service.options().data_dir)
+        .await;
+    // The doors open only once the store and the vault are ready, the HTTP one first: a client
+    // that can connect to either is served.
+    let http = match service.options().http {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("--http {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let socket = service.options().socket.clone();
+    let _ = std::fs::remove_file(&socket); // a stale socket of a daemon that died
+    let listener =
+        UnixListener::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+    private_file(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
     eprintln!("byokd: listening on {}", socket.display());
-    if let Some(addr) = service.options().http {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("--http {addr}: {e}"))?;
+    if let Some(http) = http {
         eprintln!(
             "byokd: OpenAI-compatible endpoint on http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
+            http.local_addr().map_err(|e| e.to_string())?
         );
-        tokio::spawn(crate::http::serve(Arc::clone(&service), listener));
+        tokio::spawn(crate::http::serve(Arc::clone(&service), http));
     }
     // The socket file belongs to the user running byokd: peers must be that user.
     let uid = std::os::unix::fs::MetadataExt::uid(

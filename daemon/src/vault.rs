@@ -242,6 +242,17 @@ fn aad(user: &str, provider: Provider, key_id: &str) -> Vec<u8> {
     .concat()
 }
 
+/// The associated data of a bearer token of the HTTP endpoint: a tag no provider's name starts
+/// with, then the user and the token's name, each preceded by its length.
+fn token_aad(user: &str, name: &str) -> Vec<u8> {
+    let mut aad = b"byokit-http-token".to_vec();
+    for field in [user, name] {
+        aad.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        aad.extend_from_slice(field.as_bytes());
+    }
+    aad
+}
+
 impl Vault {
     /// Opens the vault of `data_dir` with its master key in `home`, creating the key on first
     /// use; a data dir whose key is in the keyring is marked so once the keyring has returned it.
@@ -352,20 +363,7 @@ impl Vault {
 
     /// Encrypts `key` for this user, provider and id: nonce followed by ciphertext.
     pub fn seal(&self, user: &str, provider: Provider, key_id: &str, key: &ApiKey) -> Vec<u8> {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = aad(user, provider, key_id);
-        let sealed = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: key.expose().as_bytes(),
-                    aad: &aad,
-                },
-            )
-            // Encryption fails only for messages over 256 GiB.
-            .unwrap_or_default();
-        [nonce.as_slice(), &sealed].concat()
+        self.seal_bytes(&aad(user, provider, key_id), key.expose().as_bytes())
     }
 
     /// Decrypts a sealed key; fails if it was sealed for another user, provider or id.
@@ -376,24 +374,49 @@ impl Vault {
         key_id: &str,
         sealed: &[u8],
     ) -> Result<ApiKey, VaultError> {
+        let plain = self.open_bytes(&aad(user, provider, key_id), sealed)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered)?;
+        Ok(ApiKey::new(text))
+    }
+
+    /// Encrypts a bearer token of the HTTP endpoint for this user and token name.
+    pub fn seal_token(&self, user: &str, name: &str, token: &str) -> Vec<u8> {
+        self.seal_bytes(&token_aad(user, name), token.as_bytes())
+    }
+
+    /// Decrypts a sealed bearer token; fails if it was sealed for another user or name.
+    pub fn open_token(
+        &self,
+        user: &str,
+        name: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<String>, VaultError> {
+        let plain = self.open_bytes(&token_aad(user, name), sealed)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered)?;
+        Ok(Zeroizing::new(text.to_owned()))
+    }
+
+    /// Nonce followed by the ciphertext of `msg` bound to `aad`.
+    fn seal_bytes(&self, aad: &[u8], msg: &[u8]) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, Payload { msg, aad })
+            // Encryption fails only for messages over 256 GiB.
+            .unwrap_or_default();
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    fn open_bytes(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if sealed.len() < NONCE {
             return Err(VaultError::Tampered);
         }
         let (nonce, body) = sealed.split_at(NONCE);
-        let aad = aad(user, provider, key_id);
-        let plain = Zeroizing::new(
+        Ok(Zeroizing::new(
             self.cipher
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: body,
-                        aad: &aad,
-                    },
-                )
+                .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
                 .map_err(|_| VaultError::Tampered)?,
-        );
-        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered)?;
-        Ok(ApiKey::new(text))
+        ))
     }
 }
 

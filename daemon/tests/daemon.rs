@@ -1277,7 +1277,7 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
     }
     let conn = rusqlite::Connection::open(&copy).unwrap();
     conn.execute_batch(
-        "DROP TABLE usage_daily; DROP TABLE routing_settings; PRAGMA user_version = 2;",
+        "DROP TABLE usage_daily; DROP TABLE routing_settings; DROP TABLE http_tokens; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -1303,8 +1303,10 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
             .unwrap();
     }
     let conn = rusqlite::Connection::open(&v3).unwrap();
-    conn.execute_batch("DROP TABLE routing_settings; PRAGMA user_version = 3;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE routing_settings; DROP TABLE http_tokens; PRAGMA user_version = 3;",
+    )
+    .unwrap();
     drop(conn);
     let conn = byokit_daemon::store::open(&v3).unwrap();
     let (rows, settings): (i64, i64) = conn
@@ -1894,13 +1896,8 @@ fn the_openai_compatible_endpoint_serves_chat_and_models_to_token_holders() {
         "{garbage",
     );
     assert_eq!(status, 400);
-    // The token file is private.
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(d.dir.join("data/http-tokens.json"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    // The token is stored only sealed and hashed: nowhere in plain text on disk.
+    assert!(!contains(&d.written_bytes(), &token));
     // A non-loopback address is refused at start.
     let out = Command::new(bin("byokd"))
         .args(["--http", "0.0.0.0:0", "--socket"])
@@ -2478,4 +2475,87 @@ fn a_damaged_row_is_named_not_read_as_a_default() {
         .to_string();
     assert!(budget.contains("budget policy \"nonsense\""), "{budget}");
     c.call("daemon.status", json!({})).unwrap();
+}
+
+/// Bearer tokens of the HTTP endpoint: several per user by name, each the same on every ask
+/// until revoked, revoked at once, kept across a restart and a vault rotation, and never on disk
+/// in plain text. Tokens from the old `http-tokens.json` keep working and the file goes; a file
+/// that cannot be read is left as it is, never overwritten, whatever tokens are made meanwhile.
+#[test]
+fn http_tokens_are_named_revocable_and_survive_restarts_and_a_corrupt_token_file() {
+    let dir = fresh_dir();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let legacy = r#"{"tokens": {"byok-legacyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": "old"}}"#;
+    std::fs::write(dir.join("data/http-tokens.json"), legacy).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let http_arg = format!("127.0.0.1:{port}");
+    let mut d = Daemon::start_with(dir, &["--http", &http_arg]);
+    let models = |token: &str| http(port, "GET", "/v1/models", "localhost", Some(token), "").0;
+    let token = |d: &Daemon, user: &str, name: &str| {
+        let (code, out, err) = d.cli(&["--user", user, "http", "token", "--name", name], None);
+        assert_eq!(code, 0, "{err}");
+        out.trim().to_owned()
+    };
+    // The imported token works, and its file is gone.
+    assert_eq!(
+        models("byok-legacyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        200
+    );
+    assert!(!d.dir.join("data/http-tokens.json").exists());
+    assert_eq!(
+        token(&d, "old", "default"),
+        "byok-legacyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    );
+
+    let laptop = token(&d, "ann", "laptop");
+    let phone = token(&d, "ann", "phone");
+    assert_ne!(laptop, phone);
+    assert_eq!(
+        token(&d, "ann", "laptop"),
+        laptop,
+        "the same token each time"
+    );
+    assert_eq!((models(&laptop), models(&phone)), (200, 200));
+    let (_, list, _) = d.cli(&["--user", "ann", "http", "token", "list", "--json"], None);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["laptop", "phone"]);
+    assert!(
+        !list.to_string().contains("byok-"),
+        "a list never shows a token"
+    );
+    let (code, _, _) = d.cli(&["--user", "ann", "http", "token", "revoke", "phone"], None);
+    assert_eq!(code, 0);
+    assert_eq!((models(&laptop), models(&phone)), (200, 401));
+    let (code, _, err) = d.cli(&["--user", "ann", "http", "token", "revoke", "phone"], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(!contains(&d.written_bytes(), &laptop));
+
+    // A rotation re-seals the tokens with the keys; a restart keeps them.
+    let (code, _, err) = d.cli(&["vault", "rotate"], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(token(&d, "ann", "laptop"), laptop);
+    d.kill();
+    // A token file that cannot be read stays as it is, whatever happens meanwhile.
+    let corrupt = b"{\"tokens\": {\"byok-half";
+    std::fs::write(d.dir.join("data/http-tokens.json"), corrupt).unwrap();
+    let dir = d.dir.clone();
+    std::mem::forget(d);
+    let d = Daemon::start_with(dir, &["--http", &http_arg]);
+    assert_eq!(models(&laptop), 200);
+    let bob = token(&d, "bob", "default");
+    assert_eq!((models(&bob), models(&laptop)), (200, 200));
+    assert_eq!(
+        std::fs::read(d.dir.join("data/http-tokens.json")).unwrap(),
+        corrupt
+    );
 }

@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use byokit_core::protocol::{HttpTokenInfo, HttpTokenResult};
 use byokit_core::{Decimal, Payer, Provider, Usage};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
@@ -443,8 +444,33 @@ pub(super) fn compare(
 /// `byokit http ...`
 #[derive(Debug, Subcommand)]
 pub enum HttpCommand {
-    /// The user's bearer token for the HTTP endpoint (created on first use).
-    Token,
+    /// The user's bearer token for the HTTP endpoint (created on first use, the same until
+    /// revoked); `list` and `revoke` manage the user's tokens.
+    Token(TokenArgs),
+}
+
+/// `byokit http token [--name NAME] [list | revoke NAME]`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TokenArgs {
+    /// The token's name (one per app or device).
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    /// List or revoke tokens instead of showing one.
+    #[command(subcommand)]
+    pub action: Option<TokenAction>,
+}
+
+/// `byokit http token list|revoke`
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// The user's tokens: names and creation dates (never the tokens).
+    List(JsonFlag),
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 pub(super) fn http(
@@ -452,13 +478,32 @@ pub(super) fn http(
     c: HttpCommand,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    match c {
-        HttpCommand::Token => {
-            let v = t.call("http.token", json!({}))?;
-            writeln!(out, "{}", v["token"].as_str().unwrap_or_default())?;
-            Ok(())
+    let HttpCommand::Token(args) = c;
+    match args.action {
+        None => {
+            let r: HttpTokenResult =
+                serde_json::from_value(t.call("http.token", json!({"name": args.name}))?)?;
+            writeln!(out, "{}", r.token)?;
+        }
+        Some(TokenAction::List(f)) => {
+            let v = t.call("http.token.list", json!({}))?;
+            if f.json {
+                return write_json(out, &v);
+            }
+            let tokens: Vec<HttpTokenInfo> = serde_json::from_value(v)?;
+            if tokens.is_empty() {
+                writeln!(out, "no tokens; `byokit http token` makes one")?;
+            }
+            for token in tokens {
+                writeln!(out, "{}  created {}", token.name, token.created_at.date())?;
+            }
+        }
+        Some(TokenAction::Revoke { name }) => {
+            t.call("http.token.revoke", json!({"name": name}))?;
+            writeln!(out, "revoked the token {name:?}")?;
         }
     }
+    Ok(())
 }
 
 /// `byokit vault ...`

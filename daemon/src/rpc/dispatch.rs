@@ -103,11 +103,9 @@ async fn dispatch(service: &Service, method: &str, params: &str) -> Result<Box<R
         "routing.set" => to_value(s.routing_set(parse(params)?).await?),
         "routing.get" => to_value(s.routing_get(parse(params)?).await?),
         "vault.rotate" => to_value(json!({"resealed": Box::pin(s.vault_rotate()).await?})),
-        "http.token" => {
-            let p: byokit_core::protocol::UserParams = parse(params)?;
-            let token = s.http_token(&p.user)?;
-            to_value(json!({"user": p.user, "token": token}))
-        }
+        "http.token" => to_value(s.http_token(parse(params)?).await?),
+        "http.token.list" => to_value(s.http_tokens(parse(params)?).await?),
+        "http.token.revoke" => to_value(s.http_token_revoke(parse(params)?).await?),
         "daemon.status" => to_value(s.status()),
         "daemon.stop" => {
             s.stop();

@@ -6,6 +6,7 @@
 mod chat;
 mod config;
 mod routing;
+mod tokens;
 mod usage;
 mod vault;
 
@@ -40,7 +41,8 @@ pub struct Service {
     /// The system key, read from the environment at start; its policy and base URL are in
     /// `options.system`.
     system_key: Option<ApiKey>,
-    http_tokens: crate::http::Tokens,
+    /// The users of the bearer tokens seen lately, by the tokens' SHA-256.
+    token_users: std::sync::RwLock<std::collections::HashMap<crate::store::TokenHash, String>>,
     /// What calls have taught byokd about each key since it started: when it was last used, and
     /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
     keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
@@ -72,7 +74,7 @@ impl Service {
             started: Instant::now(),
             gateway: Gateway::new(&options.timeouts)?,
             system_key,
-            http_tokens: crate::http::Tokens::load(&options.data_dir),
+            token_users: Default::default(),
             keys_seen: Default::default(),
             system_holds: Default::default(),
             system_locks: Default::default(),
@@ -125,18 +127,6 @@ impl Service {
     /// Commits every usage record sent so far.
     pub async fn flush(&self) -> Result<()> {
         Ok(self.store.flush().await?)
-    }
-
-    /// `http.token`: the user's bearer token for the HTTP endpoint, created on first use.
-    pub fn http_token(&self, user: &str) -> Result<String> {
-        self.http_tokens
-            .token_for(user)
-            .map_err(|e| internal(format!("http tokens: {e}")))
-    }
-
-    /// The user a bearer token of the HTTP endpoint belongs to.
-    pub fn http_user(&self, token: &str) -> Option<String> {
-        self.http_tokens.user(token)
     }
 }
 

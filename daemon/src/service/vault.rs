@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{internal, Result, Service};
-use crate::store::Command;
+use crate::store::{Command, Sealed};
 use crate::vault::{finish_rotation, promote_master_key, stage_master_key, Vault, VaultError};
 
 impl Service {
@@ -29,13 +29,25 @@ impl Service {
         blocking(&mut || stage_master_key(data_dir, home, &master))?;
         let old = Arc::clone(&current);
         let sealer = Arc::clone(&new);
-        let reseal: Box<crate::store::Resealer> =
-            Box::new(move |user, provider, key_id, sealed| {
+        let reseal: Box<crate::store::Resealer> = Box::new(move |row| match row {
+            Sealed::Key {
+                user,
+                provider,
+                key_id,
+                sealed,
+            } => {
                 let key = old
                     .open_key(user, provider, key_id, sealed)
                     .map_err(|e| e.to_string())?;
                 Ok(sealer.seal(user, provider, key_id, &key))
-            });
+            }
+            Sealed::Token { user, name, sealed } => {
+                let token = old
+                    .open_token(user, name, sealed)
+                    .map_err(|e| e.to_string())?;
+                Ok(sealer.seal_token(user, name, &token))
+            }
+        });
         let check = new.seal_check();
         let resealed = self
             .store

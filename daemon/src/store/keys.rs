@@ -118,12 +118,19 @@ pub(super) fn reseal_all(
         .collect::<Result<_, _>>()?;
     for (id, user, provider, key_id, sealed) in &rows {
         let provider: Provider = parse_provider(provider)?;
-        let resealed = reseal(user, provider, key_id, sealed).map_err(StoreError::Damaged)?;
+        let row = Sealed::Key {
+            user,
+            provider,
+            key_id,
+            sealed,
+        };
+        let resealed = reseal(row).map_err(StoreError::Damaged)?;
         tx.execute(
             "UPDATE user_api_configs SET api_key = ?1 WHERE id = ?2",
             params![resealed, id],
         )?;
     }
+    reseal_http_tokens(tx, reseal)?;
     set_vault_check(tx, check)?;
     Ok(rows.len() as u64)
 }

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc};
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
-use byokit_core::protocol::{ConfigView, RoutingSettings, UsageRecordParams, UsageRecordResult};
+use byokit_core::protocol::{
+    ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordParams, UsageRecordResult,
+};
 use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
     Catalog, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window,
@@ -25,6 +27,7 @@ mod columns;
 mod keys;
 mod schema;
 mod settings;
+mod tokens;
 mod usage;
 mod writer;
 
@@ -33,6 +36,7 @@ use keys::*;
 use schema::*;
 pub use schema::{migrate, open, set_vault_check, vault_check, MIGRATIONS};
 use settings::*;
+use tokens::*;
 use usage::*;
 use writer::*;
 
@@ -123,6 +127,52 @@ pub enum Command {
     ),
     /// The alerts of a user, newest first.
     Alerts(String, oneshot::Sender<Result<Vec<Alert>, StoreError>>),
+    /// The user's bearer token of that name, sealed, if there is one.
+    HttpToken {
+        /// The user.
+        user: String,
+        /// The token's name.
+        name: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<Option<Vec<u8>>, StoreError>>,
+    },
+    /// Store a new bearer token under the user's name, unless one is there already; answers the
+    /// sealed token stored under that name (the new one, or the one another call stored first).
+    SaveHttpToken {
+        /// The user.
+        user: String,
+        /// The token's name.
+        name: String,
+        /// The token's SHA-256.
+        hash: TokenHash,
+        /// The token, sealed.
+        sealed: Vec<u8>,
+        /// The answer.
+        reply: oneshot::Sender<Result<Vec<u8>, StoreError>>,
+    },
+    /// The user a bearer token belongs to, by its SHA-256.
+    HttpTokenUser {
+        /// The token's SHA-256.
+        hash: TokenHash,
+        /// The answer.
+        reply: oneshot::Sender<Result<Option<String>, StoreError>>,
+    },
+    /// The user's bearer tokens (names and dates, never the tokens).
+    HttpTokens {
+        /// The user.
+        user: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<Vec<HttpTokenInfo>, StoreError>>,
+    },
+    /// Revoke the user's token of that name; answers how many were revoked.
+    RevokeHttpToken {
+        /// The user.
+        user: String,
+        /// The token's name.
+        name: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
     /// Re-seal every stored key with a new master key, and record the new check value, in one
     /// transaction. Answers how many keys were re-sealed.
     Reseal(
@@ -132,8 +182,35 @@ pub enum Command {
     ),
 }
 
-/// Re-seals one stored key: (user, provider, key id, sealed) to the new sealed bytes.
-pub type Resealer = dyn FnMut(&str, Provider, &str, &[u8]) -> Result<Vec<u8>, String> + Send;
+/// Re-seals one stored secret: (user, provider, key id, sealed) to the new sealed bytes.
+pub type Resealer = dyn FnMut(Sealed<'_>) -> Result<Vec<u8>, String> + Send;
+
+/// A sealed secret as stored, with what it was sealed for.
+pub enum Sealed<'a> {
+    /// A provider key of a configuration.
+    Key {
+        /// The user.
+        user: &'a str,
+        /// The provider.
+        provider: Provider,
+        /// The key's id.
+        key_id: &'a str,
+        /// The sealed key.
+        sealed: &'a [u8],
+    },
+    /// A bearer token of the HTTP endpoint.
+    Token {
+        /// The user.
+        user: &'a str,
+        /// The token's name.
+        name: &'a str,
+        /// The sealed token.
+        sealed: &'a [u8],
+    },
+}
+
+/// The SHA-256 of a bearer token: how the store finds it.
+pub type TokenHash = [u8; 32];
 
 /// A configuration to save.
 pub struct NewConfig {
@@ -266,6 +343,9 @@ impl Command {
             || matches!(
                 self,
                 Command::Configs(..)
+                    | Command::HttpToken { .. }
+                    | Command::HttpTokenUser { .. }
+                    | Command::HttpTokens { .. }
                     | Command::SystemTokens(..)
                     | Command::Routing(..)
                     | Command::Budget(..)

@@ -90,6 +90,18 @@ pub const MIGRATIONS: &[&str] = &[
         settings TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 5: bearer tokens of the HTTP endpoint, several per user by name: found by their SHA-256,
+    // kept sealed by the vault so that `http.token` can show a token again (byokd used to keep
+    // them in plain text in http-tokens.json, which it now imports and removes).
+    "CREATE TABLE http_tokens (
+        id INTEGER PRIMARY KEY,
+        clerk_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        token_hash BLOB NOT NULL UNIQUE,
+        sealed BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (clerk_id, name)
+    );",
 ];
 
 /// Work a migration needs beyond its SQL, by the version it brings the database to.

@@ -160,6 +160,19 @@ pub(super) fn execute(
             answer(set_routing(tx, &user, settings), reply)
         }
         Command::Routing(user, reply) => answer(routing(tx, &user), reply),
+        Command::HttpToken { user, name, reply } => answer(http_token(tx, &user, &name), reply),
+        Command::SaveHttpToken {
+            user,
+            name,
+            hash,
+            sealed,
+            reply,
+        } => answer(save_http_token(tx, &user, &name, &hash, &sealed), reply),
+        Command::HttpTokenUser { hash, reply } => answer(http_token_user(tx, &hash), reply),
+        Command::HttpTokens { user, reply } => answer(http_tokens(tx, &user), reply),
+        Command::RevokeHttpToken { user, name, reply } => {
+            answer(revoke_http_token(tx, &user, &name), reply)
+        }
         Command::Reseal(mut reseal, check, reply) => {
             answer(reseal_all(tx, &mut *reseal, &check), reply)
         }
