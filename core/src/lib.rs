@@ -8,6 +8,7 @@ pub mod cost;
 pub mod day;
 pub mod error;
 pub mod estimate;
+pub mod gateway;
 pub mod http;
 pub mod instant;
 pub mod key;

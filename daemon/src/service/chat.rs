@@ -1,18 +1,19 @@
 //! `chat`: an AI call made with the key routing picks, retried and fallen back as the gateway's
 //! policy says, its usage recorded by byokd itself.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use byokit_core::adapters::{
     build_chat_request, parse_chat_response, AdapterError, RequestOptions, StreamAccumulator,
     StreamSummary, StreamUsage,
 };
+use byokit_core::gateway::{Attempt, Call, CallPolicy, Candidate, Next, ReplyEnd};
 use byokit_core::protocol::{
     ChatParams, ChatResult, Error, ErrorKind, RouteParams, UsageRecordParams,
 };
 use byokit_core::{
-    approximate_chat, classify_error, ApiKey, ChatRequest, ChatResponse, Decision, KeyChoice,
-    KeyStatus, Usage,
+    approximate_chat, classify_error, ApiKey, ChatRequest, ChatResponse, Decision, HttpRequest,
+    KeyChoice, Usage,
 };
 use time::OffsetDateTime;
 
@@ -20,26 +21,11 @@ use super::{internal, invalid, Result, Service};
 use crate::gateway::read_all;
 use crate::store::{Commit, StoredConfig};
 
-/// Retries of one key on a rate limit, an overload, a server error or a lost connection.
-const MAX_RETRIES: u32 = 2;
-/// The longest wait before a retry; a longer retry-after moves on to the next key or provider.
-const MAX_WAIT: Duration = Duration::from_secs(20);
-
-/// The wait before retry `attempt + 1`: jittered exponential backoff from 250 ms, at least the
-/// provider's retry-after.
-fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+/// A random number for the backoff's jitter.
+fn random() -> u64 {
     use chacha20poly1305::aead::rand_core::RngCore;
-    let base = 250u64.saturating_mul(1 << attempt.min(10)).min(8_000);
-    let jitter = chacha20poly1305::aead::OsRng.next_u64() % (base / 2 + 1);
-    let backoff = Duration::from_millis(base / 2 + jitter);
-    retry_after.map_or(backoff, |r| r.max(backoff))
+    chacha20poly1305::aead::OsRng.next_u64()
 }
-
-/// How a call's reply ended, as its usage record says.
-const OK: &str = "ok";
-const CLIENT_DISCONNECTED: &str = "client_disconnected";
-const PROVIDER_ERROR: &str = "provider_error";
-const STREAM_INTERRUPTED: &str = "stream_interrupted";
 
 /// A provider error reply, or a reply that could not be read.
 fn adapter_error(e: &AdapterError) -> Error {
@@ -83,104 +69,81 @@ impl Service {
         // Held until the call's usage has committed.
         let routed = self.decide(route, true).await?;
         let decision = routed.decision;
-        // The routed key first, then the decision's fallbacks, each tried with retries. Once a
-        // reply has started, it is not retried.
-        let mut candidates = vec![(
-            decision.provider,
-            decision.model.clone(),
-            decision.key.clone(),
-        )];
-        for f in &decision.fallbacks {
-            candidates.push((
-                f.provider,
-                f.model.clone(),
-                KeyChoice::User {
-                    key_id: f.key_id.clone(),
-                },
-            ));
-        }
+        // The routed key first, then the decision's fallbacks, each tried with retries as the
+        // core's call policy says. Once a reply has started, it is not retried.
+        let candidates = Candidate::all(&decision);
+        let mut call = Call::new(candidates.len(), CallPolicy::default());
         let started = Instant::now();
-        let mut last_error = Error::new(ErrorKind::Unreachable, "no provider could be tried");
-        let mut served = None;
-        'candidates: for (provider, model, key_choice) in candidates {
-            let (key, base_url) = self
-                .credentials(&p.user, &key_choice, &routed.inputs.configs)
-                .await?;
-            let key_id = match &key_choice {
-                KeyChoice::User { key_id } => Some(key_id.as_str()),
-                KeyChoice::System => None,
-            };
-            let learn = |status| {
-                if let Some(id) = key_id {
-                    self.learn(id, status);
-                }
-            };
-            request.model = model.clone();
-            let http = build_chat_request(
-                provider,
-                &request,
-                &key,
-                &RequestOptions {
-                    base_url,
-                    browser: false,
-                },
-            )
-            .map_err(|e| invalid(e.to_string()))?;
-            for attempt in 0..=MAX_RETRIES {
-                let wait = match self.gateway.open(&http).await {
-                    Ok(response) if response.status().is_success() => {
-                        learn(None);
-                        served = Some((provider, model, response));
-                        break 'candidates;
+        let mut sent: Option<(usize, HttpRequest)> = None;
+        let (served, mut response) = loop {
+            match call.poll() {
+                Next::Send { index } => {
+                    let c = &candidates[index];
+                    if sent.as_ref().is_none_or(|(i, _)| *i != index) {
+                        let (key, base_url) = self
+                            .credentials(&p.user, &c.key, &routed.inputs.configs)
+                            .await?;
+                        request.model = c.model.clone();
+                        let options = RequestOptions {
+                            base_url,
+                            browser: false,
+                        };
+                        let http = build_chat_request(c.provider, &request, &key, &options)
+                            .map_err(|e| invalid(e.to_string()))?;
+                        sent = Some((index, http));
                     }
-                    Ok(response) => {
-                        let (status, headers, body) = read_all(response).await;
-                        let e = classify_error(provider, status, &headers, &body);
-                        last_error = Error::from(&e);
-                        if let Some(status) = KeyStatus::after_error(&e, OffsetDateTime::now_utc())
-                        {
-                            learn(Some(status));
+                    let Some((_, http)) = &sent else { continue };
+                    let now = OffsetDateTime::now_utc();
+                    let (learned, response) = match self.gateway.open(http).await {
+                        Ok(response) if response.status().is_success() => (
+                            call.report(Attempt::Answered, now, random()),
+                            Some(response),
+                        ),
+                        Ok(response) => {
+                            let (status, headers, body) = read_all(response).await;
+                            let e = classify_error(c.provider, status, &headers, &body);
+                            (call.report(Attempt::Refused(&e), now, random()), None)
                         }
-                        // A bad key or a bad request is never retried, nor sent elsewhere.
-                        if !e.kind.is_retryable() {
-                            return Err(last_error);
+                        Err(e) => {
+                            let why = format!("{} unreachable: {e}", c.provider);
+                            (call.report(Attempt::Unreachable(&why), now, random()), None)
                         }
-                        e.retry_after
+                    };
+                    if let (KeyChoice::User { key_id }, Some(status)) = (&c.key, learned) {
+                        self.learn(key_id, status);
                     }
-                    Err(e) => {
-                        last_error = Error::new(
-                            ErrorKind::Unreachable,
-                            format!("{provider} unreachable: {e}"),
-                        );
-                        None
+                    if let Some(response) = response {
+                        break (index, response);
                     }
-                };
-                let delay = backoff(attempt, wait);
-                if attempt == MAX_RETRIES || delay > MAX_WAIT {
-                    break; // on to the next key or provider
                 }
-                tokio::time::sleep(delay).await;
+                Next::Sleep(wait) => tokio::time::sleep(wait).await,
+                // Reported served only with the reply in hand, which breaks out above.
+                Next::Served { .. } => return Err(internal("the gateway lost a served reply")),
+                Next::Failed(e) => return Err(e),
             }
-        }
-        let Some((provider, routed_model, mut response)) = served else {
-            return Err(last_error);
         };
+        let Candidate {
+            provider,
+            model: routed_model,
+            ..
+        } = candidates[served].clone();
+        let mut last_error = None;
         let (reply, outcome) = match sink {
             None => {
                 let (_, _, body) = read_all(response).await;
                 let reply = parse_chat_response(provider, &body).map_err(|e| adapter_error(&e))?;
-                (reply, OK)
+                (reply, ReplyEnd::Ok)
             }
             Some(sink) => {
                 let mut acc = StreamAccumulator::new(provider);
-                let mut outcome = OK;
+                let mut outcome = ReplyEnd::Ok;
                 'reading: loop {
                     match response.chunk().await {
                         Ok(Some(bytes)) => match acc.push(&bytes) {
                             Ok(deltas) => {
                                 for delta in deltas {
                                     if sink.send(delta).await.is_err() {
-                                        outcome = CLIENT_DISCONNECTED;
+                                        outcome = ReplyEnd::ClientDisconnected;
                                         break 'reading;
                                     }
                                 }
@@ -188,14 +151,14 @@ impl Service {
                             Err(e) => {
                                 // An error event mid-stream: what came before it is still
                                 // recorded.
-                                last_error = adapter_error(&e);
-                                outcome = PROVIDER_ERROR;
+                                last_error = Some(adapter_error(&e));
+                                outcome = ReplyEnd::ProviderError;
                                 break 'reading;
                             }
                         },
                         Ok(None) => break,
                         Err(_) => {
-                            outcome = STREAM_INTERRUPTED;
+                            outcome = ReplyEnd::StreamInterrupted;
                             break;
                         }
                     }
@@ -252,7 +215,7 @@ impl Service {
             // Priced by the store on the `now` it is sent with: the same as the reply's below.
             at: None,
             latency_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
-            outcome: Some(outcome.into()),
+            outcome: Some(outcome.as_str().into()),
         };
         // The reply does not wait for the record's commit, which would make it wait for a disk
         // flush without keeping anything safer: a crash before the commit loses the record
@@ -275,8 +238,8 @@ impl Service {
                 drop(hold);
             });
         }
-        if outcome == PROVIDER_ERROR {
-            return Err(last_error);
+        if let Some(e) = last_error {
+            return Err(e);
         }
         Ok(ChatResult {
             text: reply.text,

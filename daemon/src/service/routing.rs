@@ -76,17 +76,14 @@ impl Service {
         Ok(self.decide(p, false).await?.decision)
     }
 
-    /// What byokd has learnt about a key from a call: `None` when it served, else its status.
-    pub(crate) fn learn(&self, key_id: &str, status: Option<KeyStatus>) {
+    /// What byokd has learnt about a key from a call: `Ok` when it served (it was used now).
+    pub(crate) fn learn(&self, key_id: &str, status: KeyStatus) {
         let mut seen = self.keys_seen.lock().unwrap_or_else(|e| e.into_inner());
         let k = seen.entry(key_id.to_owned()).or_default();
-        match status {
-            Some(status) => k.status = status,
-            None => {
-                k.last_used_at = Some(OffsetDateTime::now_utc());
-                k.status = KeyStatus::Ok;
-            }
+        if status == KeyStatus::Ok {
+            k.last_used_at = Some(OffsetDateTime::now_utc());
         }
+        k.status = status;
     }
 
     /// Routes a call for the user: the decision, and the user's routing inputs (configurations,
