@@ -5,7 +5,8 @@
 #   lib/libbyokit_ffi.so (.dylib)      the library the bindings load
 #   kotlin/src/main/kotlin/dev/byokit/ a Kotlin source set, ready to copy into an Android project
 #   swift/                             a Swift package: Package.swift, Sources/Byokit, the C module
-#                                      Sources/ByokitFFI, Tests/ByokitTests (bindings/ffi/tests/swift)
+#                                      Sources/ByokitFFI, Tests/ByokitTests (bindings/ffi/tests/swift),
+#                                      the executable Sources/Example (examples/swift: swift run Example)
 #   python/                            byokit_ffi.py beside the library
 # Usage: scripts/ffi-generate.sh [--release]
 set -euo pipefail
@@ -38,7 +39,7 @@ cp "$lib" "$out/python/"
 # The Swift package: the generated module over a C module that links the library.
 swift="$out/swift"
 generate swift "$swift/generated"
-mkdir -p "$swift/Sources/Byokit" "$swift/Sources/ByokitFFI" "$swift/Tests/ByokitTests"
+mkdir -p "$swift/Sources/Byokit" "$swift/Sources/ByokitFFI" "$swift/Sources/Example" "$swift/Tests/ByokitTests"
 mv "$swift/generated/Byokit.swift" "$swift/Sources/Byokit/"
 mv "$swift/generated/ByokitFFI.h" "$swift/Sources/ByokitFFI/"
 cat >"$swift/Sources/ByokitFFI/module.modulemap" <<'EOF'
@@ -50,10 +51,15 @@ module ByokitFFI {
 EOF
 rm -r "$swift/generated"
 cp bindings/ffi/tests/swift/*.swift "$swift/Tests/ByokitTests/"
+# The example as a program, as a Swift user would try it first: `swift run Example`.
+cp examples/swift/Example.swift examples/swift/main.swift "$swift/Sources/Example/"
 cat >"$swift/Package.swift" <<'EOF'
 // swift-tools-version:5.9
-// byokit for Swift. Build the library first (see bindings/ffi/README.md), then:
-//   swift test -Xlinker -L<dir of libbyokit_ffi>
+// byokit for Swift. Build the library first (see bindings/ffi/README.md), then, with <dir> the
+// directory of libbyokit_ffi (on Linux also LD_LIBRARY_PATH=<dir>, on macOS DYLD_LIBRARY_PATH):
+//   swift build -Xlinker -L<dir>
+//   swift test -Xlinker -L<dir>
+//   swift run -Xlinker -L<dir> Example
 import PackageDescription
 
 let package = Package(
@@ -63,6 +69,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "ByokitFFI", path: "Sources/ByokitFFI"),
         .target(name: "Byokit", dependencies: ["ByokitFFI"], path: "Sources/Byokit"),
+        .executableTarget(name: "Example", dependencies: ["Byokit"], path: "Sources/Example"),
         .testTarget(name: "ByokitTests", dependencies: ["Byokit"], path: "Tests/ByokitTests"),
     ]
 )

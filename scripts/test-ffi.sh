@@ -3,7 +3,10 @@
 # deterministic and that docs/ffi-api.md lists exactly the generated API, runs the Python tests
 # and the Kotlin tests and example (on the JVM) with a real byokd for their daemon clients, and
 # checks the Swift output as far as this machine can: the C header compiles, every symbol it declares is
-# exported by the library, and the Swift sources parse.
+# exported by the library, the Swift sources parse (the package's, with its example target and
+# main.swift, and the repository's), those that use URLRequest, URLSession or HTTPURLResponse
+# import FoundationNetworking under #if canImport(FoundationNetworking) (Linux needs it), and
+# Package.swift declares the executable target Example (swift run Example).
 # Installs what it needs: Debian's libjna-java and python3-venv, the Kotlin compiler (npm
 # kotlin-compiler), and tree-sitter with its Swift grammar (PyPI) in a cached virtualenv.
 set -euo pipefail
@@ -82,8 +85,27 @@ if [[ -n "$not_exported" ]]; then
   exit 1
 fi
 echo "the header compiles; all $(echo "$declared" | wc -l) functions it declares are exported"
-"$venv/bin/python" bindings/ffi/swift_parse.py "$build/swift/Sources/Byokit/Byokit.swift" \
-  "$build/swift/Package.swift" bindings/ffi/tests/swift/*.swift examples/swift/*.swift
+swift_check() { "$venv/bin/python" bindings/ffi/swift_parse.py "$@"; }
+# Every .swift file of the generated package (Byokit.swift, Package.swift, the tests, the Example
+# target) and the repository's Swift sources.
+swift_check --package "$build/swift" bindings/ffi/tests/swift/*.swift examples/swift/*.swift
+for file in examples/swift/*.swift; do cmp "$file" "$build/swift/Sources/Example/$(basename "$file")"; done
+# The checks fail when what they look for is missing (so a change of the grammar cannot make them
+# pass vacuously): a copy of the package without the guarded import, then without the target.
+broken="$again/swift-broken"
+cp -r "$build/swift" "$broken"
+sed -i '/^#if canImport(FoundationNetworking)$/,/^#endif$/d' "$broken/Sources/Example/Example.swift"
+if swift_check --package "$broken" >"$again/broken.log"; then
+  echo "the Swift check passed an example without the FoundationNetworking import"; exit 1
+fi
+grep -q "Example.swift:.*uses URLRequest" "$again/broken.log" || { cat "$again/broken.log"; exit 1; }
+cp "$build/swift/Sources/Example/Example.swift" "$broken/Sources/Example/"
+sed -i '/\.executableTarget(name: "Example"/d' "$broken/Package.swift"
+if swift_check --package "$broken" >"$again/broken.log"; then
+  echo "the Swift check passed a Package.swift without the Example target"; exit 1
+fi
+grep -q 'no .executableTarget(name: "Example"' "$again/broken.log" || { cat "$again/broken.log"; exit 1; }
+echo "the Swift checks fail without the guarded import and without the Example target"
 
 echo "== a real byokd for the daemon clients; Kotlin compiled (JVM, JNA)"
 cargo build --locked -q -p byokit-daemon --bin byokd

@@ -1,8 +1,12 @@
-// byokit from Swift (iOS or macOS): the flows of an app's "API configuration" and "Usage" pages.
-// Add the package generated in bindings/ffi/build/swift to the app (see bindings/ffi/README.md).
+// byokit from Swift (iOS, macOS or Linux): the flows of an app's "API configuration" and "Usage"
+// pages. Add the package generated in bindings/ffi/build/swift to the app, or run this example from
+// that package with `swift run Example` (see bindings/ffi/README.md).
 
 import Byokit
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking // URLRequest and URLSession on Linux and Windows
+#endif
 
 func byokitExample() throws {
     // 1. The user pastes a key: check its format before saving it, show it masked.
