@@ -11,7 +11,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::paths::{private_dir, private_file};
 use crate::service::Service;
-use crate::store::StoreHandle;
+use crate::store::SqliteStore;
 use crate::vault::{MasterKeyHome, Vault};
 
 /// How byokd runs.
@@ -116,8 +116,9 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
     }
     let catalog = Catalog::embedded().clone();
-    let store =
-        StoreHandle::start(conn, catalog.clone()).map_err(|e| format!("opening the store: {e}"))?;
+    let store = Arc::new(
+        SqliteStore::start(conn, catalog.clone()).map_err(|e| format!("opening the store: {e}"))?,
+    );
     let service = Arc::new(Service::new(options, store, vault, catalog)?);
     service
         .import_legacy_tokens(&service.options().data_dir)

@@ -221,16 +221,16 @@ impl Service {
         // flush without keeping anything safer: a crash before the commit loses the record
         // whether the reply went out or not. The record commits within `store::LINGER`, sharing
         // the commit with the calls answered meanwhile. Reads of usage wait for it
-        // (`StoreHandle::flush`), and the system key's hold, now of the call's actual tokens,
+        // (`Store::flush`), and the system key's hold, now of the call's actual tokens,
         // stays until it has committed: routing never misses the call (for a moment after the
         // commit it may count it twice, never less).
         let (cost_usd, cost_status) =
             self.catalog
                 .recorded_cost(record.provider, &record.model, &record.usage, now.date());
         if let Some(hold) = &routed.system_hold {
-            hold.hold_actual(reply.usage.total_tokens(decision.provider));
+            hold.settle(reply.usage.total_tokens(decision.provider));
         }
-        let (usage_id, committed) = self.store.send_record(record, now, Commit::Soon)?;
+        let (usage_id, committed) = self.store.record(record, now, Commit::Soon)?;
         // The store logs a failed commit; the hold, if any, waits for the commit's answer.
         if let Some(hold) = routed.system_hold {
             tokio::spawn(async move {

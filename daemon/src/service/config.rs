@@ -9,7 +9,7 @@ use byokit_core::{check_key, ApiKey, TestOutcome};
 use time::OffsetDateTime;
 
 use super::{internal, invalid, random_hex, Result, Service};
-use crate::store::{Command, NewConfig};
+use crate::store::NewConfig;
 
 impl Service {
     /// `config.save`: checks the key's format, seals it and stores it; the most recently saved
@@ -38,7 +38,7 @@ impl Service {
             model: p.model,
             add: p.add,
         };
-        let saved = self.store.ask(|r| Command::SaveConfig(config, r)).await?;
+        let saved = self.store.save_config(config).await?;
         drop(vault);
         Ok(saved)
     }
@@ -47,7 +47,7 @@ impl Service {
     pub async fn config_get(&self, p: UserParams) -> Result<ConfigGetResult> {
         let configs: Vec<_> = self
             .store
-            .ask(|r| Command::Configs(p.user, r))
+            .configs(&p.user)
             .await?
             .into_iter()
             .map(|c| c.view)
@@ -62,17 +62,14 @@ impl Service {
     pub async fn config_delete(&self, p: ConfigTarget) -> Result<ConfigDeleteResult> {
         let deleted = self
             .store
-            .ask(|r| Command::DeleteConfig(p.user, p.provider, p.key_id, r))
+            .delete_config(&p.user, p.provider, p.key_id)
             .await?;
         Ok(ConfigDeleteResult { deleted })
     }
 
     /// `config.test`: a cheap real request with the stored key; the outcome in words.
     pub async fn config_test(&self, p: ConfigTarget) -> Result<ConfigTestResult> {
-        let configs = self
-            .store
-            .ask(|r| Command::Configs(p.user.clone(), r))
-            .await?;
+        let configs = self.store.configs(&p.user).await?;
         let config = configs
             .into_iter()
             .find(|c| match (&p.key_id, p.provider) {

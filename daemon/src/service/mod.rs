@@ -20,17 +20,17 @@ use tokio::sync::watch;
 
 use crate::gateway::Gateway;
 use crate::server::Options;
-use crate::store::{StoreError, StoreHandle};
+use crate::store::{Store, StoreError};
 use crate::vault::Vault;
 
-pub(crate) use routing::{KeySeen, SystemHolds};
+pub(crate) use routing::KeySeen;
 
 /// What a service method returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// byokd's state and operations: one per daemon, shared by its front ends.
 pub struct Service {
-    store: StoreHandle,
+    store: Arc<dyn Store>,
     /// Replaced whole by a rotation, which holds it for writing from start to end, so that no
     /// key is sealed with the old master key once the rows have been re-sealed.
     vault: tokio::sync::RwLock<Arc<Vault>>,
@@ -46,10 +46,6 @@ pub struct Service {
     /// What calls have taught byokd about each key since it started: when it was last used, and
     /// whether the provider refused it or it is failing for now. Routing rotates and skips by it.
     keys_seen: std::sync::Mutex<std::collections::HashMap<String, KeySeen>>,
-    /// System-key tokens held by the calls running now, per user.
-    system_holds: Arc<SystemHolds>,
-    /// Per user, serializes routing decisions that the system key may pay for.
-    system_locks: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -58,7 +54,7 @@ impl Service {
     /// keeps its master key.
     pub(crate) fn new(
         options: Options,
-        store: StoreHandle,
+        store: Arc<dyn Store>,
         vault: Vault,
         catalog: Catalog,
     ) -> Result<Service, String> {
@@ -76,8 +72,6 @@ impl Service {
             system_key,
             token_users: Default::default(),
             keys_seen: Default::default(),
-            system_holds: Default::default(),
-            system_locks: Default::default(),
             shutdown: watch::channel(false).0,
             options,
         })

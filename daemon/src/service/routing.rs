@@ -1,5 +1,5 @@
 //! `route`, and the routing every call goes through: the user's inputs from the store, what
-//! byokd has learnt about each key, and the system key's tokens held by the calls running now.
+//! byokd has learnt about each key, and the system key's monthly cap, held by the store.
 
 use std::sync::Arc;
 
@@ -11,11 +11,8 @@ use byokit_core::{
 };
 use time::OffsetDateTime;
 
-use super::{random_hex, Result, Service};
-use crate::store::{Command, RoutingInputs};
-
-/// System-key tokens held by the calls running now, per user.
-pub(crate) type SystemHolds = std::sync::Mutex<std::collections::HashMap<String, Ledger<u64>>>;
+use super::{Result, Service};
+use crate::store::{HoldRequest, RoutingInputs, SystemHold};
 
 /// What byokd has learnt about a key from its calls.
 #[derive(Debug, Clone, Default)]
@@ -24,49 +21,15 @@ pub(crate) struct KeySeen {
     pub(crate) status: KeyStatus,
 }
 
-/// The system-key tokens a call holds while it runs (its estimate, then its actual tokens once
-/// known), given back when its record has committed or when its deadline passes.
-pub(crate) struct SystemHold {
-    holds: Arc<SystemHolds>,
-    user: String,
-    id: String,
-    ttl: time::Duration,
-}
-
-impl SystemHold {
-    /// Holds the call's actual tokens in place of its estimate: its usage is known and on its
-    /// way to the store, where routing will count it once it has committed (and the hold is
-    /// dropped).
-    pub(crate) fn hold_actual(&self, tokens: u64) {
-        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ledger) = holds.get_mut(&self.user) {
-            let _ = ledger.reserve(
-                self.id.clone(),
-                tokens,
-                None,
-                OffsetDateTime::now_utc(),
-                self.ttl,
-            );
-        }
-    }
-}
-
-impl Drop for SystemHold {
-    fn drop(&mut self) {
-        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ledger) = holds.get_mut(&self.user) {
-            ledger.release(&self.id);
-            if ledger.outstanding() == 0 {
-                holds.remove(&self.user);
-            }
-        }
-    }
-}
+/// How many times a call routes again when another call took the system key's room between
+/// its routing and its hold; past that it is refused as over the cap.
+const HOLD_TRIES: usize = 8;
 
 /// A routing decision with what was read to make it.
 pub(crate) struct Routed {
     pub(crate) decision: Decision,
     pub(crate) inputs: Arc<RoutingInputs>,
+    /// The system-key tokens the call holds, when the system key pays for it.
     pub(crate) system_hold: Option<SystemHold>,
 }
 
@@ -87,99 +50,89 @@ impl Service {
     }
 
     /// Routes a call for the user: the decision, and the user's routing inputs (configurations,
-    /// settings, budget). With `hold`, a call that the system key pays for holds its tokens
-    /// until its record has committed (see [`SystemHold`]), so that calls running at once
-    /// cannot pass the monthly cap together (each is checked against the month's recorded
-    /// tokens plus what the others hold).
+    /// settings, budget). With `hold`, a call that the system key pays for holds its tokens in
+    /// the store until its record is durable, so that calls running at once (in this byokd or
+    /// another on the same store) cannot pass the monthly cap together: the store takes a hold
+    /// only if the month's recorded and held tokens leave room for it, and a call that finds the
+    /// room gone routes again with the new figures.
     pub(crate) async fn decide(&self, p: RouteParams, hold: bool) -> Result<Routed> {
-        // One decision at a time per user while the system key may pay: reading what is
-        // recorded and holding the new call's share happen together.
-        let lock = if self.system().is_some() {
-            let lock = Arc::clone(
-                self.system_locks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(p.user.clone())
-                    .or_default(),
-            );
-            Some(lock.lock_owned().await)
-        } else {
-            None
-        };
-        let now = OffsetDateTime::now_utc();
-        // What calls in flight hold, read before what is recorded: a hold is dropped only after
-        // its call's record has committed, so a call is always in one or the other (or, for a
-        // moment, in both), never in neither.
-        let held = {
-            let mut holds = self.system_holds.lock().unwrap_or_else(|e| e.into_inner());
-            holds.get_mut(&p.user).map_or(0, |ledger| {
-                ledger.expire(now);
-                ledger.reserved()
-            })
-        };
-        // The user's configurations and settings come from memory unless they changed; the
-        // system key's month is read only when there is a system key.
-        let system_tokens = async {
-            match self.system() {
-                Some(_) => {
-                    self.store
-                        .ask(|r| Command::SystemTokens(p.user.clone(), Month::containing(now), r))
-                        .await
+        for _ in 0..HOLD_TRIES {
+            let now = OffsetDateTime::now_utc();
+            let month = Month::containing(now);
+            // The user's configurations and settings come from memory unless they changed; the
+            // system key's month is read only when there is a system key.
+            let system_tokens = async {
+                match self.system() {
+                    Some(_) => self.store.system_tokens(&p.user, month, now).await,
+                    None => Ok(0),
                 }
-                None => Ok(0),
-            }
-        };
-        let (inputs, used) = tokio::try_join!(self.store.routing_inputs(&p.user), system_tokens)?;
-        let config = self.routing_config(&inputs, now);
-        let estimated = p.estimated_tokens;
-        let request = RouteRequest {
-            feature: p.feature,
-            model: p.model,
-            estimated_tokens: estimated,
-        };
-        let ledger = Ledger::new(used.saturating_add(held));
-        let decision = route_in_catalog(&self.catalog, &config, &ledger, &request, now)
-            .map_err(|e| Error::new(ErrorKind::from_route(&e, now), e.to_string()))?;
-        let system_hold = (hold && decision.payer == Payer::System).then(|| {
-            let id = random_hex(8);
-            let ttl = time::Duration::try_from(self.options.timeouts.total)
-                .unwrap_or(time::Duration::MINUTE * 10)
-                + time::Duration::MINUTE;
-            self.system_holds
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(p.user.clone())
-                .or_insert_with(|| Ledger::new(0))
-                // No limit here: routing has just admitted it against the same figures.
-                .reserve(id.clone(), estimated, None, now, ttl)
-                .ok();
-            SystemHold {
-                holds: Arc::clone(&self.system_holds),
-                user: p.user.clone(),
-                id,
-                ttl,
-            }
-        });
-        drop(lock);
-        // A blocking budget stops calls on the user's own keys once the month's spending
-        // reaches it (read exactly, with every call recorded so far); outside the system key's
-        // lock, which these calls do not touch.
-        if let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) {
-            if budget.enforced_limit().is_some() {
-                let month = Month::containing(now);
-                let spent = self
-                    .store
-                    .ask(|r| Command::BudgetStatus(p.user.clone(), month, r))
-                    .await?
-                    .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
-                budget.admit(month, spent).map_err(|e| Error::from(&e))?;
-            }
+            };
+            let (inputs, used) =
+                tokio::try_join!(self.store.routing_inputs(&p.user), system_tokens)?;
+            let config = self.routing_config(&inputs, now);
+            let request = RouteRequest {
+                feature: p.feature.clone(),
+                model: p.model.clone(),
+                estimated_tokens: p.estimated_tokens,
+            };
+            let decision =
+                route_in_catalog(&self.catalog, &config, &Ledger::new(used), &request, now)
+                    .map_err(|e| Error::new(ErrorKind::from_route(&e, now), e.to_string()))?;
+            let system_hold = match (hold, decision.payer, self.system()) {
+                (true, Payer::System, Some(system)) => {
+                    let request = HoldRequest {
+                        user: p.user.clone(),
+                        month,
+                        tokens: p.estimated_tokens,
+                        cap: system.monthly_token_cap,
+                        ttl: time::Duration::try_from(self.options.timeouts.total)
+                            .unwrap_or(time::Duration::MINUTE * 10)
+                            + time::Duration::MINUTE,
+                        now,
+                    };
+                    match self.store.hold_system_tokens(request).await? {
+                        Some(hold) => Some(hold),
+                        None => continue, // the room went to another call: route again
+                    }
+                }
+                _ => None,
+            };
+            self.admit_budget(&p.user, &decision, &inputs, now).await?;
+            return Ok(Routed {
+                decision,
+                inputs,
+                system_hold,
+            });
         }
-        Ok(Routed {
-            decision,
-            inputs,
-            system_hold,
-        })
+        Err(Error::new(
+            ErrorKind::SystemCapReached,
+            "the free tokens of this month are taken by calls running now; please add your own \
+             API key to continue",
+        ))
+    }
+
+    /// A blocking budget stops calls on the user's own keys once the month's spending reaches
+    /// it (read exactly, with every call recorded so far).
+    async fn admit_budget(
+        &self,
+        user: &str,
+        decision: &Decision,
+        inputs: &RoutingInputs,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let (Payer::User, Some(budget)) = (decision.payer, &inputs.budget) else {
+            return Ok(());
+        };
+        if budget.enforced_limit().is_none() {
+            return Ok(());
+        }
+        let month = Month::containing(now);
+        let spent = self
+            .store
+            .budget_status(user, month)
+            .await?
+            .map_or(byokit_core::Decimal::ZERO, |(_, status)| status.spent_usd);
+        budget.admit(month, spent).map_err(|e| Error::from(&e))
     }
 
     /// Routing's configuration: the user's keys with what byokd has learnt of each, their

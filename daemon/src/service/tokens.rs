@@ -13,7 +13,7 @@ use byokit_core::protocol::{
 use sha2::{Digest, Sha256};
 
 use super::{internal, invalid, random_hex, Result, Service};
-use crate::store::{Command, TokenHash};
+use crate::store::{NewHttpToken, TokenHash};
 
 /// Where byokd kept tokens before they moved into the store: imported once, then removed.
 pub(crate) const LEGACY_TOKENS_FILE: &str = "http-tokens.json";
@@ -44,25 +44,17 @@ impl Service {
         check_name(&p.name)?;
         // Held while the token is sealed and stored: a rotation waits for it.
         let vault = self.vault.read().await;
-        let stored = self
-            .store
-            .ask(|reply| Command::HttpToken {
-                user: p.user.clone(),
-                name: p.name.clone(),
-                reply,
-            })
-            .await?;
+        let stored = self.store.http_token(&p.user, &p.name).await?;
         let sealed = match stored {
             Some(sealed) => sealed,
             None => {
                 let token = new_token();
                 self.store
-                    .ask(|reply| Command::SaveHttpToken {
+                    .save_http_token(NewHttpToken {
                         user: p.user.clone(),
                         name: p.name.clone(),
                         hash: hash(&token),
                         sealed: vault.seal_token(&p.user, &p.name, &token),
-                        reply,
                     })
                     .await?
             }
@@ -79,13 +71,7 @@ impl Service {
 
     /// `http.token.list`: the user's tokens, by name (never the tokens themselves).
     pub async fn http_tokens(&self, p: UserParams) -> Result<Vec<HttpTokenInfo>> {
-        Ok(self
-            .store
-            .ask(|reply| Command::HttpTokens {
-                user: p.user,
-                reply,
-            })
-            .await?)
+        Ok(self.store.http_tokens(&p.user).await?)
     }
 
     /// `http.token.revoke`: the token stops working at once.
@@ -93,14 +79,7 @@ impl Service {
         &self,
         p: HttpTokenRevokeParams,
     ) -> Result<HttpTokenRevokeResult> {
-        let revoked = self
-            .store
-            .ask(|reply| Command::RevokeHttpToken {
-                user: p.user,
-                name: p.name.clone(),
-                reply,
-            })
-            .await?;
+        let revoked = self.store.revoke_http_token(&p.user, &p.name).await?;
         self.token_users
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -128,10 +107,7 @@ impl Service {
         {
             return Ok(Some(user.clone()));
         }
-        let user = self
-            .store
-            .ask(|reply| Command::HttpTokenUser { hash, reply })
-            .await?;
+        let user = self.store.http_token_user(hash).await?;
         if let Some(user) = &user {
             let mut known = self.token_users.write().unwrap_or_else(|e| e.into_inner());
             if known.len() >= TOKEN_CACHE_ENTRIES {
@@ -170,12 +146,11 @@ impl Service {
         for (token, user) in legacy.tokens {
             let saved = self
                 .store
-                .ask(|reply| Command::SaveHttpToken {
-                    user: user.clone(),
-                    name: "default".into(),
+                .save_http_token(NewHttpToken {
                     hash: hash(&token),
                     sealed: vault.seal_token(&user, "default", &token),
-                    reply,
+                    user,
+                    name: "default".into(),
                 })
                 .await;
             if let Err(e) = saved {

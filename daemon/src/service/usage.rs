@@ -12,7 +12,7 @@ use byokit_core::{what_if, Alert, UsageEvent, UsageSummary, WhatIf, Window, Work
 use time::OffsetDateTime;
 
 use super::{invalid, Result, Service};
-use crate::store::{Command, Commit, StoreError};
+use crate::store::{Commit, StoreError};
 
 impl Service {
     /// `usage.record`: answered once the record has committed (idempotent by its key).
@@ -22,7 +22,7 @@ impl Service {
         }
         let (_, committed) = self
             .store
-            .send_record(p, OffsetDateTime::now_utc(), Commit::Now)?;
+            .record(p, OffsetDateTime::now_utc(), Commit::Now)?;
         Ok(committed.await.map_err(|_| StoreError::Closed)??)
     }
 
@@ -31,19 +31,13 @@ impl Service {
     pub async fn usage_summary(&self, p: UsageSummaryParams) -> Result<UsageSummary> {
         let window = window(p.days)?;
         let cap = self.system().map(|s| s.monthly_token_cap);
-        Ok(self
-            .store
-            .ask(|r| Command::Summary(p.user, window, cap, r))
-            .await?)
+        Ok(self.store.summary(&p.user, window, cap).await?)
     }
 
     /// `usage.export`: every usage event of the window, oldest first.
     pub async fn usage_export(&self, p: UsageSummaryParams) -> Result<Vec<UsageEvent>> {
         let window = window(p.days)?;
-        let mut events = self
-            .store
-            .ask(|r| Command::Events(p.user, window.start(), r))
-            .await?;
+        let mut events = self.store.events(&p.user, window.start()).await?;
         events.sort_by_key(|e| e.at);
         Ok(events)
     }
@@ -51,10 +45,7 @@ impl Service {
     /// `usage.compare`: what the window's work would have cost on each model.
     pub async fn usage_compare(&self, p: UsageSummaryParams) -> Result<Vec<WhatIf>> {
         let window = window(p.days)?;
-        let events = self
-            .store
-            .ask(|r| Command::Events(p.user, window.start(), r))
-            .await?;
+        let events = self.store.events(&p.user, window.start()).await?;
         let mut work: HashMap<Workload, u64> = HashMap::new();
         for e in &events {
             *work.entry(Workload::of(e)).or_default() += 1;
@@ -73,9 +64,7 @@ impl Service {
         budget
             .validate()
             .map_err(|e| invalid(format!("invalid params: {e}")))?;
-        self.store
-            .ask(|r| Command::SetBudget(p.user, budget.clone(), r))
-            .await?;
+        self.store.set_budget(&p.user, budget.clone()).await?;
         Ok(budget)
     }
 
@@ -84,14 +73,14 @@ impl Service {
         let month = Month::containing(OffsetDateTime::now_utc());
         Ok(self
             .store
-            .ask(|r| Command::BudgetStatus(p.user, month, r))
+            .budget_status(&p.user, month)
             .await?
             .map(|(budget, status)| BudgetGetResult { budget, status }))
     }
 
     /// `alerts.list`: the user's budget alerts, newest first.
     pub async fn alerts(&self, p: UserParams) -> Result<Vec<Alert>> {
-        Ok(self.store.ask(|r| Command::Alerts(p.user, r)).await?)
+        Ok(self.store.alerts(&p.user).await?)
     }
 
     /// `routing.set`: fallback providers and per-feature models (each model checked against
@@ -107,15 +96,12 @@ impl Service {
                 ));
             }
         }
-        Ok(self
-            .store
-            .ask(|r| Command::SetRouting(p.user, p.settings, r))
-            .await?)
+        Ok(self.store.set_routing(&p.user, p.settings).await?)
     }
 
     /// `routing.get`.
     pub async fn routing_get(&self, p: UserParams) -> Result<RoutingSettings> {
-        Ok(self.store.ask(|r| Command::Routing(p.user, r)).await?)
+        Ok(self.store.routing(&p.user).await?)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{internal, Result, Service};
-use crate::store::{Command, Sealed};
+use crate::store::Sealed;
 use crate::vault::{finish_rotation, promote_master_key, stage_master_key, Vault, VaultError};
 
 impl Service {
@@ -49,10 +49,7 @@ impl Service {
             }
         });
         let check = new.seal_check();
-        let resealed = self
-            .store
-            .ask(|r| Command::Reseal(reseal, check, r))
-            .await?;
+        let resealed = self.store.reseal(reseal, check).await?;
         // Committed: the stored keys are sealed with the new key from now on, whatever follows.
         *current = new;
         blocking(&mut || promote_master_key(data_dir, home, &master)).map_err(|e| {

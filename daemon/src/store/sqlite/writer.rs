@@ -138,44 +138,60 @@ pub(super) fn execute(
         })
     }
     match command {
-        Command::Record(p, now, id, _, reply) => {
-            answer(record(tx, catalog, p, now, id, daily), reply)
-        }
-        Command::Flush(reply) => answer(Ok(()), reply),
-        Command::SaveConfig(c, reply) => answer(save_config(tx, c), reply),
-        Command::Configs(user, reply) => answer(configs(tx, &user), reply),
-        Command::DeleteConfig(user, provider, key_id, reply) => {
-            answer(delete_config(tx, &user, provider, key_id.as_deref()), reply)
-        }
-        Command::Events(user, since, reply) => answer(events(tx, &user, since), reply),
-        Command::Summary(user, window, cap, reply) => {
-            answer(summary(tx, &user, window, cap), reply)
-        }
-        Command::SystemTokens(user, month, reply) => answer(system_tokens(tx, &user, month), reply),
-        Command::SetBudget(user, budget, reply) => answer(set_budget(tx, &user, &budget), reply),
-        Command::Budget(user, reply) => answer(get_budget(tx, &user), reply),
-        Command::BudgetStatus(user, month, reply) => answer(budget_status(tx, &user, month), reply),
-        Command::Alerts(user, reply) => answer(alerts(tx, &user), reply),
-        Command::SetRouting(user, settings, reply) => {
-            answer(set_routing(tx, &user, settings), reply)
-        }
-        Command::Routing(user, reply) => answer(routing(tx, &user), reply),
-        Command::HttpToken { user, name, reply } => answer(http_token(tx, &user, &name), reply),
-        Command::SaveHttpToken {
-            user,
-            name,
-            hash,
-            sealed,
+        Command::Record {
+            record: p,
+            now,
+            id,
             reply,
-        } => answer(save_http_token(tx, &user, &name, &hash, &sealed), reply),
+            ..
+        } => answer(record(tx, catalog, p, now, id, daily), reply),
+        Command::Flush { reply } => answer(Ok(()), reply),
+        Command::SaveConfig { config, reply } => answer(save_config(tx, config), reply),
+        Command::Configs { user, reply } => answer(configs(tx, &user), reply),
+        Command::DeleteConfig {
+            user,
+            provider,
+            key_id,
+            reply,
+        } => answer(delete_config(tx, &user, provider, key_id.as_deref()), reply),
+        Command::Events { user, since, reply } => answer(events(tx, &user, since), reply),
+        Command::Summary {
+            user,
+            window,
+            cap,
+            reply,
+        } => answer(summary(tx, &user, window, cap), reply),
+        Command::SystemTokens { user, month, reply } => {
+            answer(system_tokens(tx, &user, month), reply)
+        }
+        Command::SetBudget {
+            user,
+            budget,
+            reply,
+        } => answer(set_budget(tx, &user, &budget), reply),
+        Command::Budget { user, reply } => answer(get_budget(tx, &user), reply),
+        Command::BudgetStatus { user, month, reply } => {
+            answer(budget_status(tx, &user, month), reply)
+        }
+        Command::Alerts { user, reply } => answer(alerts(tx, &user), reply),
+        Command::SetRouting {
+            user,
+            settings,
+            reply,
+        } => answer(set_routing(tx, &user, settings), reply),
+        Command::Routing { user, reply } => answer(routing(tx, &user), reply),
+        Command::HttpToken { user, name, reply } => answer(http_token(tx, &user, &name), reply),
+        Command::SaveHttpToken { token, reply } => answer(save_http_token(tx, &token), reply),
         Command::HttpTokenUser { hash, reply } => answer(http_token_user(tx, &hash), reply),
         Command::HttpTokens { user, reply } => answer(http_tokens(tx, &user), reply),
         Command::RevokeHttpToken { user, name, reply } => {
             answer(revoke_http_token(tx, &user, &name), reply)
         }
-        Command::Reseal(mut reseal, check, reply) => {
-            answer(reseal_all(tx, &mut *reseal, &check), reply)
-        }
+        Command::Reseal {
+            mut reseal,
+            check,
+            reply,
+        } => answer(reseal_all(tx, &mut *reseal, &check), reply),
     }
 }
 

@@ -15,11 +15,9 @@ pub(super) fn http_token(
 
 pub(super) fn save_http_token(
     tx: &Transaction<'_>,
-    user: &str,
-    name: &str,
-    hash: &TokenHash,
-    sealed: &[u8],
+    t: &NewHttpToken,
 ) -> Result<Vec<u8>, StoreError> {
+    let (user, name) = (&t.user, &t.name);
     tx.prepare_cached(
         "INSERT INTO http_tokens (clerk_id, name, token_hash, sealed, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (clerk_id, name) DO NOTHING",
@@ -27,8 +25,8 @@ pub(super) fn save_http_token(
     .execute(params![
         user,
         name,
-        &hash[..],
-        sealed,
+        &t.hash[..],
+        t.sealed,
         ms(OffsetDateTime::now_utc())
     ])?;
     http_token(tx, user, name)?
