@@ -1,0 +1,67 @@
+//! The commands that talk to byokd: config, usage, route, budget, alerts, daemon.
+
+mod admin;
+mod budget;
+mod calls;
+mod config;
+mod usage;
+
+pub use admin::*;
+pub use budget::*;
+pub use calls::*;
+pub use config::*;
+pub use usage::*;
+
+use std::path::PathBuf;
+
+use byokit_core::Decimal;
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::table::{tokens, usd};
+use super::CliError;
+use crate::client::Client;
+
+/// Where byokd is, and who we act for.
+pub(crate) struct Target {
+    pub socket: PathBuf,
+    /// The data dir to start byokd on when none answers; `None` when the socket was named
+    /// without one (it may be another data dir's daemon).
+    pub start_in: Option<PathBuf>,
+    pub user: String,
+}
+
+impl Target {
+    /// Connects, starting byokd when none is running and its data dir is known.
+    fn connect(&self) -> Result<Client, CliError> {
+        match &self.start_in {
+            Some(data_dir) => Ok(Client::connect_or_start(&self.socket, data_dir)?),
+            None => Client::connect(&self.socket).map_err(|e| {
+                CliError(format!(
+                    "{e}; no byokd answers on {}, and without --data-dir (or $BYOKIT_DATA_DIR) \
+                     byokit does not know which data dir to start one on",
+                    self.socket.display()
+                ))
+            }),
+        }
+    }
+
+    fn call(&self, method: &str, mut params: Value) -> Result<Value, CliError> {
+        params["user"] = json!(self.user);
+        Ok(self.connect()?.call(method, params)?)
+    }
+}
+
+/// `--json` alone.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn money(v: &Value) -> String {
+    v.as_str()
+        .and_then(|s| s.parse::<Decimal>().ok())
+        .map_or("?".into(), usd)
+}
