@@ -510,6 +510,53 @@ pub struct HttpTokenRevokeResult {
     pub revoked: u64,
 }
 
+/// `usage.reprice`'s result: the user's records of the window that were unpriced or estimated,
+/// priced again with the daemon's catalog as it is now (at the prices in force on each call's
+/// day). Exact records are never repriced; each change is kept with what it replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct UsageRepriceResult {
+    /// Records whose price changed.
+    pub repriced: u64,
+    /// Records looked at whose price is still what it was (their model still has no price).
+    pub unchanged: u64,
+    /// The catalog that priced them.
+    pub catalog_version: String,
+}
+
+/// A catalog file as the daemon read it: its name (the path it was read from) and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct CatalogSource {
+    /// Where it was read from.
+    pub name: String,
+    /// Its text (byokit TOML or JSON, LiteLLM's or genai-prices' JSON).
+    pub text: String,
+}
+
+/// `catalog.get`'s result: the files the daemon merged over the built-in catalog, in order, so
+/// that a client builds the very catalog the daemon prices with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct CatalogGetResult {
+    /// The merged catalog's version.
+    pub catalog_version: String,
+    /// The files merged over the built-in catalog, in order.
+    pub files: Vec<CatalogSource>,
+}
+
+/// `catalog.reload`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct CatalogReloadResult {
+    /// The new catalog's version.
+    pub catalog_version: String,
+    /// The files read, in order.
+    pub files: Vec<String>,
+    /// How many models it knows.
+    pub models: u64,
+}
+
 /// `budget.get`'s result when the user has a budget (`null` when not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

@@ -8,7 +8,7 @@ mod table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use byokit_core::{Catalog, CatalogFile, CatalogFormat};
+use byokit_core::{Catalog, CatalogFormat};
 use clap::{Parser, Subcommand};
 
 /// byokit: bring-your-own-key prices, costs and usage for LLM providers.
@@ -128,7 +128,17 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Cost(args) => cost::run(&catalog()?, &args, out),
-        Command::Models(args) => models::run(&catalog()?, &args, out),
+        Command::Models(args) => {
+            // Without --catalog, a running byokd's catalog (the one it prices with).
+            let from_daemon = match cli.catalog.is_empty() {
+                true => daemon::daemon_catalog(&daemon)?,
+                false => None,
+            };
+            match from_daemon {
+                Some(c) => models::run(&c, &args, out),
+                None => models::run(&catalog()?, &args, out),
+            }
+        }
         Command::Config(c) => daemon::config(&daemon, c, out),
         Command::Usage(a) => daemon::usage(&daemon, a, out),
         Command::Route(a) => daemon::route(&daemon, a, out),
@@ -145,17 +155,9 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
 
 /// The built-in catalog with the given files merged over it, in order.
 fn load_catalog(files: &[PathBuf], format: Option<CatalogFormat>) -> Result<Catalog, CliError> {
-    let mut catalog = Catalog::embedded().clone();
     let today = time::OffsetDateTime::now_utc().date();
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError(format!("cannot read catalog {name}: {e}")))?;
-        let format = format.unwrap_or_else(|| CatalogFormat::detect(&text));
-        let file = CatalogFile::parse(&text, &name, format, today)?;
-        catalog = catalog.merged(file)?;
-    }
-    Ok(catalog)
+    let sources = crate::catalog_files::read(files).map_err(CliError)?;
+    crate::catalog_files::build(&sources, format, today).map_err(CliError)
 }
 
 /// Writes a JSON value, pretty-printed, with a final newline.

@@ -6,6 +6,7 @@
 //! service decides with the core's rules and keeps what it decides in the [`store`]; the
 //! [`gateway`] does the provider calls' I/O.
 
+pub mod catalog_files;
 pub mod cli;
 pub mod client;
 mod gateway;

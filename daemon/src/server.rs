@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use byokit_core::routing::SystemKeyPolicy;
-use byokit_core::Catalog;
+use time::OffsetDateTime;
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::paths::{private_dir, private_file};
@@ -31,6 +31,9 @@ pub struct Options {
     pub timeouts: Timeouts,
     /// Log every request (method, outcome, time), not only failures.
     pub log_requests: bool,
+    /// Catalog files merged over the built-in catalog, in order (read again by
+    /// `catalog.reload` and SIGHUP).
+    pub catalog: Vec<PathBuf>,
 }
 
 /// The system key: read from an environment variable at start; when it is unset, users without
@@ -115,11 +118,10 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
     }
-    let catalog = Catalog::embedded().clone();
-    let store = Arc::new(
-        SqliteStore::start(conn, catalog.clone()).map_err(|e| format!("opening the store: {e}"))?,
-    );
-    let service = Arc::new(Service::new(options, store, vault, catalog)?);
+    let sources = crate::catalog_files::read(&options.catalog)?;
+    let catalog = crate::catalog_files::build(&sources, None, OffsetDateTime::now_utc().date())?;
+    let store = Arc::new(SqliteStore::start(conn).map_err(|e| format!("opening the store: {e}"))?);
+    let service = Arc::new(Service::new(options, store, vault, catalog, sources)?);
     service
         .import_legacy_tokens(&service.options().data_dir)
         .await;
@@ -154,6 +156,9 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     // records of answered calls committed first.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    // SIGHUP reads the catalog files again, as `catalog.reload` does.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -171,6 +176,10 @@ pub async fn run(mut options: Options) -> Result<(), String> {
             _ = service.stopped() => break,
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
+            _ = hangup.recv() => match service.reload_catalog() {
+                Ok(r) => eprintln!("byokd: catalog {} loaded ({} models)", r.catalog_version, r.models),
+                Err(e) => eprintln!("byokd: catalog not reloaded: {}", e.message),
+            },
         }
     }
     let _ = std::fs::remove_file(&socket);

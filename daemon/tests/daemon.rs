@@ -1277,7 +1277,7 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
     }
     let conn = rusqlite::Connection::open(&copy).unwrap();
     conn.execute_batch(
-        "DROP TABLE usage_daily; DROP TABLE routing_settings; DROP TABLE http_tokens; PRAGMA user_version = 2;",
+        "DROP TABLE usage_daily; DROP TABLE routing_settings; DROP TABLE http_tokens; DROP TABLE usage_repriced; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -1304,7 +1304,7 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
     }
     let conn = rusqlite::Connection::open(&v3).unwrap();
     conn.execute_batch(
-        "DROP TABLE routing_settings; DROP TABLE http_tokens; PRAGMA user_version = 3;",
+        "DROP TABLE routing_settings; DROP TABLE http_tokens; DROP TABLE usage_repriced; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);
@@ -2558,4 +2558,123 @@ fn http_tokens_are_named_revocable_and_survive_restarts_and_a_corrupt_token_file
         std::fs::read(d.dir.join("data/http-tokens.json")).unwrap(),
         corrupt
     );
+}
+
+/// Prices change without a rebuild or a restart: byokd reads `--catalog` files again on SIGHUP
+/// (and `catalog.reload`), `byokit models` shows the daemon's catalog, and `usage reprice`
+/// prices the records that had no price once their model has one, noting the change; exact
+/// records are never repriced.
+#[test]
+fn usage_reprice_prices_what_was_unknown_once_a_reloaded_catalog_knows_it() {
+    let dir = fresh_dir();
+    let prices = dir.join("prices.toml");
+    std::fs::write(&prices, "version = \"acme.1\"\n").unwrap();
+    let d = Daemon::start_with(dir, &["--catalog", prices.to_str().unwrap()]);
+    let mut c = d.client();
+    let record = |c: &mut Client, model: &str| {
+        c.call(
+            "usage.record",
+            json!({"user": "fin", "provider": "openai", "model": model,
+                   "usage": {"input_tokens": 1_000_000, "output_tokens": 500_000}}),
+        )
+        .unwrap()
+    };
+    let unknown = record(&mut c, "ft:acme-writer");
+    assert_eq!(unknown["cost_status"], "unpriced");
+    let exact = record(&mut c, "gpt-4o");
+    assert_eq!(exact["cost_status"], "exact");
+    // Nothing to reprice yet: the model is still unknown.
+    let r = c
+        .call("usage.reprice", json!({"user": "fin", "days": 1}))
+        .unwrap();
+    assert_eq!(
+        (r["repriced"].as_u64(), r["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
+
+    std::fs::write(
+        &prices,
+        r#"version = "acme.2"
+[[models]]
+provider = "openai"
+id = "ft:acme-writer"
+[[models.prices]]
+effective = "2020-01-01"
+input = "3.00"
+output = "12.00"
+"#,
+    )
+    .unwrap();
+    let pid = d.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = c.call("daemon.status", json!({})).unwrap();
+        if status["catalog_version"]
+            .as_str()
+            .unwrap()
+            .ends_with("+acme.2")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload: {status}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The CLI shows the daemon's catalog, not only the built-in one.
+    let (code, listing, err) = d.cli(&["models", "--provider", "openai", "--json"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(listing.contains("ft:acme-writer"), "{listing}");
+
+    let (code, out, err) = d.cli(
+        &["--user", "fin", "usage", "reprice", "--days", "1", "--json"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["repriced"], 1, "{r}");
+    assert!(r["catalog_version"].as_str().unwrap().ends_with("+acme.2"));
+    let events = c
+        .call("usage.export", json!({"user": "fin", "days": 1}))
+        .unwrap();
+    let by_model = |m: &str| {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["model"] == m)
+            .unwrap()
+            .clone()
+    };
+    // 1M input at $3 and 0.5M output at $12.
+    assert_eq!(by_model("ft:acme-writer")["cost_usd"], "9");
+    assert_eq!(by_model("ft:acme-writer")["cost_status"], "exact");
+    assert_eq!(by_model("gpt-4o")["cost_usd"], exact["cost_usd"]);
+    // The summary's totals follow, to the last digit.
+    let s = c
+        .call("usage.summary", json!({"user": "fin", "days": 1}))
+        .unwrap();
+    let total: byokit_core::Decimal = s["totals"]["cost_usd"].as_str().unwrap().parse().unwrap();
+    let gpt4o: byokit_core::Decimal = exact["cost_usd"].as_str().unwrap().parse().unwrap();
+    assert_eq!(total, gpt4o + byokit_core::Decimal::from(9));
+    assert_eq!(s["totals"]["unpriced_requests"], 0);
+    // Done once: again, nothing changes.
+    let r = c
+        .call("usage.reprice", json!({"user": "fin", "days": 1}))
+        .unwrap();
+    assert_eq!(r["repriced"], 0);
+    // The change is noted with what it replaced.
+    let db = rusqlite::Connection::open(d.dir.join("data/byokit.db")).unwrap();
+    let (from, to): (String, String) = db
+        .query_row(
+            "SELECT from_status, to_catalog_version FROM usage_repriced",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(from, "unpriced");
+    assert!(to.ends_with("+acme.2"));
 }

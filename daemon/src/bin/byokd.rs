@@ -64,6 +64,11 @@ struct Args {
         env = "BYOKIT_MASTER_KEY"
     )]
     master_key: MasterKeyHome,
+    /// A catalog file merged over the built-in one (byokit TOML/JSON, LiteLLM's or genai-prices'
+    /// JSON, detected from the content); may be given several times, later files win. Read again
+    /// on `catalog.reload` and SIGHUP. Also read from BYOKIT_CATALOG.
+    #[arg(long, value_name = "FILE", env = "BYOKIT_CATALOG")]
+    catalog: Vec<PathBuf>,
 }
 
 /// A positive number of seconds.
@@ -125,6 +130,7 @@ fn main() -> ExitCode {
         timeouts,
         log_requests: args.log_requests,
         master_key: args.master_key,
+        catalog: args.catalog,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

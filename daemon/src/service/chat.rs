@@ -212,7 +212,7 @@ impl Service {
             usage: reply.usage,
             payer: decision.payer,
             idempotency_key: None,
-            // Priced by the store on the `now` it is sent with: the same as the reply's below.
+            // Priced at `now`, as the reply below says.
             at: None,
             latency_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
             outcome: Some(outcome.as_str().into()),
@@ -224,13 +224,12 @@ impl Service {
         // (`Store::flush`), and the system key's hold, now of the call's actual tokens,
         // stays until it has committed: routing never misses the call (for a moment after the
         // commit it may count it twice, never less).
-        let (cost_usd, cost_status) =
-            self.catalog
-                .recorded_cost(record.provider, &record.model, &record.usage, now.date());
+        let record = self.price(record, now);
+        let (cost_usd, cost_status) = (record.cost_usd, record.cost_status);
         if let Some(hold) = &routed.system_hold {
             hold.settle(reply.usage.total_tokens(decision.provider));
         }
-        let (usage_id, committed) = self.store.record(record, now, Commit::Soon)?;
+        let (usage_id, committed) = self.store.record(record, Commit::Soon)?;
         // The store logs a failed commit; the hold, if any, waits for the commit's answer.
         if let Some(hold) = routed.system_hold {
             tokio::spawn(async move {

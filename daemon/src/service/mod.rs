@@ -3,6 +3,7 @@
 //! OpenAI-compatible HTTP door) only translate requests into these calls and errors into their
 //! own form; the store below keeps what the service decides, and the core makes every rule.
 
+mod catalog;
 mod chat;
 mod config;
 mod routing;
@@ -13,7 +14,7 @@ mod vault;
 use std::sync::Arc;
 use std::time::Instant;
 
-use byokit_core::protocol::{DaemonStatus, Error, ErrorKind};
+use byokit_core::protocol::{CatalogSource, DaemonStatus, Error, ErrorKind};
 use byokit_core::routing::SystemKeyPolicy;
 use byokit_core::{ApiKey, Catalog};
 use tokio::sync::watch;
@@ -34,7 +35,11 @@ pub struct Service {
     /// Replaced whole by a rotation, which holds it for writing from start to end, so that no
     /// key is sealed with the old master key once the rows have been re-sealed.
     vault: tokio::sync::RwLock<Arc<Vault>>,
-    catalog: Catalog,
+    /// The built-in catalog with `options.catalog`'s files merged over it; replaced whole by a
+    /// reload.
+    catalog: std::sync::RwLock<Arc<Catalog>>,
+    /// The files merged into `catalog`, as read.
+    catalog_sources: std::sync::RwLock<Arc<Vec<CatalogSource>>>,
     started: Instant,
     options: Options,
     gateway: Gateway,
@@ -57,6 +62,7 @@ impl Service {
         store: Arc<dyn Store>,
         vault: Vault,
         catalog: Catalog,
+        catalog_sources: Vec<CatalogSource>,
     ) -> Result<Service, String> {
         // The system key is read once; it never leaves this process except to its provider.
         let system_key = std::env::var(&options.system.key_env)
@@ -66,7 +72,8 @@ impl Service {
         Ok(Service {
             store,
             vault: tokio::sync::RwLock::new(Arc::new(vault)),
-            catalog,
+            catalog: std::sync::RwLock::new(Arc::new(catalog)),
+            catalog_sources: std::sync::RwLock::new(Arc::new(catalog_sources)),
             started: Instant::now(),
             gateway: Gateway::new(&options.timeouts)?,
             system_key,
@@ -82,9 +89,9 @@ impl Service {
         &self.options
     }
 
-    /// The catalog prices come from.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+    /// The catalog prices come from now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The system key's policy, when there is a system key.
@@ -102,7 +109,7 @@ impl Service {
             uptime_seconds: self.started.elapsed().as_secs(),
             socket: self.options.socket.display().to_string(),
             data_dir: self.options.data_dir.display().to_string(),
-            catalog_version: self.catalog.version().to_owned(),
+            catalog_version: self.catalog().version().to_owned(),
         }
     }
 

@@ -76,7 +76,7 @@ impl Service {
                 estimated_tokens: p.estimated_tokens,
             };
             let decision =
-                route_in_catalog(&self.catalog, &config, &Ledger::new(used), &request, now)
+                route_in_catalog(&self.catalog(), &config, &Ledger::new(used), &request, now)
                     .map_err(|e| Error::new(ErrorKind::from_route(&e, now), e.to_string()))?;
             let system_hold = match (hold, decision.payer, self.system()) {
                 (true, Payer::System, Some(system)) => {

@@ -20,9 +20,8 @@ impl Service {
         if p.model.trim().is_empty() {
             return Err(invalid("invalid params: `model` is empty"));
         }
-        let (_, committed) = self
-            .store
-            .record(p, OffsetDateTime::now_utc(), Commit::Now)?;
+        let record = self.price(p, OffsetDateTime::now_utc());
+        let (_, committed) = self.store.record(record, Commit::Now)?;
         Ok(committed.await.map_err(|_| StoreError::Closed)??)
     }
 
@@ -51,7 +50,7 @@ impl Service {
             *work.entry(Workload::of(e)).or_default() += 1;
         }
         let work: Vec<(Workload, u64)> = work.into_iter().collect();
-        Ok(what_if(&self.catalog, &work, u32::from(window.days)))
+        Ok(what_if(&self.catalog(), &work, u32::from(window.days)))
     }
 
     /// `budget.set`.
@@ -87,7 +86,7 @@ impl Service {
     /// the catalog).
     pub async fn routing_set(&self, p: RoutingSetParams) -> Result<RoutingSettings> {
         for (feature, m) in &p.settings.feature_models {
-            if let Err(e) = self.catalog.model(m.provider, &m.model) {
+            if let Err(e) = self.catalog().model(m.provider, &m.model) {
                 return Err(Error::new(
                     ErrorKind::UnknownModel {
                         suggestions: e.suggestions.clone(),

@@ -16,7 +16,7 @@ use byokit_core::budget::{Alert, Budget, BudgetStatus, Month};
 use byokit_core::protocol::{
     ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordParams, UsageRecordResult,
 };
-use byokit_core::{Provider, UsageEvent, UsageSummary, Window};
+use byokit_core::{CostStatus, Decimal, Provider, UsageEvent, UsageSummary, Window};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -63,16 +63,26 @@ pub trait Store: Send + Sync {
     /// What routing reads about the user on every call.
     fn routing_inputs(&self, user: &str) -> StoreFuture<'_, Arc<RoutingInputs>>;
 
-    /// Sends a usage record to be stored, priced at `now` unless it says when it happened, and
-    /// returns at once: the id it is stored under (a retry of a recorded idempotency key keeps
-    /// the first id, which the answer gives), and the answer, which comes once the record is
-    /// durable. Every read of usage after this call sees it.
+    /// Sends a priced usage record to be stored and returns at once: the id it is stored under
+    /// (a retry of a recorded idempotency key keeps the first id, which the answer gives), and
+    /// the answer, which comes once the record is durable. Every read of usage after this call
+    /// sees it.
     fn record(
         &self,
-        record: UsageRecordParams,
-        now: OffsetDateTime,
+        record: PricedRecord,
         commit: Commit,
     ) -> Result<(i64, Acknowledgement), StoreError>;
+    /// The user's records after `since` whose cost is not exact (unpriced or estimated), with
+    /// their ids, for repricing.
+    fn inexact_records(
+        &self,
+        user: &str,
+        since: OffsetDateTime,
+    ) -> StoreFuture<'_, Vec<(i64, UsageEvent)>>;
+    /// Stores new prices of the user's records, each only if its cost status is still the one
+    /// it was repriced from (an exact record is never touched); the daily totals follow.
+    /// Answers how many records changed.
+    fn reprice(&self, user: &str, changes: Vec<Repriced>) -> StoreFuture<'_, u64>;
     /// Waits until every record sent so far is durable.
     fn flush(&self) -> StoreFuture<'_, ()>;
     /// The user's usage events after `since`.
@@ -127,6 +137,34 @@ pub trait Store: Send + Sync {
     /// Re-seals every stored secret with `reseal` and records the new master key's `check`
     /// value, in one transaction; answers how many provider keys were re-sealed.
     fn reseal(&self, reseal: Box<Resealer>, check: Vec<u8>) -> StoreFuture<'_, u64>;
+}
+
+/// A usage record as the service priced it.
+pub struct PricedRecord {
+    /// The record as sent.
+    pub record: UsageRecordParams,
+    /// When the call happened (the record's `at`, else when it was sent).
+    pub at: OffsetDateTime,
+    /// Its exact cost, when priced.
+    pub cost_usd: Option<Decimal>,
+    /// Exact, estimated or unpriced.
+    pub cost_status: CostStatus,
+    /// The catalog that priced it.
+    pub catalog_version: String,
+}
+
+/// A record's new price.
+pub struct Repriced {
+    /// The record's id.
+    pub id: i64,
+    /// The status it had, which it must still have to be changed.
+    pub from_status: CostStatus,
+    /// The new cost.
+    pub cost_usd: Option<Decimal>,
+    /// The new status.
+    pub cost_status: CostStatus,
+    /// The catalog that priced it now.
+    pub catalog_version: String,
 }
 
 /// A stored configuration with its sealed key.

@@ -65,3 +65,16 @@ fn money(v: &Value) -> String {
         .and_then(|s| s.parse::<Decimal>().ok())
         .map_or("?".into(), usd)
 }
+
+/// The catalog a running byokd prices with (its files merged over the built-in catalog), or
+/// `None` when no daemon answers (none is started for this).
+pub(crate) fn daemon_catalog(t: &Target) -> Result<Option<byokit_core::Catalog>, CliError> {
+    let Ok(mut client) = Client::connect(&t.socket) else {
+        return Ok(None);
+    };
+    let v = client.call("catalog.get", json!({}))?;
+    let got: byokit_core::protocol::CatalogGetResult = serde_json::from_value(v)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let catalog = crate::catalog_files::build(&got.files, None, today).map_err(CliError)?;
+    Ok(Some(catalog))
+}

@@ -4,6 +4,7 @@ use byokit_core::{Decimal, Payer, Provider, Usage};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
+use byokit_core::protocol::UsageRepriceResult;
 use byokit_core::{Totals, UsageSummary};
 
 use super::*;
@@ -36,6 +37,17 @@ pub enum UsageCommand {
         /// `jsonl` or `csv`.
         #[arg(long, default_value = "jsonl")]
         format: String,
+    },
+    /// Price again the records of the last N days that were unpriced or estimated, with the
+    /// daemon's catalog as it is now (`byokd --catalog`, reloaded by SIGHUP); exact records are
+    /// never repriced.
+    Reprice {
+        /// The window, 1 to 365 days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Record one call's usage (token counts as the provider reported them).
     Record {
@@ -82,6 +94,19 @@ pub(crate) fn usage(
 ) -> Result<(), CliError> {
     if let Some(UsageCommand::Export { days, format }) = &args.record {
         return export(t, *days, format, out);
+    }
+    if let Some(UsageCommand::Reprice { days, json }) = &args.record {
+        let v = t.call("usage.reprice", json!({"days": days}))?;
+        if *json {
+            return write_json(out, &v);
+        }
+        let r: UsageRepriceResult = serde_json::from_value(v)?;
+        writeln!(
+            out,
+            "repriced {} records with catalog {}; {} still without an exact price",
+            r.repriced, r.catalog_version, r.unchanged
+        )?;
+        return Ok(());
     }
     if let Some(UsageCommand::Record {
         provider: p,

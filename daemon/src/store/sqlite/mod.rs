@@ -12,12 +12,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc};
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
-use byokit_core::protocol::{
-    ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordParams, UsageRecordResult,
-};
+use byokit_core::protocol::{ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordResult};
 use byokit_core::usage::{DayGroup, Summarizer};
 use byokit_core::{
-    Catalog, CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window,
+    CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
@@ -25,8 +23,9 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::{
-    Acknowledgement, Commit, HoldRequest, NewConfig, NewHttpToken, Resealer, RoutingInputs, Sealed,
-    Store, StoreError, StoreFuture, StoredConfig, SystemHold, TokenHash,
+    Acknowledgement, Commit, HoldRequest, NewConfig, NewHttpToken, PricedRecord, Repriced,
+    Resealer, RoutingInputs, Sealed, Store, StoreError, StoreFuture, StoredConfig, SystemHold,
+    TokenHash,
 };
 
 mod columns;
@@ -55,8 +54,7 @@ enum Command {
     /// Record usage under `id` (given out by [`SqliteStore::record`]) unless its idempotency
     /// key is already recorded; committed as `commit` says.
     Record {
-        record: UsageRecordParams,
-        now: OffsetDateTime,
+        record: PricedRecord,
         id: i64,
         commit: Commit,
         reply: Answer<UsageRecordResult>,
@@ -150,6 +148,16 @@ enum Command {
         check: Vec<u8>,
         reply: Answer<u64>,
     },
+    InexactRecords {
+        user: String,
+        since: OffsetDateTime,
+        reply: Answer<Vec<(i64, UsageEvent)>>,
+    },
+    Reprice {
+        user: String,
+        changes: Vec<Repriced>,
+        reply: Answer<u64>,
+    },
 }
 
 /// The SQLite store: a handle to its writer thread and its reader.
@@ -226,6 +234,7 @@ impl Command {
             | Command::SetRouting { user, .. }
             | Command::SetBudget { user, .. } => Some(Some(user.clone())),
             Command::Reseal { .. } => Some(None),
+            Command::Reprice { user, .. } => Some(Some(user.clone())),
             _ => None,
         }
     }
@@ -236,6 +245,7 @@ impl Command {
         matches!(
             self,
             Command::Events { .. }
+                | Command::InexactRecords { .. }
                 | Command::Summary { .. }
                 | Command::BudgetStatus { .. }
                 | Command::Alerts { .. }
@@ -260,17 +270,16 @@ impl Command {
 
 impl SqliteStore {
     /// Starts the store's threads on an open connection.
-    pub fn start(conn: Connection, catalog: Catalog) -> Result<SqliteStore, StoreError> {
+    pub fn start(conn: Connection) -> Result<SqliteStore, StoreError> {
         let reader = conn
             .path()
             .filter(|p| !p.is_empty())
             .and_then(|p| open_reader(Path::new(p)).ok());
         let reads = reader.map(|reader| {
             let (tx, rx) = mpsc::channel();
-            let catalog = catalog.clone();
             std::thread::Builder::new()
                 .name("byokd-store-reads".into())
-                .spawn(move || run(reader, catalog, rx, None, None))
+                .spawn(move || run(reader, rx, None, None))
                 .expect("the store's read thread starts");
             tx
         });
@@ -296,7 +305,7 @@ impl SqliteStore {
         let changes = Arc::clone(&routing);
         std::thread::Builder::new()
             .name("byokd-store".into())
-            .spawn(move || run(conn, catalog, rx, checkpoint, Some(changes)))
+            .spawn(move || run(conn, rx, checkpoint, Some(changes)))
             .expect("the store thread starts");
         Ok(SqliteStore {
             tx,
@@ -411,8 +420,7 @@ impl Store for SqliteStore {
 
     fn record(
         &self,
-        record: UsageRecordParams,
-        now: OffsetDateTime,
+        record: PricedRecord,
         commit: Commit,
     ) -> Result<(i64, Acknowledgement), StoreError> {
         let id = self.next_usage_id.fetch_add(1, Ordering::Relaxed);
@@ -420,13 +428,30 @@ impl Store for SqliteStore {
         self.tx
             .send(Command::Record {
                 record,
-                now,
                 id,
                 commit,
                 reply,
             })
             .map_err(|_| StoreError::Closed)?;
         Ok((id, rx))
+    }
+
+    fn inexact_records(
+        &self,
+        user: &str,
+        since: OffsetDateTime,
+    ) -> StoreFuture<'_, Vec<(i64, UsageEvent)>> {
+        let user = user.to_owned();
+        Box::pin(self.ask(move |reply| Command::InexactRecords { user, since, reply }))
+    }
+
+    fn reprice(&self, user: &str, changes: Vec<Repriced>) -> StoreFuture<'_, u64> {
+        let user = user.to_owned();
+        Box::pin(self.ask(move |reply| Command::Reprice {
+            user,
+            changes,
+            reply,
+        }))
     }
 
     fn flush(&self) -> StoreFuture<'_, ()> {

@@ -102,6 +102,21 @@ pub const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         UNIQUE (clerk_id, name)
     );",
+    // 6: the record of each repricing (`usage.reprice`): which record, from what to what, by
+    // which catalog. The usage row itself carries its current price.
+    "CREATE TABLE usage_repriced (
+        id INTEGER PRIMARY KEY,
+        usage_id INTEGER NOT NULL REFERENCES api_usage_logs (id),
+        clerk_id TEXT NOT NULL,
+        repriced_at INTEGER NOT NULL,
+        from_cost_usd TEXT,
+        from_status TEXT NOT NULL,
+        from_catalog_version TEXT NOT NULL,
+        to_cost_usd TEXT,
+        to_status TEXT NOT NULL,
+        to_catalog_version TEXT NOT NULL
+    );
+    CREATE INDEX usage_repriced_by_user ON usage_repriced (clerk_id, usage_id);",
 ];
 
 /// Work a migration needs beyond its SQL, by the version it brings the database to.

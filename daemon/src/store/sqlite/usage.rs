@@ -148,14 +148,17 @@ pub(super) fn summary(
 
 pub(super) fn record(
     tx: &Transaction<'_>,
-    catalog: &Catalog,
-    p: UsageRecordParams,
-    now: OffsetDateTime,
+    priced: PricedRecord,
     id: i64,
     daily: &mut Daily,
 ) -> Result<UsageRecordResult, StoreError> {
-    let at = p.at.unwrap_or(now);
-    let (cost_usd, status) = catalog.recorded_cost(p.provider, &p.model, &p.usage, at.date());
+    let PricedRecord {
+        record: p,
+        at,
+        cost_usd,
+        cost_status: status,
+        catalog_version,
+    } = priced;
     let cost_text = cost_usd.map(|c| c.to_string());
     let inserted = tx.prepare_cached(
         "INSERT INTO api_usage_logs (clerk_id, provider, model, feature, payer, prompt_tokens, completion_tokens,
@@ -179,7 +182,7 @@ pub(super) fn record(
         p.usage.estimated,
         cost_text,
         status_str(status),
-        catalog.version(),
+        catalog_version,
         p.idempotency_key,
         p.latency_ms.map(|v| int("latency_ms", v)).transpose()?,
         p.outcome.as_deref().unwrap_or("ok"),
@@ -218,7 +221,7 @@ pub(super) fn record(
         id,
         cost_usd,
         cost_status: status,
-        catalog_version: catalog.version().to_owned(),
+        catalog_version,
         duplicate: false,
     })
 }
@@ -318,12 +321,25 @@ pub(super) fn events_between(
     from: OffsetDateTime,
     until: OffsetDateTime,
 ) -> Result<Vec<UsageEvent>, StoreError> {
+    events_matching(tx, user, ms(from), ms(until), None)
+}
+
+/// The user's events with `from ≤ created_at < until` (in milliseconds), or only the one with
+/// that `id`.
+fn events_matching(
+    tx: &Transaction<'_>,
+    user: &str,
+    from: i64,
+    until: i64,
+    id: Option<i64>,
+) -> Result<Vec<UsageEvent>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT provider, model, feature, payer, prompt_tokens, completion_tokens, cached_input_tokens,
                 cache_write_tokens, reasoning_tokens, usage_estimated, estimated_cost_usd, cost_status, created_at
-         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+         FROM api_usage_logs WHERE clerk_id = ?1 AND created_at >= ?2 AND created_at < ?3
+         AND (?4 IS NULL OR id = ?4)",
     )?;
-    let rows = stmt.query_map(params![user, ms(from), ms(until)], |r| {
+    let rows = stmt.query_map(params![user, from, until, id], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -365,4 +381,115 @@ pub(super) fn events_between(
         });
     }
     Ok(out)
+}
+
+/// The user's records after `since` whose cost is not exact, with their ids.
+pub(super) fn inexact_records(
+    tx: &Transaction<'_>,
+    user: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<(i64, UsageEvent)>, StoreError> {
+    let ids: Vec<(i64, i64)> = tx
+        .prepare_cached(
+            "SELECT id, created_at FROM api_usage_logs
+             WHERE clerk_id = ?1 AND created_at > ?2 AND cost_status != 'exact' ORDER BY id",
+        )?
+        .query_map(params![user, ms(since)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, at) in ids {
+        out.push((id, event_by_id(tx, user, id, at)?));
+    }
+    Ok(out)
+}
+
+/// One record as an event.
+fn event_by_id(
+    tx: &Transaction<'_>,
+    user: &str,
+    id: i64,
+    at: i64,
+) -> Result<UsageEvent, StoreError> {
+    // The record's own millisecond, narrowed to its id.
+    events_matching(tx, user, at, at + 1, Some(id))?
+        .pop()
+        .ok_or_else(|| StoreError::Damaged(format!("usage record {id}")))
+}
+
+/// Stores new prices, each only if the record's status is still the one it was repriced from
+/// (never an exact one), notes each change in `usage_repriced`, and recomputes the daily
+/// totals of the days touched.
+pub(super) fn reprice(
+    tx: &Transaction<'_>,
+    user: &str,
+    changes: &[Repriced],
+) -> Result<u64, StoreError> {
+    let now = ms(OffsetDateTime::now_utc());
+    let mut days = std::collections::BTreeSet::new();
+    let mut changed = 0;
+    for c in changes {
+        let before: Option<(Option<String>, String, i64)> = tx
+            .prepare_cached(
+                "SELECT estimated_cost_usd, catalog_version, created_at FROM api_usage_logs
+                 WHERE id = ?1 AND clerk_id = ?2 AND cost_status = ?3 AND cost_status != 'exact'",
+            )?
+            .query_row(params![c.id, user, status_str(c.from_status)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((cost_before, version_before, at)) = before else {
+            continue; // repriced meanwhile, or never inexact
+        };
+        tx.prepare_cached(
+            "UPDATE api_usage_logs SET estimated_cost_usd = ?1, cost_status = ?2, catalog_version = ?3
+             WHERE id = ?4",
+        )?
+        .execute(params![
+            c.cost_usd.map(|d| d.to_string()),
+            status_str(c.cost_status),
+            c.catalog_version,
+            c.id
+        ])?;
+        tx.prepare_cached(
+            "INSERT INTO usage_repriced (usage_id, clerk_id, repriced_at, from_cost_usd, from_status,
+             from_catalog_version, to_cost_usd, to_status, to_catalog_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            c.id,
+            user,
+            now,
+            cost_before,
+            status_str(c.from_status),
+            version_before,
+            c.cost_usd.map(|d| d.to_string()),
+            status_str(c.cost_status),
+            c.catalog_version
+        ])?;
+        days.insert(day_number(from_ms(at)?));
+        changed += 1;
+    }
+    for day in days {
+        tx.execute(
+            "DELETE FROM usage_daily WHERE clerk_id = ?1 AND day = ?2",
+            params![user, day],
+        )?;
+        let mut daily = Daily::default();
+        let start = day_date(day).midnight().assume_utc();
+        for e in events_between(tx, user, start, start + time::Duration::DAY)? {
+            daily
+                .entry((
+                    user.to_owned(),
+                    day,
+                    e.provider,
+                    e.payer,
+                    e.feature.clone(),
+                    e.model.clone(),
+                ))
+                .or_default()
+                .add_event(&e);
+        }
+        add_daily(tx, daily)?;
+    }
+    Ok(changed)
 }

@@ -37,7 +37,6 @@ pub(super) const MAX_BATCH: usize = 2048;
 /// has ended, before answering it.
 pub(super) fn run(
     mut conn: Connection,
-    catalog: Catalog,
     rx: mpsc::Receiver<Command>,
     checkpoint: Option<mpsc::SyncSender<()>>,
     routing: Option<Arc<RoutingCache>>,
@@ -79,7 +78,7 @@ pub(super) fn run(
                 let tx = conn.transaction()?;
                 let mut daily = Daily::default();
                 for command in batch {
-                    replies.push(execute(&tx, &catalog, command, &mut daily));
+                    replies.push(execute(&tx, command, &mut daily));
                 }
                 add_daily(&tx, daily)?;
                 tx.commit()?;
@@ -119,12 +118,7 @@ pub(super) fn run(
 
 /// Runs one command inside the batch's transaction; returns how to answer it once the
 /// transaction has ended (with the commit's error, if it failed).
-pub(super) fn execute(
-    tx: &Transaction<'_>,
-    catalog: &Catalog,
-    command: Command,
-    daily: &mut Daily,
-) -> Reply {
+pub(super) fn execute(tx: &Transaction<'_>, command: Command, daily: &mut Daily) -> Reply {
     fn answer<T: 'static>(
         result: Result<T, StoreError>,
         reply: oneshot::Sender<Result<T, StoreError>>,
@@ -140,11 +134,10 @@ pub(super) fn execute(
     match command {
         Command::Record {
             record: p,
-            now,
             id,
             reply,
             ..
-        } => answer(record(tx, catalog, p, now, id, daily), reply),
+        } => answer(record(tx, p, id, daily), reply),
         Command::Flush { reply } => answer(Ok(()), reply),
         Command::SaveConfig { config, reply } => answer(save_config(tx, config), reply),
         Command::Configs { user, reply } => answer(configs(tx, &user), reply),
@@ -192,6 +185,14 @@ pub(super) fn execute(
             check,
             reply,
         } => answer(reseal_all(tx, &mut *reseal, &check), reply),
+        Command::InexactRecords { user, since, reply } => {
+            answer(inexact_records(tx, &user, since), reply)
+        }
+        Command::Reprice {
+            user,
+            changes,
+            reply,
+        } => answer(reprice(tx, &user, &changes), reply),
     }
 }
 
