@@ -1,10 +1,10 @@
 //! byokd, the local byokit daemon (encrypted key vault, SQLite usage store, JSON-RPC over a
 //! local socket), the blocking client it shares with the CLI, and the `byokit` CLI itself.
 //!
-//! Layers, top to bottom, each knowing only those below it: the front ends ([`rpc`]'s socket,
+//! Layers, top to bottom, each knowing only those below it: the front ends (`rpc`'s socket,
 //! [`http`]'s OpenAI-compatible door) translate requests into [`service::Service`] calls; the
 //! service decides with the core's rules and keeps what it decides in the [`store`]; the
-//! [`gateway`] does the provider calls' I/O.
+//! `gateway` does the provider calls' I/O.
 
 pub mod catalog_files;
 pub mod cli;

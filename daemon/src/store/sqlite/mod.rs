@@ -5,7 +5,7 @@
 //! into one transaction (group commit), and each is acknowledged only after that transaction has
 //! committed: acknowledged means durable. The records of calls answered already (a `chat`) may
 //! wait [`LINGER`] for company before their commit ([`Commit::Soon`]). One byokd owns a data dir
-//! (its lock), so the system key's holds live in this process ([`holds`]).
+//! (its lock), so the system key's holds live in this process (`holds`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
