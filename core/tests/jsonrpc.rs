@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use byokit_core::protocol::client::{decode_line, encode_request, Incoming};
+use byokit_core::protocol::client::{decode_line, encode_request, error_kind_of_json, Incoming};
 use byokit_core::protocol::{ErrorKind, MAX_MESSAGE_BYTES};
 use serde_json::Value;
 
@@ -37,6 +37,17 @@ fn every_line_decodes_as_the_cases_say() {
             case["decoded"],
             "{name}"
         );
+        // The kind from the error's members as text (the Node client's way) is the same.
+        if let Incoming::ErrorReply { error, .. } = &got {
+            let raw: Value = serde_json::from_str(line).unwrap();
+            let data = raw["error"].get("data").map(Value::to_string);
+            let code = raw["error"]["code"].as_i64().unwrap();
+            assert_eq!(
+                error_kind_of_json(code, data.as_deref()),
+                error.kind,
+                "{name}"
+            );
+        }
     }
 }
 

@@ -58,12 +58,18 @@ fn too_large(method: &str, bytes: usize) -> Error {
 /// One line from byokd, read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(tag = "type", rename_all = "snake_case", rename = "DaemonLine")
+)]
 pub enum Incoming {
     /// The result of the call `id`.
     Reply {
         /// The call's id.
         id: u64,
         /// Its result (`null` when byokd sent none).
+        #[cfg_attr(feature = "ts", ts(type = "unknown"))]
         result: Value,
     },
     /// The call `id` failed; without an id, the oldest call still waiting did (byokd could not
@@ -80,6 +86,7 @@ pub enum Incoming {
         /// The notification's method.
         method: String,
         /// Its parameters (`null` when byokd sent none).
+        #[cfg_attr(feature = "ts", ts(type = "unknown"))]
         params: Value,
     },
 }
@@ -145,11 +152,82 @@ pub fn decode_error(error: Value) -> Result<Error, MalformedLine> {
     ))
 }
 
-/// The kind of an error with `code` and `data`: `data` when it is an [`ErrorKind`], else the
-/// code's ([`kind_of_code`]).
+/// The kind of an error with `code` and `data`: `data` when it is an [`ErrorKind`]
+/// ([`kind_of_data`]), else the code's ([`kind_of_code`]).
 pub fn error_kind(code: i64, data: Option<&Value>) -> ErrorKind {
-    data.and_then(|d| ErrorKind::deserialize(d).ok())
+    data.and_then(kind_of_data)
         .unwrap_or_else(|| kind_of_code(code))
+}
+
+/// [`error_kind`] with `data` as JSON text (absent when the error has none), for a client that
+/// has already read the line (the Node client, through the WebAssembly build).
+pub fn error_kind_of_json(code: i64, data: Option<&str>) -> ErrorKind {
+    let data = data.and_then(|d| serde_json::from_slice::<Value>(d.as_bytes()).ok());
+    error_kind(code, data.as_ref())
+}
+
+/// An error's `data` as an [`ErrorKind`], when it is one: an object that `ErrorKind`'s own serde
+/// reading accepts, written out member by member, because the derived reader of the whole
+/// enum would add 11 KB (gzipped) to the npm package's WebAssembly; the fuzz target and the
+/// tests hold the two to the same answer on any object. (Serde also reads a tagged enum from an
+/// array, `["rate_limited", 429]`; byokd never writes one, and it is not a kind here.)
+pub fn kind_of_data(data: &Value) -> Option<ErrorKind> {
+    use ErrorKind::*;
+    let members = data.as_object()?;
+    // `#[serde(default)] Option<_>`: absent or null is none; anything else must fit.
+    let status = || match members.get("status") {
+        None | Some(Value::Null) => Some(None),
+        Some(v) => v.as_u64().and_then(|n| u16::try_from(n).ok()).map(Some),
+    };
+    let retry_after_seconds = || match members.get("retry_after_seconds") {
+        None | Some(Value::Null) => Some(None),
+        Some(v) => v.as_f64().map(Some),
+    };
+    Some(match members.get("kind")?.as_str()? {
+        "parse_error" => ParseError,
+        "invalid_request" => InvalidRequest,
+        "too_large" => TooLarge {
+            limit_bytes: members.get("limit_bytes")?.as_u64()?,
+        },
+        "method_not_found" => MethodNotFound,
+        "invalid_params" => InvalidParams,
+        "bad_key" => BadKey,
+        "not_found" => NotFound,
+        "unknown_model" => UnknownModel {
+            suggestions: match members.get("suggestions") {
+                None => Vec::new(),
+                Some(v) => v
+                    .as_array()?
+                    .iter()
+                    .map(|s| s.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()?,
+            },
+        },
+        "no_key" => NoKey,
+        "system_cap_reached" => SystemCapReached,
+        "budget_reached" => BudgetReached,
+        "invalid_key" => InvalidKey { status: status()? },
+        "permission_denied" => PermissionDenied { status: status()? },
+        "insufficient_credit" => InsufficientCredit { status: status()? },
+        "rate_limited" => RateLimited {
+            status: status()?,
+            retry_after_seconds: retry_after_seconds()?,
+        },
+        "overloaded" => Overloaded {
+            status: status()?,
+            retry_after_seconds: retry_after_seconds()?,
+        },
+        "server_error" => ServerError {
+            status: status()?,
+            retry_after_seconds: retry_after_seconds()?,
+        },
+        "bad_request" => BadRequest { status: status()? },
+        "model_not_found" => ModelNotFound { status: status()? },
+        "malformed_reply" => MalformedReply,
+        "unreachable" => Unreachable,
+        "internal" => Internal,
+        _ => return None,
+    })
 }
 
 /// The kind an error of `code` has when its `data` does not say (byokd's replies before every
@@ -202,6 +280,49 @@ mod tests {
             MAX_MESSAGE_BYTES + 1
         );
         assert!(encode_request(1, "m", &json!(format!("{at}x"))).is_err());
+    }
+
+    #[test]
+    fn the_written_out_reader_of_data_agrees_with_serde() {
+        let samples = [
+            json!({"kind": "no_key", "status": "x", "extra": [1]}),
+            json!({"kind": "rate_limited", "status": 429, "retry_after_seconds": 2}),
+            json!({"kind": "rate_limited", "status": 70000}),
+            json!({"kind": "rate_limited", "status": 429.0}),
+            json!({"kind": "rate_limited", "status": -1}),
+            json!({"kind": "rate_limited", "retry_after_seconds": "2"}),
+            json!({"kind": "overloaded", "retry_after_seconds": -2.5, "status": null}),
+            json!({"kind": "too_large"}),
+            json!({"kind": "too_large", "limit_bytes": null}),
+            json!({"kind": "too_large", "limit_bytes": 1048576}),
+            json!({"kind": "unknown_model"}),
+            json!({"kind": "unknown_model", "suggestions": null}),
+            json!({"kind": "unknown_model", "suggestions": ["a", 1]}),
+            json!({"kind": "unknown_model", "suggestions": ["a", "b"]}),
+            json!({"kind": 5}),
+            json!({"kind": "RATE_LIMITED"}),
+            json!({"status": 429}),
+        ];
+        for v in samples {
+            assert_eq!(kind_of_data(&v), ErrorKind::deserialize(&v).ok(), "{v}");
+        }
+        for v in [json!(["rate_limited"]), json!("rate_limited"), json!(null)] {
+            assert_eq!(kind_of_data(&v), None, "{v}");
+        }
+        for kind in [
+            ErrorKind::TooLarge { limit_bytes: 7 },
+            ErrorKind::UnknownModel {
+                suggestions: vec!["gpt-4o".into()],
+            },
+            ErrorKind::ServerError {
+                status: Some(503),
+                retry_after_seconds: Some(1.5),
+            },
+            ErrorKind::BudgetReached,
+        ] {
+            let v = serde_json::to_value(&kind).unwrap();
+            assert_eq!(kind_of_data(&v), Some(kind));
+        }
     }
 
     #[test]
