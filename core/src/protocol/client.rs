@@ -1,7 +1,8 @@
 //! The client's half of the protocol, without I/O: a request as the line to send, and a line
-//! from byokd as what it is. Every client (the Rust one the CLI and the native bindings share,
-//! and, through the WebAssembly build, the Node one) reads byokd's lines with these rules, and
-//! `tests/fixtures/jsonrpc/cases.json` holds the cases they are all tested on.
+//! from byokd as what it is. Every client reads byokd's lines with these rules: the Rust one the
+//! CLI and the native bindings share (`byokit-client`) through these functions, the Node one
+//! (`byokit/daemon`) in JavaScript, taking each error's kind from [`error_kind_of_json`] in the
+//! WebAssembly build; `tests/fixtures/jsonrpc/cases.json` holds the cases both are tested on.
 //!
 //! - A request whose line would be over [`MAX_MESSAGE_BYTES`] is refused here, before anything
 //!   is sent ([`ErrorKind::TooLarge`]): byokd would skip it and answer an error without an id.
