@@ -12,6 +12,7 @@ use crate::key::ApiKey;
 use crate::provider::Provider;
 use crate::routing::Payer;
 
+pub mod client;
 mod error;
 pub use error::{Error, ErrorKind};
 

@@ -1,6 +1,6 @@
 //! Replays the fuzz targets' inputs as ordinary tests: every committed crash input
-//! (`core/fuzz/regressions/<target>/`) and a seed built from each shared provider fixture, so a
-//! fixed crash stays fixed without a fuzzer installed.
+//! (`core/fuzz/regressions/<target>/`), a seed built from each shared provider fixture and each
+//! line of the JSON-RPC cases, so a fixed crash stays fixed without a fuzzer installed.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -12,12 +12,13 @@ use std::path::Path;
 /// A fuzz target: what it does with one input.
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("sse", targets::sse),
     ("stream", targets::stream),
     ("response", targets::response),
     ("error", targets::error),
     ("catalog", targets::catalog),
+    ("jsonrpc", targets::jsonrpc),
 ];
 
 #[test]
@@ -56,4 +57,11 @@ fn fixtures_as_seeds_run_clean() {
     let catalog =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/default.toml")).unwrap();
     targets::catalog(&[&[0u8][..], &catalog].concat());
+    let jsonrpc =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/jsonrpc/cases.json");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(jsonrpc).unwrap()).unwrap();
+    for case in cases["lines"].as_array().unwrap() {
+        targets::jsonrpc(case["line"].as_str().unwrap().as_bytes());
+    }
 }

@@ -1,59 +1,63 @@
-//! A blocking JSON-RPC client of byokd, shared by the CLI and the tests.
+//! The blocking client of byokd the CLI and the tests use: `byokit-client` (shared with the
+//! native bindings), with a way to start byokd when none is running.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub use byokit_client::Error as CallError;
+
 /// A failed call.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The daemon cannot be reached.
-    #[error("cannot reach byokd at {path}: {source}")]
-    Connect {
-        /// The socket.
-        path: PathBuf,
-        /// Why.
+    /// byokd is not running and could not be started.
+    #[error("byokd connection: cannot start {} ({source}); build it beside byokit with `cargo build --release -p byokit-daemon`, or start it yourself", byokd.display())]
+    Start {
+        /// The byokd program tried.
+        byokd: PathBuf,
+        /// Why it did not start.
         source: std::io::Error,
     },
-    /// The connection broke or the reply was not JSON-RPC.
-    #[error("byokd connection: {0}")]
-    Io(String),
-    /// byokd answered with an error.
-    #[error("{message}")]
-    Rpc {
-        /// The JSON-RPC error code.
-        code: i64,
-        /// Its message.
-        message: String,
-    },
+    /// The call failed: byokd cannot be reached, the connection broke or timed out, or byokd
+    /// answered with an error ([`CallError::Rpc`], with its kind and data).
+    #[error(transparent)]
+    Call(#[from] CallError),
 }
 
-/// A connection to byokd.
-pub struct Client {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
-    next_id: u64,
+impl ClientError {
+    /// byokd's error (or the request's refusal over the size limit), if that is what this is.
+    pub fn rpc(&self) -> Option<&byokit_core::protocol::Error> {
+        match self {
+            ClientError::Call(e) => e.rpc(),
+            ClientError::Start { .. } => None,
+        }
+    }
+}
+
+/// A connection to byokd: a [`byokit_client::Client`] (its timeouts are set through it).
+#[derive(Debug)]
+pub struct Client(byokit_client::Client);
+
+impl Deref for Client {
+    type Target = byokit_client::Client;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Client {
     /// Connects to the daemon on `socket`.
     pub fn connect(socket: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
-            path: socket.to_owned(),
-            source,
-        })?;
-        let writer = stream
-            .try_clone()
-            .map_err(|e| ClientError::Io(e.to_string()))?;
-        Ok(Client {
-            reader: BufReader::new(stream),
-            writer,
-            next_id: 1,
-        })
+        Ok(Client(byokit_client::Client::connect(socket)?))
     }
 
     /// Connects, starting `byokd` in the background first if none answers.
@@ -84,12 +88,9 @@ impl Client {
             Ok(f) => command.stderr(f),
             Err(_) => command.stderr(Stdio::null()),
         };
-        command.spawn().map_err(|e| {
-            ClientError::Io(format!(
-                "cannot start {} ({e}); build it beside byokit with `cargo build --release -p byokit-daemon`, or start it yourself",
-                byokd.display()
-            ))
-        })?;
+        command
+            .spawn()
+            .map_err(|source| ClientError::Start { byokd, source })?;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match Client::connect(socket) {
@@ -102,53 +103,22 @@ impl Client {
 
     /// Calls `method` with `params`; returns the result.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, ClientError> {
-        self.call_with_notifications(method, params, |_| {})
+        Ok(self.0.call(method, params)?)
     }
 
     /// Calls `method`, handing each notification that arrives before the reply (such as
-    /// `chat.delta` of a streaming `chat`) to `on_notification`; returns the result.
+    /// `chat.delta` of a streaming `chat`), as the whole message, to `on_notification`;
+    /// returns the result.
     pub fn call_with_notifications(
         &mut self,
         method: &str,
         params: Value,
         mut on_notification: impl FnMut(&Value),
     ) -> Result<Value, ClientError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut line =
-            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-        line.push('\n');
-        self.writer
-            .write_all(line.as_bytes())
-            .map_err(|e| ClientError::Io(e.to_string()))?;
-        let mut v: Value = loop {
-            let mut reply = String::new();
-            let read = self
-                .reader
-                .read_line(&mut reply)
-                .map_err(|e| ClientError::Io(e.to_string()))?;
-            if read == 0 {
-                return Err(ClientError::Io("byokd closed the connection".into()));
-            }
-            let v: Value = serde_json::from_str(&reply)
-                .map_err(|e| ClientError::Io(format!("bad reply: {e}")))?;
-            // A notification (no id) that belongs to this call, such as a `chat.delta`.
-            if v.get("id").is_none() && v.get("method").is_some() {
-                on_notification(&v);
-                continue;
-            }
-            break v;
-        };
-        if let Some(e) = v.get("error") {
-            return Err(ClientError::Rpc {
-                code: e.get("code").and_then(Value::as_i64).unwrap_or(0),
-                message: e
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("error")
-                    .to_owned(),
-            });
-        }
-        Ok(v.get_mut("result").map(Value::take).unwrap_or(Value::Null))
+        Ok(self
+            .0
+            .call_with_notifications(method, params, |method, params| {
+                on_notification(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+            })?)
     }
 }

@@ -14,7 +14,7 @@ fun main() {
     try {
         checkKey(Provider.ANTHROPIC, pasted)
     } catch (e: ByokitException.InvalidKey) {
-        println("key check: ${e.message}")
+        println("key check: ${e.reason}")
     }
     checkKey(Provider.OPENAI, pasted)
     println("saved key: ${maskKey(pasted)}")

@@ -212,13 +212,13 @@ impl Catalog {
     /// embedded catalog. `today` (`YYYY-MM-DD`) dates prices that the file does not date.
     #[uniffi::constructor]
     pub fn load(text: String, today: String) -> Result<Arc<Catalog>, ByokitError> {
-        let date = core::catalog::parse_date(&today).map_err(ByokitError::InvalidInput)?;
+        let date = core::catalog::parse_date(&today).map_err(ByokitError::invalid_input)?;
         let file =
             core::CatalogFile::parse(&text, "catalog", core::CatalogFormat::detect(&text), date)
-                .map_err(|e| ByokitError::InvalidCatalog(e.to_string()))?;
+                .map_err(|e| ByokitError::invalid_catalog(e.to_string()))?;
         let merged = core::Catalog::embedded()
             .merged(file)
-            .map_err(|e| ByokitError::InvalidCatalog(e.to_string()))?;
+            .map_err(|e| ByokitError::invalid_catalog(e.to_string()))?;
         Ok(Arc::new(Catalog {
             inner: Inner::Loaded(Box::new(merged)),
         }))
@@ -236,7 +236,7 @@ impl Catalog {
             .as_deref()
             .map(core::catalog::parse_date)
             .transpose()
-            .map_err(ByokitError::InvalidInput)?;
+            .map_err(ByokitError::invalid_input)?;
         let options = core::CostOptions {
             batch: input.batch,
             at,
@@ -250,8 +250,8 @@ impl Catalog {
             )
             .map(CostEstimate::from)
             .map_err(|e| match e {
-                core::CostError::UnknownModel(m) => ByokitError::UnknownModel(m.to_string()),
-                other => ByokitError::InvalidInput(other.to_string()),
+                core::CostError::UnknownModel(m) => m.into(),
+                other => ByokitError::invalid_input(other.to_string()),
             })
     }
 
@@ -268,7 +268,7 @@ impl Catalog {
         self.get()
             .model(provider.into(), &name)
             .map(ModelInfo::from)
-            .map_err(|e| ByokitError::UnknownModel(e.to_string()))
+            .map_err(ByokitError::from)
     }
 }
 

@@ -1,12 +1,12 @@
 //! A client of byokd for desktop apps: the daemon's JSON-RPC protocol over its local socket.
 //! Calls block; call them off the UI thread (Kotlin: `Dispatchers.IO`; Swift: a background task).
 
-use std::io::{BufRead, BufReader, Write};
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use byokit_client::Client;
 use byokit_core as core;
-use byokit_core::protocol::{self, codes};
+use byokit_core::protocol;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -15,20 +15,16 @@ use crate::{
     RouteDecision, RouteInput, TokenUsage, UsageSummary,
 };
 
-type Stream = std::os::unix::net::UnixStream;
-
-struct Connection {
-    reader: BufReader<Stream>,
-    writer: Stream,
-    next_id: u64,
-}
-
-/// A connection to byokd. One call at a time travels on it; share it between threads freely
-/// (calls queue), or open one per thread for parallel calls.
+/// A connection to byokd (through `byokit-client`, the client the CLI uses too). One call at a
+/// time travels on it; share it between threads freely (calls queue), or open one per thread
+/// for parallel calls. A call fails, never hangs: a request over byokd's 1 MiB limit with
+/// `InvalidInput` before anything is sent, a byokd that sends nothing for the read timeout
+/// (60 s; 11 minutes for `chat` and `config_test`, which wait for a provider) with
+/// `DaemonUnreachable`.
 #[derive(uniffi::Object)]
 pub struct DaemonClient {
     socket: String,
-    connection: Mutex<Connection>,
+    client: Mutex<Client>,
 }
 
 /// The socket byokd listens on by default: `$BYOKIT_SOCKET`, else
@@ -195,72 +191,40 @@ pub struct DaemonStatus {
     pub catalog_version: String,
 }
 
-/// A daemon error as the case the caller can act on. Provider errors carry their kind in
-/// `data.kind`.
-fn rpc_error(code: i64, message: String, data: Option<&Value>) -> ByokitError {
-    let kind = data.and_then(|d| d.get("kind"));
-    match code {
-        codes::PROVIDER_ERROR => match kind.and_then(|k| serde_json::from_value(k.clone()).ok()) {
-            Some(kind) => ByokitError::provider(kind, message),
-            None => ByokitError::ServerError(message),
-        },
-        codes::UNREACHABLE => ByokitError::ServerError(message),
-        codes::REFUSED => ByokitError::refused(kind.and_then(Value::as_str).unwrap_or(""), message),
-        codes::BAD_KEY => ByokitError::InvalidKey(message),
-        codes::INVALID_PARAMS => ByokitError::InvalidInput(message),
-        codes::NOT_FOUND if kind.and_then(Value::as_str) == Some("unknown_model") => {
-            ByokitError::UnknownModel(message)
-        }
-        _ => ByokitError::Daemon(message),
-    }
+fn decode<T: DeserializeOwned>(v: Value, method: &str) -> Result<T, ByokitError> {
+    serde_json::from_value(v).map_err(|e| ByokitError::MalformedResponse {
+        reason: format!("unexpected {method} reply from byokd: {e}"),
+    })
 }
 
-fn decode<T: DeserializeOwned>(v: Value, method: &str) -> Result<T, ByokitError> {
-    serde_json::from_value(v)
-        .map_err(|e| ByokitError::Daemon(format!("unexpected {method} reply: {e}")))
+/// A timeout in seconds, as a duration.
+fn duration(s: f64) -> Result<Duration, ByokitError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| ByokitError::invalid_input(format!("timeout: {s} is not a number of seconds")))
 }
 
 impl DaemonClient {
     fn call_json(&self, method: &str, params: Value) -> Result<Value, ByokitError> {
-        let mut c = self.connection.lock().unwrap_or_else(|p| p.into_inner());
-        let id = c.next_id;
-        c.next_id += 1;
-        let mut line =
-            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-        line.push('\n');
-        let broken = |e: std::io::Error| {
-            ByokitError::DaemonUnreachable(format!("byokd connection at {}: {e}", self.socket))
-        };
-        c.writer.write_all(line.as_bytes()).map_err(broken)?;
-        let reply: Value = loop {
-            let mut text = String::new();
-            if c.reader.read_line(&mut text).map_err(broken)? == 0 {
-                return Err(ByokitError::DaemonUnreachable(format!(
-                    "byokd at {} closed the connection",
-                    self.socket
-                )));
-            }
-            let v: Value = serde_json::from_str(&text)
-                .map_err(|e| ByokitError::Daemon(format!("unreadable byokd reply: {e}")))?;
-            // Notifications (no id) are not this call's reply.
-            if v.get("id").and_then(Value::as_u64) == Some(id) {
-                break v;
-            }
-        };
-        if let Some(e) = reply.get("error") {
-            let code = e.get("code").and_then(Value::as_i64).unwrap_or(0);
-            let message = e
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("byokd error")
-                .to_owned();
-            return Err(rpc_error(code, message, e.get("data")));
-        }
-        Ok(reply.get("result").cloned().unwrap_or(Value::Null))
+        let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        client.call(method, params).map_err(|e| self.error(e))
     }
 
     fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, ByokitError> {
         decode(self.call_json(method, params)?, method)
+    }
+
+    /// A failed call as the case the caller can act on.
+    fn error(&self, e: byokit_client::Error) -> ByokitError {
+        use byokit_client::Error as E;
+        match e {
+            E::Rpc(e) => e.into(),
+            E::Malformed(e) => ByokitError::MalformedResponse {
+                reason: e.to_string(),
+            },
+            e => ByokitError::DaemonUnreachable {
+                reason: format!("byokd at {}: {e}", self.socket),
+            },
+        }
     }
 }
 
@@ -276,25 +240,40 @@ impl DaemonClient {
     #[uniffi::constructor]
     pub fn connect(socket: Option<String>) -> Result<std::sync::Arc<DaemonClient>, ByokitError> {
         let socket = socket.unwrap_or_else(default_socket_path);
-        let unreachable =
-            |e: std::io::Error| ByokitError::DaemonUnreachable(format!("byokd at {socket}: {e}"));
-        let stream = Stream::connect(&socket).map_err(unreachable)?;
-        let writer = stream.try_clone().map_err(unreachable)?;
+        let client =
+            Client::connect(socket.as_ref()).map_err(|e| ByokitError::DaemonUnreachable {
+                reason: e.to_string(),
+            })?;
         Ok(std::sync::Arc::new(DaemonClient {
-            connection: Mutex::new(Connection {
-                reader: BufReader::new(stream),
-                writer,
-                next_id: 1,
-            }),
+            client: Mutex::new(client),
             socket,
         }))
+    }
+
+    /// How long a call waits for byokd's next line before failing with `DaemonUnreachable`
+    /// (60 s unless set). Calls that wait for a provider (`chat`, `config_test`) have their own
+    /// ([`DaemonClient::set_provider_read_timeout`]).
+    pub fn set_read_timeout(&self, seconds: f64) -> Result<(), ByokitError> {
+        let timeout = duration(seconds)?;
+        let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        client.set_read_timeout(timeout);
+        Ok(())
+    }
+
+    /// The same for `chat` and `config_test` (11 minutes unless set: byokd gives a provider
+    /// call and its retries up to 10 minutes).
+    pub fn set_provider_read_timeout(&self, seconds: f64) -> Result<(), ByokitError> {
+        let timeout = duration(seconds)?;
+        let mut client = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        client.set_provider_read_timeout(timeout);
+        Ok(())
     }
 
     /// Calls any method with JSON parameters; returns the JSON result. For methods this client
     /// has no typed call for (`budget.set`, `alerts.list`, `usage.export`, …).
     pub fn call_raw(&self, method: String, params_json: String) -> Result<String, ByokitError> {
         let params: Value = serde_json::from_str(&params_json)
-            .map_err(|e| ByokitError::InvalidInput(format!("params: {e}")))?;
+            .map_err(|e| ByokitError::invalid_input(format!("params: {e}")))?;
         Ok(self.call_json(&method, params)?.to_string())
     }
 
@@ -379,7 +358,7 @@ impl DaemonClient {
             .transpose()?
             .map(|t| {
                 core::instant::format(t)
-                    .ok_or_else(|| ByokitError::InvalidInput("at: not writable in RFC 3339".into()))
+                    .ok_or_else(|| ByokitError::invalid_input("at: not writable in RFC 3339"))
             })
             .transpose()?;
         let usage = core::Usage::from(record.usage);

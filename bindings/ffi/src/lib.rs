@@ -10,6 +10,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use byokit_core as core;
+use byokit_core::protocol;
 use time::OffsetDateTime;
 
 mod catalog;
@@ -28,107 +29,280 @@ pub use rules::*;
 uniffi::setup_scaffolding!();
 
 /// Everything that can go wrong, by what the caller can do about it. In Kotlin these are the
-/// subclasses of `ByokitException`; in Swift the cases of `ByokitError`; the message is for
-/// people.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
+/// subclasses of `ByokitException`; in Swift the cases of `ByokitError`; in Python the
+/// subclasses of `ByokitError`.
+///
+/// Every case has `reason`, what happened in words (for people; never a secret), and the cases a
+/// caller acts on carry what it needs: `retry_after_seconds` and the provider's `status` for
+/// `RateLimited`, `Overloaded` and `ServerError`, the provider's `status` for the other
+/// provider answers, the closest names for `UnknownModel`, byokd's own kind for `Daemon`.
+/// (Not a field named `message`: Kotlin's exceptions have one of their own. Kotlin's `message`
+/// and Python's `str()` list the fields; Swift's `description` and Rust's `Display` are the
+/// reason alone.)
+#[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum ByokitError {
     /// A provider name byokit does not know.
-    #[error("{0}")]
-    UnknownProvider(String),
-    /// A model the catalog does not have (the message suggests the closest names).
-    #[error("{0}")]
-    UnknownModel(String),
-    /// An argument is not acceptable (a count out of range, a malformed decimal, a bad window).
-    #[error("{0}")]
-    InvalidInput(String),
-    /// A catalog file that cannot be read; the message names the file, entry and field.
-    #[error("{0}")]
-    InvalidCatalog(String),
-    /// A reply that is not what the provider's API documents.
-    #[error("{0}")]
-    MalformedResponse(String),
+    #[error("{reason}")]
+    UnknownProvider {
+        /// What happened.
+        reason: String,
+    },
+    /// A model the catalog does not have.
+    #[error("{reason}")]
+    UnknownModel {
+        /// What happened.
+        reason: String,
+        /// The closest ids and aliases the catalog has, best first.
+        suggestions: Vec<String>,
+    },
+    /// An argument is not acceptable (a count out of range, a malformed decimal, a bad window, a
+    /// request too large for byokd).
+    #[error("{reason}")]
+    InvalidInput {
+        /// What happened.
+        reason: String,
+    },
+    /// A catalog file that cannot be read; the reason names the file, entry and field.
+    #[error("{reason}")]
+    InvalidCatalog {
+        /// What happened.
+        reason: String,
+    },
+    /// A reply that is not what the provider's API (or byokd's protocol) documents.
+    #[error("{reason}")]
+    MalformedResponse {
+        /// What happened.
+        reason: String,
+    },
     /// The key is malformed, wrong, revoked or missing: the user must fix it. Never retry.
-    #[error("{0}")]
-    InvalidKey(String),
+    #[error("{reason}")]
+    InvalidKey {
+        /// What happened.
+        reason: String,
+    },
     /// The key is valid but may not do this (model access, region, organization).
-    #[error("{0}")]
-    PermissionDenied(String),
+    #[error("{reason}")]
+    PermissionDenied {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status, when a provider answered.
+        status: Option<u16>,
+    },
     /// Out of credit or quota: the user must pay or wait for the next period.
-    #[error("{0}")]
-    InsufficientCredit(String),
-    /// Too many requests or tokens for now: retry later (`classifyError` gives the delay).
-    #[error("{0}")]
-    RateLimited(String),
+    #[error("{reason}")]
+    InsufficientCredit {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status, when a provider answered.
+        status: Option<u16>,
+    },
+    /// Too many requests or tokens for now: retry after `retry_after_seconds`, when known.
+    #[error("{reason}")]
+    RateLimited {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status; none when routing refused because every key rests.
+        status: Option<u16>,
+        /// How long to wait before retrying, when known.
+        retry_after_seconds: Option<f64>,
+    },
     /// The provider is overloaded: retry later or elsewhere.
-    #[error("{0}")]
-    Overloaded(String),
-    /// The provider failed: retry later or elsewhere.
-    #[error("{0}")]
-    ServerError(String),
+    #[error("{reason}")]
+    Overloaded {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status.
+        status: Option<u16>,
+        /// How long to wait, when the provider said.
+        retry_after_seconds: Option<f64>,
+    },
+    /// The provider failed, or could not be reached: retry later or elsewhere.
+    #[error("{reason}")]
+    ServerError {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status; none when it could not be reached.
+        status: Option<u16>,
+        /// How long to wait, when the provider said.
+        retry_after_seconds: Option<f64>,
+    },
     /// The provider refused the request as malformed (e.g. context length exceeded).
-    #[error("{0}")]
-    BadRequest(String),
+    #[error("{reason}")]
+    BadRequest {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status.
+        status: Option<u16>,
+    },
     /// The provider does not have the model, or the key cannot see it.
-    #[error("{0}")]
-    ModelNotFound(String),
+    #[error("{reason}")]
+    ModelNotFound {
+        /// What happened.
+        reason: String,
+        /// The provider's HTTP status.
+        status: Option<u16>,
+    },
     /// The user has no key and the system key's monthly token cap is reached: ask them to add
     /// their own key.
-    #[error("{0}")]
-    SystemCapReached(String),
+    #[error("{reason}")]
+    SystemCapReached {
+        /// What happened.
+        reason: String,
+    },
     /// The user has no key and the app has no system key.
-    #[error("{0}")]
-    NoKey(String),
+    #[error("{reason}")]
+    NoKey {
+        /// What happened.
+        reason: String,
+    },
     /// The month's spending on the user's own keys has reached their budget, whose policy is
     /// to block: raise it, or wait for next month.
-    #[error("{0}")]
-    BudgetReached(String),
-    /// byokd is not running or its socket cannot be reached.
-    #[error("{0}")]
-    DaemonUnreachable(String),
+    #[error("{reason}")]
+    BudgetReached {
+        /// What happened.
+        reason: String,
+    },
+    /// byokd is not running, its socket cannot be reached, the connection broke, or byokd sent
+    /// nothing for the read timeout.
+    #[error("{reason}")]
+    DaemonUnreachable {
+        /// What happened.
+        reason: String,
+    },
     /// byokd answered with an error the cases above do not cover.
-    #[error("{0}")]
-    Daemon(String),
+    #[error("{reason}")]
+    Daemon {
+        /// What happened.
+        reason: String,
+        /// byokd's kind for it (`not_found`, `method_not_found`, `internal`, …).
+        kind: String,
+    },
 }
 
 impl ByokitError {
-    /// The case for a provider error of `kind`.
-    fn provider(kind: core::ErrorKind, message: String) -> ByokitError {
-        match kind {
-            core::ErrorKind::InvalidKey => ByokitError::InvalidKey(message),
-            core::ErrorKind::PermissionDenied => ByokitError::PermissionDenied(message),
-            core::ErrorKind::InsufficientCredit => ByokitError::InsufficientCredit(message),
-            core::ErrorKind::RateLimited => ByokitError::RateLimited(message),
-            core::ErrorKind::Overloaded => ByokitError::Overloaded(message),
-            core::ErrorKind::ServerError => ByokitError::ServerError(message),
-            core::ErrorKind::BadRequest => ByokitError::BadRequest(message),
-            core::ErrorKind::ModelNotFound => ByokitError::ModelNotFound(message),
+    /// What happened, in words.
+    pub fn reason(&self) -> &str {
+        use ByokitError::*;
+        match self {
+            UnknownProvider { reason }
+            | UnknownModel { reason, .. }
+            | InvalidInput { reason }
+            | InvalidCatalog { reason }
+            | MalformedResponse { reason }
+            | InvalidKey { reason }
+            | PermissionDenied { reason, .. }
+            | InsufficientCredit { reason, .. }
+            | RateLimited { reason, .. }
+            | Overloaded { reason, .. }
+            | ServerError { reason, .. }
+            | BadRequest { reason, .. }
+            | ModelNotFound { reason, .. }
+            | SystemCapReached { reason }
+            | NoKey { reason }
+            | BudgetReached { reason }
+            | DaemonUnreachable { reason }
+            | Daemon { reason, .. } => reason,
         }
     }
 
-    /// The case for a routing refusal of `kind` ([`core::RouteError::kind`]'s names).
-    fn refused(kind: &str, message: String) -> ByokitError {
-        match kind {
-            "invalid_key" => ByokitError::InvalidKey(message),
-            "system_cap_reached" => ByokitError::SystemCapReached(message),
-            "no_key" => ByokitError::NoKey(message),
-            "budget_reached" => ByokitError::BudgetReached(message),
-            "rate_limited" => ByokitError::RateLimited(message),
-            _ => ByokitError::Daemon(message),
+    fn invalid_input(reason: impl Into<String>) -> ByokitError {
+        ByokitError::InvalidInput {
+            reason: reason.into(),
+        }
+    }
+
+    fn invalid_catalog(reason: impl Into<String>) -> ByokitError {
+        ByokitError::InvalidCatalog {
+            reason: reason.into(),
+        }
+    }
+
+    fn invalid_key(reason: impl Into<String>) -> ByokitError {
+        ByokitError::InvalidKey {
+            reason: reason.into(),
+        }
+    }
+
+    /// A routing refusal, with when a resting key frees up measured from `now`.
+    fn from_route(e: &core::RouteError, now: OffsetDateTime) -> ByokitError {
+        protocol::Error::new(protocol::ErrorKind::from_route(e, now), e.to_string()).into()
+    }
+}
+
+/// The one mapping from the protocol's error kinds (byokd's replies, and the core's provider
+/// errors and routing refusals, which become the same kinds) to the cases above.
+impl From<protocol::Error> for ByokitError {
+    fn from(e: protocol::Error) -> Self {
+        use protocol::ErrorKind as K;
+        use ByokitError::*;
+        let reason = e.message;
+        match e.kind {
+            K::ParseError | K::InvalidRequest | K::InvalidParams | K::TooLarge { .. } => {
+                InvalidInput { reason }
+            }
+            K::BadKey | K::InvalidKey { .. } => InvalidKey { reason },
+            K::UnknownModel { suggestions } => UnknownModel {
+                reason,
+                suggestions,
+            },
+            K::NoKey => NoKey { reason },
+            K::SystemCapReached => SystemCapReached { reason },
+            K::BudgetReached => BudgetReached { reason },
+            K::PermissionDenied { status } => PermissionDenied { reason, status },
+            K::InsufficientCredit { status } => InsufficientCredit { reason, status },
+            K::RateLimited {
+                status,
+                retry_after_seconds,
+            } => RateLimited {
+                reason,
+                status,
+                retry_after_seconds,
+            },
+            K::Overloaded {
+                status,
+                retry_after_seconds,
+            } => Overloaded {
+                reason,
+                status,
+                retry_after_seconds,
+            },
+            K::ServerError {
+                status,
+                retry_after_seconds,
+            } => ServerError {
+                reason,
+                status,
+                retry_after_seconds,
+            },
+            K::BadRequest { status } => BadRequest { reason, status },
+            K::ModelNotFound { status } => ModelNotFound { reason, status },
+            K::MalformedReply => MalformedResponse { reason },
+            K::Unreachable => ServerError {
+                reason,
+                status: None,
+                retry_after_seconds: None,
+            },
+            other => Daemon {
+                reason,
+                kind: other.as_str().to_owned(),
+            },
         }
     }
 }
 
 impl From<core::ProviderError> for ByokitError {
     fn from(e: core::ProviderError) -> Self {
-        ByokitError::provider(e.kind, e.to_string())
+        protocol::Error::from(&e).into()
     }
 }
 
-impl From<core::RouteError> for ByokitError {
-    fn from(e: core::RouteError) -> Self {
-        // By kind, as byokd's refusals come: one mapping for both.
-        ByokitError::refused(e.kind(), e.to_string())
+impl From<core::UnknownModel> for ByokitError {
+    fn from(e: core::UnknownModel) -> Self {
+        ByokitError::UnknownModel {
+            reason: e.to_string(),
+            suggestions: e.suggestions,
+        }
     }
 }
 
@@ -136,8 +310,10 @@ impl From<core::AdapterError> for ByokitError {
     fn from(e: core::AdapterError) -> Self {
         match e {
             core::AdapterError::Provider(p) => p.into(),
-            core::AdapterError::InvalidRequest(_) => ByokitError::InvalidInput(e.to_string()),
-            core::AdapterError::Malformed { .. } => ByokitError::MalformedResponse(e.to_string()),
+            core::AdapterError::InvalidRequest(_) => ByokitError::invalid_input(e.to_string()),
+            core::AdapterError::Malformed { .. } => ByokitError::MalformedResponse {
+                reason: e.to_string(),
+            },
         }
     }
 }
@@ -186,7 +362,9 @@ impl From<core::Provider> for Provider {
 pub fn provider_from_name(name: String) -> Result<Provider, ByokitError> {
     name.parse::<core::Provider>()
         .map(Provider::from)
-        .map_err(|e| ByokitError::UnknownProvider(e.to_string()))
+        .map_err(|e| ByokitError::UnknownProvider {
+            reason: e.to_string(),
+        })
 }
 
 /// The provider's name as byokit writes it (`openai`, …).
@@ -306,7 +484,7 @@ impl From<core::Payer> for Payer {
 /// A decimal string as an exact decimal.
 fn decimal(s: &str, what: &str) -> Result<core::Decimal, ByokitError> {
     core::parse_usd(s)
-        .ok_or_else(|| ByokitError::InvalidInput(format!("{what}: {s:?} is not a decimal number")))
+        .ok_or_else(|| ByokitError::invalid_input(format!("{what}: {s:?} is not a decimal number")))
 }
 
 /// An exact decimal as a string without trailing zeros.
@@ -321,7 +499,7 @@ fn instant(t: SystemTime) -> Result<OffsetDateTime, ByokitError> {
         Err(e) => -i128::try_from(e.duration().as_nanos()).unwrap_or(i128::MAX),
     };
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .map_err(|_| ByokitError::InvalidInput("instant out of range".to_owned()))
+        .map_err(|_| ByokitError::invalid_input("instant out of range"))
 }
 
 /// A UTC instant as a platform timestamp.
@@ -347,7 +525,10 @@ mod tests {
         let before = UNIX_EPOCH - Duration::new(86_400, 5);
         assert_eq!(timestamp(instant(before).unwrap()), before);
         let far = UNIX_EPOCH + Duration::from_secs(400_000 * 365 * 86_400);
-        assert!(matches!(instant(far), Err(ByokitError::InvalidInput(_))));
+        assert!(matches!(
+            instant(far),
+            Err(ByokitError::InvalidInput { .. })
+        ));
     }
 
     #[test]
@@ -355,7 +536,7 @@ mod tests {
         assert_eq!(money(decimal("12.50", "x").unwrap()), "12.5");
         assert!(matches!(
             decimal("1e3x", "limit"),
-            Err(ByokitError::InvalidInput(m)) if m.contains("limit")
+            Err(ByokitError::InvalidInput { reason }) if reason.contains("limit")
         ));
     }
 }

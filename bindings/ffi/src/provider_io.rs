@@ -308,7 +308,7 @@ impl StreamUsage {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let acc = inner
             .as_mut()
-            .ok_or_else(|| ByokitError::InvalidInput("the stream is finished".to_owned()))?;
+            .ok_or_else(|| ByokitError::invalid_input("the stream is finished".to_owned()))?;
         Ok(acc.push(&chunk)?)
     }
 
@@ -319,7 +319,7 @@ impl StreamUsage {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| ByokitError::InvalidInput("the stream is finished".to_owned()))?;
+            .ok_or_else(|| ByokitError::invalid_input("the stream is finished".to_owned()))?;
         let s = acc.finish()?;
         let (usage, usage_reported) = match s.usage {
             core::StreamUsage::Reported { usage } => (usage, true),
@@ -478,5 +478,5 @@ pub fn mask_key(key: String) -> String {
 /// provider's key, wrong prefix, wrong length).
 #[uniffi::export]
 pub fn check_key(provider: Provider, key: String) -> Result<(), ByokitError> {
-    core::check_key(provider.into(), &key).map_err(|e| ByokitError::InvalidKey(e.to_string()))
+    core::check_key(provider.into(), &key).map_err(|e| ByokitError::invalid_key(e.to_string()))
 }

@@ -226,7 +226,9 @@ pub fn route(
         model: request.model,
         estimated_tokens: request.estimated_tokens,
     };
-    let d = core::route(&config, &ledger, &request, instant(now)?)?;
+    let now = instant(now)?;
+    let d = core::route(&config, &ledger, &request, now)
+        .map_err(|e| ByokitError::from_route(&e, now))?;
     Ok(d.into())
 }
 
@@ -279,7 +281,8 @@ fn percents(thresholds: Vec<u32>) -> Result<Vec<u8>, ByokitError> {
     thresholds
         .into_iter()
         .map(|t| {
-            core::budget::threshold_percent(t).map_err(|e| ByokitError::InvalidInput(e.to_string()))
+            core::budget::threshold_percent(t)
+                .map_err(|e| ByokitError::invalid_input(e.to_string()))
         })
         .collect()
 }
@@ -298,7 +301,7 @@ impl TryFrom<Budget> for core::Budget {
         };
         budget
             .validate()
-            .map_err(|e| ByokitError::InvalidInput(e.to_string()))?;
+            .map_err(|e| ByokitError::invalid_input(e.to_string()))?;
         Ok(budget)
     }
 }
@@ -569,7 +572,7 @@ pub fn summarize(
     budget: Option<Budget>,
 ) -> Result<UsageSummary, ByokitError> {
     let window = core::Window::new(instant(now)?, i64::from(days))
-        .map_err(|e| ByokitError::InvalidInput(e.to_string()))?;
+        .map_err(|e| ByokitError::invalid_input(e.to_string()))?;
     let budget = budget.map(core::Budget::try_from).transpose()?;
     let mut core_events = Vec::with_capacity(events.len());
     for e in events {

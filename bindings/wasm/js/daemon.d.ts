@@ -1,26 +1,48 @@
 // byokit/daemon: a Node client of byokd. Arguments and results use camelCase keys; money is a
-// decimal string. Errors are `Error`s with a `kind` (see `ByokitErrorKind`): the provider's or
-// the routing refusal's kind when byokd gives one (`invalidKey`, `rateLimited`,
-// `systemCapReached`, `budgetReached`, …), else `daemonUnreachable`, `invalidInput`, `notFound`, `refused`, ….
+// decimal string. Errors are `Error`s with a `kind`: byokd's own kind (generated from the
+// protocol's error kind, `DaemonErrorKind`: `invalidKey`, `rateLimited`, `systemCapReached`,
+// `budgetReached`, `tooLarge`, …), else `daemonUnreachable` or `malformedResponse`.
 import type {
-  Budget, BudgetAlert, BudgetSetParams, BudgetStatus, ByokitError, ChatParams, ConfigDeleteResult, ConfigGetResult,
-  ConfigSaveParams, ConfigTarget, ConfigTestResult, DaemonChatReply, DaemonStatus, KeyConfig, RouteDecision,
-  RouteParams, RoutingSettings, UsageRecord, UsageRecordResult, UsageSummary, UsageSummaryParams, UserParams,
+  Budget, BudgetAlert, BudgetSetParams, BudgetStatus, ByokitError, CamelCase, CamelKeys, ChatParams, ConfigDeleteResult,
+  ConfigGetResult, ConfigSaveParams, ConfigTarget, ConfigTestResult, DaemonChatReply, DaemonErrorKind, DaemonLine, DaemonStatus,
+  KeyConfig, RouteDecision, RouteParams, RoutingSettings, UsageRecord, UsageRecordResult, UsageSummary, UsageSummaryParams,
+  UserParams,
 } from "byokit";
 
 // The protocol's parameters and results are generated from byokd's Rust types (in "byokit"),
 // re-exported here under the names this client has always used.
-export type { DaemonChatReply, KeyConfig, RoutingSettings, UsageRecord };
+export type { DaemonChatReply, DaemonErrorKind, DaemonLine, KeyConfig, RoutingSettings, UsageRecord };
 
-/** An error byokd answered with. */
+/** An error byokd answered with, or a request refused before it was sent. */
 export interface DaemonError extends ByokitError {
+  kind: CamelCase<DaemonErrorKind["kind"]>;
   /** The JSON-RPC error code. */
-  code?: number;
-  /** What byokd said a client can act on (`{kind, status, retryAfterSeconds}` for provider errors). */
-  data?: Record<string, unknown> | null;
-  /** Seconds to wait before retrying, when the provider said. */
+  code: number;
+  /** byokd's kind with its data, keys in camelCase (`{kind: "rate_limited", status, retryAfterSeconds}`). */
+  data: CamelKeys<DaemonErrorKind>;
+  /** Seconds to wait before retrying, when known. */
   retryAfterSeconds?: number;
 }
+
+/** How long calls wait for byokd's next line for them. */
+export interface DaemonClientOptions {
+  /** Default 60 000. */
+  readTimeoutMs?: number;
+  /** For `chat` and `config.test`, which wait for a provider; default 660 000 (11 minutes). */
+  providerReadTimeoutMs?: number;
+}
+
+/** The largest request line byokd reads, in bytes (1 MiB). */
+export const MAX_MESSAGE_BYTES: number;
+/** The default `readTimeoutMs`. */
+export const DEFAULT_READ_TIMEOUT_MS: number;
+/** The default `providerReadTimeoutMs`. */
+export const DEFAULT_PROVIDER_READ_TIMEOUT_MS: number;
+
+/** A request line, newline included; throws a `tooLarge` `DaemonError` over `MAX_MESSAGE_BYTES`. */
+export function encodeRequest(id: number, method: string, params: unknown): string;
+/** One line from byokd, read by the core codec's rules; throws a `malformedResponse` error otherwise. */
+export function decodeLine(line: string): DaemonLine;
 
 /** A chat call for byokd to route, make with the stored key and record. */
 export interface DaemonChatRequest extends Omit<ChatParams, "stream"> {
@@ -31,10 +53,10 @@ export interface DaemonChatRequest extends Omit<ChatParams, "stream"> {
 /** The socket byokd listens on by default. */
 export function defaultSocketPath(env?: Record<string, string | undefined>): string;
 
-/** A connection to byokd; calls may overlap. */
+/** A connection to byokd; calls may overlap, and each fails rather than waits forever. */
 export class DaemonClient {
   /** Connects to byokd on `socketPath` (default: `defaultSocketPath()`). */
-  static connect(socketPath?: string): Promise<DaemonClient>;
+  static connect(socketPath?: string, options?: DaemonClientOptions): Promise<DaemonClient>;
   readonly socketPath: string;
   /** Any method, parameters and result in camelCase. */
   call(method: string, params?: Record<string, unknown>, options?: { onNotification?: (method: string, params: any) => void }): Promise<any>;
@@ -58,4 +80,4 @@ export class DaemonClient {
 }
 
 /** Connects to byokd; the same as `DaemonClient.connect`. */
-export function connect(socketPath?: string): Promise<DaemonClient>;
+export function connect(socketPath?: string, options?: DaemonClientOptions): Promise<DaemonClient>;

@@ -1,9 +1,25 @@
 // byokit/daemon: a Node client of byokd, the local byokit daemon, for Electron and Node desktop
 // apps. It speaks byokd's JSON-RPC protocol (docs/protocol.md) over its Unix socket; arguments
 // and results use camelCase keys like the rest of the package, money stays a decimal string.
+// It reads byokd's lines by the rules of the core's client codec (byokit_core::protocol::client),
+// tested on the same cases (tests/fixtures/jsonrpc/cases.json); an error's kind is decided by that
+// codec itself, compiled to WebAssembly (`daemonErrorKind`), in one place for every client.
 import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { daemonErrorKind } from './node/byokit.js';
+
+/** The largest request line byokd reads (newline not counted): 1 MiB. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** How long a call waits for byokd's next line for it, unless told otherwise. */
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+/**
+ * How long a call that waits for a provider (`chat`, `config.test`) waits, unless told
+ * otherwise: byokd's own limit for a provider call and its retries (600 s) and a minute.
+ */
+export const DEFAULT_PROVIDER_READ_TIMEOUT_MS = 660_000;
+const PROVIDER_METHODS = new Set(['chat', 'config.test']);
+const INVALID_REQUEST = -32600;
 
 /** Objects whose keys are data (providers, features, `provider/model`), not field names. */
 const DATA_MAPS = new Set(['by_provider', 'by_feature', 'by_model', 'by_payer', 'feature_models',
@@ -29,18 +45,79 @@ function convert(value, key) {
 const toCamel = (v) => convert(v, camelKey);
 const toSnake = (v) => convert(v, snakeKey);
 
-/** Error kinds by JSON-RPC code, where the error has no `data.kind`. */
-const KINDS = {
-  [-32700]: 'invalidInput', [-32600]: 'invalidInput', [-32601]: 'methodNotFound', [-32602]: 'invalidInput',
-  [-32603]: 'internal', [-32001]: 'invalidKey', [-32002]: 'notFound', [-32003]: 'refused',
-  [-32004]: 'providerError', [-32005]: 'unreachable',
-};
-
 function daemonError(kind, message, extra = {}) {
   const e = new Error(message);
   e.kind = kind;
   Object.assign(e, extra);
   return e;
+}
+
+/** byokd's error (`{kind: {kind, …data}, message}`, as the codec reads it) as an `Error`. */
+function rpcError({ kind, message }, code) {
+  return daemonError(camelKey(kind.kind), message, {
+    code, data: toCamel(kind), retryAfterSeconds: kind.retry_after_seconds ?? undefined,
+  });
+}
+
+const malformed = (why) => daemonError('malformedResponse', `byokd sent a line that is not JSON-RPC: ${why}`);
+
+/**
+ * A request line (`{"jsonrpc":"2.0","id":…,"method":…,"params":…}` and a newline), or a
+ * `tooLarge` error when it would be over byokd's limit: such a request is never sent (byokd
+ * would skip it and answer an error without an id).
+ */
+export function encodeRequest(id, method, params) {
+  const line = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+  const bytes = Buffer.byteLength(line, 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw daemonError('tooLarge',
+      `the ${method} request is ${bytes} bytes, over byokd's limit of ${MAX_MESSAGE_BYTES} bytes; it was not sent`,
+      { code: INVALID_REQUEST, data: { kind: 'too_large', limitBytes: MAX_MESSAGE_BYTES } });
+  }
+  return `${line}\n`;
+}
+
+/**
+ * One line from byokd, read by the core codec's rules: `{type: 'reply', id, result}`,
+ * `{type: 'error_reply', id, error: {kind, message}}` (`id` null: the oldest call waiting
+ * failed) or `{type: 'notification', method, params}`, keys as the protocol writes them. A line
+ * that is none of these throws an `Error` of kind `malformedResponse`.
+ */
+export function decodeLine(line) {
+  return read(line)[0];
+}
+
+/** {@link decodeLine}, and an error's JSON-RPC code. */
+function read(line) {
+  let message;
+  try {
+    message = JSON.parse(line);
+  } catch (e) {
+    throw malformed(`not JSON: ${e.message}`);
+  }
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) throw malformed('not an object');
+  const id = message.id ?? null;
+  if (id !== null && !(Number.isSafeInteger(id) && id >= 0)) throw malformed("an id that is not a call's");
+  if ('error' in message) {
+    const { error } = message;
+    if (error === null || typeof error !== 'object' || Array.isArray(error)) throw malformed('an error that is not an object');
+    if (!Number.isSafeInteger(error.code) || typeof error.message !== 'string') {
+      throw malformed('an error without an integer code and a message');
+    }
+    // Its kind (from its data, else its code) is the core codec's to decide.
+    const data = error.data === undefined ? undefined : JSON.stringify(error.data);
+    return [{ type: 'error_reply', id, error: { kind: daemonErrorKind(error.code, data), message: error.message } }, error.code];
+  }
+  if ('result' in message) {
+    if (id === null) throw malformed('a result without an id');
+    return [{ type: 'reply', id, result: message.result }];
+  }
+  if ('method' in message) {
+    if ('id' in message) throw malformed('a request from byokd');
+    if (typeof message.method !== 'string') throw malformed('a method that is not a string');
+    return [{ type: 'notification', method: message.method, params: message.params ?? null }];
+  }
+  throw malformed('neither a result, an error nor a notification');
 }
 
 /**
@@ -56,38 +133,71 @@ export function defaultSocketPath(env = process.env) {
   return join(homedir(), '.local', 'share', 'byokit', 'byokd.sock');
 }
 
-/** A connection to byokd. Calls may overlap; each gets its own reply. */
+/**
+ * A connection to byokd. Calls may overlap; each gets its own reply. A call never waits
+ * forever: a request over byokd's 1 MiB limit is refused before it is sent (`tooLarge`), an
+ * error reply without an id (byokd's answer to a line it could not read) fails the oldest call
+ * waiting, and a call for which byokd sends nothing (no reply, no notification) for its read
+ * timeout fails with `daemonUnreachable`.
+ */
 export class DaemonClient {
   #socket;
   #buffer = '';
   #nextId = 1;
   #pending = new Map();
   #closed = null;
+  #readTimeoutMs;
+  #providerReadTimeoutMs;
 
-  /** Connects to byokd on `socketPath` (default: {@link defaultSocketPath}). */
-  static connect(socketPath = defaultSocketPath()) {
+  /**
+   * Connects to byokd on `socketPath` (default: {@link defaultSocketPath}). `readTimeoutMs`
+   * (default 60 s) and `providerReadTimeoutMs` (for `chat` and `config.test`, default 11 min)
+   * bound how long a call waits for byokd's next line for it.
+   */
+  static connect(socketPath = defaultSocketPath(), options = {}) {
     return new Promise((resolve, reject) => {
       const socket = net.createConnection(socketPath);
       socket.once('connect', () => {
         socket.removeAllListeners('error');
-        resolve(new DaemonClient(socket, socketPath));
+        resolve(new DaemonClient(socket, socketPath, options));
       });
       socket.once('error', (e) => reject(daemonError('daemonUnreachable', `cannot reach byokd at ${socketPath}: ${e.message}`, { cause: e })));
     });
   }
 
-  constructor(socket, socketPath) {
+  constructor(socket, socketPath, { readTimeoutMs = DEFAULT_READ_TIMEOUT_MS, providerReadTimeoutMs = DEFAULT_PROVIDER_READ_TIMEOUT_MS } = {}) {
     this.socketPath = socketPath;
     this.#socket = socket;
+    this.#readTimeoutMs = readTimeoutMs;
+    this.#providerReadTimeoutMs = providerReadTimeoutMs;
     socket.setEncoding('utf8');
     socket.on('data', (chunk) => this.#receive(chunk));
     const fail = (why) => {
       this.#closed = daemonError('daemonUnreachable', `byokd at ${socketPath}: ${why}`);
-      for (const { reject } of this.#pending.values()) reject(this.#closed);
-      this.#pending.clear();
+      for (const call of [...this.#pending.values()]) this.#settle(call, this.#closed);
     };
     socket.on('error', (e) => fail(e.message));
     socket.on('close', () => fail('the connection closed'));
+  }
+
+  /** Ends a call with its result, or with `error`. */
+  #settle(call, error, result) {
+    clearTimeout(call.timer);
+    this.#pending.delete(call.id);
+    if (error) call.reject(error);
+    else call.resolve(result);
+  }
+
+  /** (Re)starts a call's wait for byokd's next line for it. */
+  #arm(call) {
+    clearTimeout(call.timer);
+    call.timer = setTimeout(() => this.#settle(call, daemonError('daemonUnreachable',
+      `byokd at ${this.socketPath}: no reply within ${call.timeoutMs / 1000} s`)), call.timeoutMs);
+  }
+
+  /** The oldest call still waiting. */
+  #oldest() {
+    return this.#pending.values().next().value;
   }
 
   #receive(chunk) {
@@ -98,26 +208,32 @@ export class DaemonClient {
       this.#buffer = this.#buffer.slice(newline + 1);
       if (!line.trim()) continue;
       let message;
+      let code;
       try {
-        message = JSON.parse(line);
-      } catch {
+        [message, code] = read(line);
+      } catch (e) {
+        // Not a line of byokd's: no call can be told by it, so the oldest fails rather than wait.
+        const call = this.#oldest();
+        if (call) this.#settle(call, e);
         continue;
       }
-      if (message.id === undefined || message.id === null) {
-        // A notification, such as a streaming chat's `chat.delta`.
+      if (message.type === 'notification') {
+        // A notification, such as a streaming chat's `chat.delta`: its call waits afresh.
         const call = this.#pending.get(message.params?.id);
-        call?.onNotification?.(message.method, message.params);
+        if (call) {
+          this.#arm(call);
+          call.onNotification?.(message.method, message.params);
+        }
         continue;
       }
-      const call = this.#pending.get(message.id);
+      // An error without an id answers the oldest call waiting; a reply to no call waiting (one
+      // that timed out) is passed over.
+      const call = message.id === null ? this.#oldest() : this.#pending.get(message.id);
       if (!call) continue;
-      this.#pending.delete(message.id);
-      if (message.error) {
-        const { code, message: text, data } = message.error;
-        const kind = data?.kind ? camelKey(data.kind) : (KINDS[code] ?? 'daemon');
-        call.reject(daemonError(kind, text, { code, data: toCamel(data ?? null), retryAfterSeconds: data?.retry_after_seconds ?? undefined }));
+      if (message.type === 'error_reply') {
+        this.#settle(call, rpcError(message.error, code));
       } else {
-        call.resolve(message.result);
+        this.#settle(call, null, message.result);
       }
     }
   }
@@ -134,9 +250,18 @@ export class DaemonClient {
   callRaw(method, params = {}, { onNotification } = {}) {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
+    let line;
+    try {
+      line = encodeRequest(id, method, params);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onNotification });
-      this.#socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      const timeoutMs = PROVIDER_METHODS.has(method) ? this.#providerReadTimeoutMs : this.#readTimeoutMs;
+      const call = { id, resolve, reject, onNotification, timeoutMs, timer: undefined };
+      this.#pending.set(id, call);
+      this.#arm(call);
+      this.#socket.write(line);
     });
   }
 
@@ -223,4 +348,4 @@ export class DaemonClient {
 }
 
 /** Connects to byokd; the same as {@link DaemonClient.connect}. */
-export const connect = (socketPath) => DaemonClient.connect(socketPath);
+export const connect = (socketPath, options) => DaemonClient.connect(socketPath, options);

@@ -553,6 +553,24 @@ fn money(text: &str, what: &str) -> Result<byokit_core::Decimal, JsValue> {
     })
 }
 
+/// The kind of byokd's error with JSON-RPC `code` and `data` (as JSON text; absent when the
+/// error has none), by the core client codec's rule: `data` when it is one of the protocol's
+/// kinds, else the code's. Returns the kind with its data as the protocol writes it
+/// (`{kind: "rate_limited", status, retry_after_seconds}`); `byokit/daemon` reads every error
+/// reply through it.
+#[wasm_bindgen(js_name = daemonErrorKind, unchecked_return_type = "DaemonErrorKind")]
+pub fn daemon_error_kind(code: f64, data: Option<String>) -> Result<JsValue, JsValue> {
+    // A code that is not an integer is no code the protocol has.
+    let code = if code.fract() == 0.0 && code.abs() < 9e15 {
+        code as i64
+    } else {
+        0
+    };
+    let kind = byokit_core::protocol::client::error_kind_of_json(code, data.as_deref());
+    let json = serde_json::to_string(&kind).map_err(|e| error("internal", e))?;
+    js_sys::JSON::parse(&json)
+}
+
 /// Whether `value` is an error thrown by byokit: an `Error` with a string `kind`.
 #[wasm_bindgen(js_name = isByokitError, unchecked_return_type = "value is ByokitError")]
 pub fn is_byokit_error(value: JsValue) -> bool {
@@ -712,6 +730,9 @@ pub fn typescript_declarations() -> String {
         p::ChatResult,
         p::BudgetSetParams,
         p::DaemonStatus,
+        p::ErrorKind,
+        p::Error,
+        p::client::Incoming,
     );
     out
 }

@@ -8,14 +8,19 @@ export type Decimal = string;
 export type Instant = string;
 /** A day, `YYYY-MM-DD`. */
 export type Day = string;
+/** `snake_case` → `camelCase`, as the package names kinds and fields (`rate_limited` → `rateLimited`). */
+export type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+/** An object's keys in `camelCase` (each member of a union on its own). */
+export type CamelKeys<T> = T extends object ? { [K in keyof T as CamelCase<K & string>]: T[K] } : T;
 /** The `kind` of an `Error` thrown by byokit. */
 export type ByokitErrorKind =
   | "unknownProvider" | "unknownModel" | "invalidInput" | "invalidCatalog" | "invalidKey"
   | "malformedResponse" | "internal" | "permissionDenied" | "insufficientCredit" | "rateLimited"
   | "overloaded" | "serverError" | "badRequest" | "modelNotFound" | "systemCapReached" | "noKey"
   | "budgetReached"
-  // byokit/daemon: byokd cannot be reached, or answered with an error of this kind.
-  | "daemonUnreachable" | "methodNotFound" | "notFound" | "refused" | "providerError" | "unreachable" | "daemon";
+  // byokit/daemon: byokd's kinds (generated from the protocol's error kind), and byokd could not
+  // be reached, broke the connection or sent nothing for the read timeout.
+  | CamelCase<DaemonErrorKind["kind"]> | "daemonUnreachable";
 /** An `Error` thrown by byokit. */
 export interface ByokitError extends Error { kind: ByokitErrorKind }
 

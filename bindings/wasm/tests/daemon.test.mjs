@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaemonClient, defaultSocketPath } from 'byokit/daemon';
+import { DaemonClient, MAX_MESSAGE_BYTES, decodeLine, defaultSocketPath, encodeRequest } from 'byokit/daemon';
 import { isByokitError } from 'byokit';
 
 const socket = process.env.BYOKIT_TEST_SOCKET;
@@ -76,7 +78,7 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
     await client.configSave({ user: 'node', provider: 'openai', apiKey: KEY.replace('j5W2', 'zzzz'), baseUrl });
     await assert.rejects(client.chat({ user: 'node', messages: [{ role: 'user', content: 'Hi' }] }),
       (e) => isByokitError(e) && e.kind === 'invalidKey' && e.code === -32004);
-    await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'invalidKey');
+    await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'badKey' && e.code === -32001);
     // One key tested by its id; with `add`, a second key beside it; a key deleted by its id.
     const refused = (await client.configGet({ user: 'node' })).active;
     const tested = await client.configTest({ user: 'node', provider: 'openai', keyId: refused.keyId });
@@ -98,4 +100,119 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
 test('no daemon: a clear error, not a hang', async () => {
   await assert.rejects(DaemonClient.connect(`${socket}.nothing-here`), (e) => e.kind === 'daemonUnreachable' && e.message.includes('nothing-here'));
   assert.equal(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7' }), '/run/user/7/byokit/byokd.sock');
+});
+
+/** The shared JSON-RPC cases (tests/fixtures/jsonrpc/cases.json), as the core codec reads them. */
+const cases = JSON.parse(readFileSync(join(fixtures, '..', 'jsonrpc', 'cases.json'), 'utf8'));
+
+test('byokd\'s lines read as the core codec reads them, on the shared cases', () => {
+  assert.ok(cases.lines.length > 30);
+  for (const c of cases.lines) {
+    if (c.malformed) {
+      assert.throws(() => decodeLine(c.line), (e) => isByokitError(e) && e.kind === 'malformedResponse', c.name);
+    } else {
+      assert.deepEqual(decodeLine(c.line), c.decoded, c.name);
+    }
+  }
+});
+
+test('requests are the cases\' lines, or refused over the limit before they are sent', () => {
+  assert.equal(MAX_MESSAGE_BYTES, cases.limit_bytes);
+  for (const c of cases.requests) {
+    const params = c.string_param_bytes === undefined ? c.params : 'x'.repeat(c.string_param_bytes);
+    if (c.line !== undefined) {
+      assert.equal(encodeRequest(c.id, c.method, params), c.line, c.name);
+    } else if (c.sent) {
+      assert.equal(Buffer.byteLength(encodeRequest(c.id, c.method, params)), MAX_MESSAGE_BYTES + 1, c.name);
+    } else {
+      assert.throws(() => encodeRequest(c.id, c.method, params),
+        (e) => e.kind === 'tooLarge' && e.data.limitBytes === cases.too_large.limit_bytes && e.message.includes('not sent'), c.name);
+    }
+  }
+});
+
+/** Settles with `promise`, or rejects after `ms`: a hang is a failure, not a stuck test. */
+function within(ms, promise) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s: the call hangs`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+test('a request over 1 MiB fails at once against byokd, and the connection goes on', async () => {
+  const client = await DaemonClient.connect(socket);
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      within(8000, client.call('usage.record', { user: 'node', provider: 'openai', model: 'gpt-4o', feature: 'x'.repeat(2 * 1024 * 1024), usage: { inputTokens: 1 } })),
+      (e) => isByokitError(e) && e.kind === 'tooLarge' && e.code === -32600 && /over byokd's limit of 1048576 bytes; it was not sent/.test(e.message));
+    assert.ok(Date.now() - started < 2000);
+    assert.equal((await client.status()).socket, socket);
+  } finally {
+    client.close();
+  }
+});
+
+/** A stand-in for byokd on a temporary socket: `script(request, write)` for each request line. */
+async function fakeDaemon(script) {
+  const path = join(mkdtempSync(join(tmpdir(), 'byokit-fake-')), 'byokd.sock');
+  const server = net.createServer((conn) => {
+    let buffer = '';
+    conn.setEncoding('utf8');
+    conn.on('data', (chunk) => {
+      buffer += chunk;
+      let i;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const request = JSON.parse(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+        script(request, (message) => conn.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`));
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(path, resolve));
+  return { path, close: () => server.close() };
+}
+
+test('an error without an id fails the oldest call waiting; the others get their replies', async () => {
+  const requests = [];
+  const fake = await fakeDaemon((request, write) => {
+    requests.push(request);
+    if (requests.length < 2) return;
+    write({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'message over 1048576 bytes' } });
+    write({ jsonrpc: '2.0', id: requests[1].id, result: { ok: true } });
+  });
+  const client = await DaemonClient.connect(fake.path);
+  try {
+    const first = client.callRaw('usage.record', {});
+    const second = client.callRaw('daemon.status', {});
+    await assert.rejects(within(5000, first), (e) => e.kind === 'invalidRequest' && e.code === -32600 && e.message === 'message over 1048576 bytes');
+    assert.deepEqual(await within(5000, second), { ok: true });
+  } finally {
+    client.close();
+    fake.close();
+  }
+});
+
+test('a silent byokd is a timeout; a call\'s notifications start its wait again', async () => {
+  const fake = await fakeDaemon((request, write) => {
+    if (request.method !== 'streaming') return; // never answered
+    let n = 0;
+    const tick = setInterval(() => {
+      if (++n < 5) return write({ jsonrpc: '2.0', method: 'chat.delta', params: { id: request.id, text: `${n}` } });
+      clearInterval(tick);
+      write({ jsonrpc: '2.0', id: request.id, result: 'done' });
+    }, 100);
+  });
+  const client = await DaemonClient.connect(fake.path, { readTimeoutMs: 250 });
+  try {
+    const started = Date.now();
+    await assert.rejects(within(5000, client.callRaw('daemon.status', {})),
+      (e) => e.kind === 'daemonUnreachable' && /no reply within 0.25 s/.test(e.message));
+    assert.ok(Date.now() - started < 2000);
+    const deltas = [];
+    assert.equal(await within(5000, client.callRaw('streaming', {}, { onNotification: (_, p) => deltas.push(p.text) })), 'done');
+    assert.deepEqual(deltas, ['1', '2', '3', '4']);
+  } finally {
+    client.close();
+    fake.close();
+  }
 });

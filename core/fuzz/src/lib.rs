@@ -2,6 +2,8 @@
 //! corpus and crash input through these same functions (`core/tests/fuzz_replay.rs`).
 
 use byokit_core::adapters::{interpret_test_response, parse_chat_response, StreamAccumulator};
+use byokit_core::protocol::client::{decode_line, encode_request, kind_of_data, Incoming};
+use byokit_core::protocol::{ErrorKind, MAX_MESSAGE_BYTES};
 use byokit_core::sse::SseReader;
 use byokit_core::{
     classify_error, read_rate_limits, Catalog, CatalogFile, CatalogFormat, Headers, Provider,
@@ -106,5 +108,50 @@ pub fn catalog(data: &[u8]) {
     ][usize::from(first) % 3];
     if let Ok(file) = CatalogFile::parse(text, "fuzz", format, time::Date::MIN) {
         let _ = Catalog::embedded().merged(file);
+    }
+}
+
+/// The client codec: any line from byokd decodes or is refused, never panics, and what it
+/// decodes to writes and reads back as the same message (numbers aside: serde_json reads some
+/// floats a last digit off, so a result's or a retry-after's may move); any text as a request's
+/// parameter is one line within the limit or refused as too large.
+pub fn jsonrpc(data: &[u8]) {
+    if let Ok(incoming) = decode_line(data) {
+        let json = serde_json::to_string(&incoming).expect("a decoded line writes as JSON");
+        let again: Incoming = serde_json::from_str(&json).expect("and reads back");
+        match (&incoming, &again) {
+            (Incoming::Reply { id: a, .. }, Incoming::Reply { id: b, .. }) => assert_eq!(a, b),
+            (
+                Incoming::ErrorReply { id: a, error: e },
+                Incoming::ErrorReply { id: b, error: f },
+            ) => {
+                assert_eq!(a, b);
+                assert_eq!((e.kind.as_str(), &e.message), (f.kind.as_str(), &f.message));
+            }
+            (
+                Incoming::Notification { method: a, .. },
+                Incoming::Notification { method: b, .. },
+            ) => assert_eq!(a, b),
+            _ => panic!("{incoming:?} read back as {again:?}"),
+        }
+    }
+    // The written-out reader of an error's data accepts exactly the objects serde's does.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        use serde::Deserialize;
+        for v in std::iter::once(&value).chain(value.get("error").and_then(|e| e.get("data"))) {
+            let serde = ErrorKind::deserialize(v).ok().filter(|_| v.is_object());
+            assert_eq!(kind_of_data(v), serde, "{v}");
+        }
+    }
+    let text = String::from_utf8_lossy(data);
+    let id = data
+        .iter()
+        .fold(0u64, |id, b| id.rotate_left(8) ^ u64::from(*b));
+    match encode_request(id, "fuzz", &text) {
+        Ok(line) => {
+            assert!(line.len() <= MAX_MESSAGE_BYTES + 1 && line.ends_with('\n'));
+            assert_eq!(line.matches('\n').count(), 1, "one line");
+        }
+        Err(e) => assert!(matches!(e.kind, ErrorKind::TooLarge { .. })),
     }
 }

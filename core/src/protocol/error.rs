@@ -268,6 +268,7 @@ impl std::fmt::Display for ErrorKind {
 /// or a parameter's value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DaemonFailure"))]
 pub struct Error {
     /// What failed, with what a caller needs to act on it.
     pub kind: ErrorKind,

@@ -171,10 +171,11 @@ fun errorsAreExceptions() {
     val unknown = assertFailsWith<ByokitException.UnknownModel> {
         estimateCost(CostInput(Provider.OPENAI, "gpt-4o-mni", TokenUsage()))
     }
-    assertTrue(unknown.message!!.contains("gpt-4o-mini"))
+    assertTrue(unknown.reason.contains("gpt-4o-mini"))
+    assertEquals("gpt-4o-mini", unknown.suggestions.first())
     assertFailsWith<ByokitException.UnknownProvider> { providerFromName("nosuch") }
     val key = assertFailsWith<ByokitException.InvalidKey> { checkKey(Provider.OPENAI, "sk-ant-api03-" + "a".repeat(90)) }
-    assertEquals("this looks like an API key for anthropic, not for openai", key.message)
+    assertEquals("this looks like an API key for anthropic, not for openai", key.reason)
     assertFailsWith<ByokitException.InvalidCatalog> {
         Catalog.load("[[models]]\nprovider = \"openai\"\nid = \"x\"\n[[models.prices]]\neffective = \"2025-01-01\"\ninput = \"cheap\"\noutput = \"1\"\n", "2026-11-28")
     }
@@ -190,10 +191,15 @@ fun errorsAreExceptions() {
     val policy = defaultSystemKeyPolicy()
     val capped = RoutingState(keys = emptyList(), system = policy, systemTokensUsed = 1_000_000uL)
     val cap = assertFailsWith<ByokitException.SystemCapReached> { route(capped, RouteInput(estimatedTokens = 1uL), now) }
-    assertTrue(cap.message!!.contains("add your own API key"))
+    assertTrue(cap.reason.contains("add your own API key"))
     assertFailsWith<ByokitException.NoKey> { route(RoutingState(keys = emptyList()), RouteInput(), now) }
     val revoked = RoutingKey("k1", Provider.OPENAI, now, KeyState.Invalid("revoked"), null, null, null)
     assertFailsWith<ByokitException.InvalidKey> { route(RoutingState(keys = listOf(revoked), system = policy), RouteInput(), now) }
+    // A key resting after a rate limit: the refusal says when to come back.
+    val resting = RoutingKey("k2", Provider.OPENAI, now, KeyState.Failing(now.plusMillis(2300)), null, null, null)
+    val limited = assertFailsWith<ByokitException.RateLimited> { route(RoutingState(keys = listOf(resting)), RouteInput(), now) }
+    assertEquals(3.0, limited.retryAfterSeconds)
+    assertNull(limited.status)
 }
 
 fun rules() {
@@ -275,8 +281,23 @@ fun daemonClient() {
         val unknown = assertFailsWith<ByokitException.UnknownModel> {
             client.callRaw("routing.set", """{"user": "kotlin", "feature_models": {"x": {"provider": "openai", "model": "gpt-4o-mni"}}}""")
         }
-        assertTrue(unknown.message!!.contains("gpt-4o-mini"))
+        assertTrue(unknown.reason.contains("gpt-4o-mini"))
         assertFailsWith<ByokitException.DaemonUnreachable> { DaemonClient.connect("$socket.nothing-here") }
+        // A request over byokd's 1 MiB limit fails at once, before it is sent; the connection
+        // goes on serving.
+        val big = UsageRecord(Provider.OPENAI, "gpt-4o", TokenUsage(inputTokens = 1uL), feature = "x".repeat(2 * 1024 * 1024))
+        val pool = java.util.concurrent.Executors.newSingleThreadExecutor { r -> Thread(r).apply { isDaemon = true } }
+        val outcome = pool.submit<Throwable?> {
+            try { client.usageRecord("kotlin", big); null } catch (e: Throwable) { e }
+        }
+        val failure = try {
+            outcome.get(10, java.util.concurrent.TimeUnit.SECONDS)
+        } catch (e: java.util.concurrent.TimeoutException) {
+            throw AssertionError("no answer within 10 s: the call hangs")
+        }
+        assertTrue(failure is ByokitException.InvalidInput, "$failure")
+        assertTrue(failure.reason.contains("over byokd's limit of 1048576 bytes; it was not sent"), failure.reason)
+        assertEquals(socket, client.status().socket)
     } finally {
         server.stop(0)
     }

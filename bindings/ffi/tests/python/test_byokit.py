@@ -8,6 +8,7 @@ import csv
 import datetime
 import json
 import os
+import threading
 import unittest
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +94,8 @@ class Fixtures(unittest.TestCase):
                         with self.assertRaises(b.ByokitError) as e:
                             b.interpret_test_response(*args)
                         self.assertEqual(type(e.exception).__name__.lower(), want["outcome"].replace("_", ""))
+                        if want["outcome"] == "permission_denied":
+                            self.assertEqual(e.exception.status, c["status"], "the provider's status is kept")
                 elif c["kind"] == "rate_limits":
                     got = b.read_rate_limits(p, c.get("headers", {}), instant(c["now"]))
                     for field, value in want.items():
@@ -144,12 +147,13 @@ class Api(unittest.TestCase):
     def test_errors_are_typed(self):
         with self.assertRaises(b.ByokitError.UnknownModel) as e:
             b.estimate_cost(b.CostInput(provider=b.Provider.OPENAI, model="gpt-4o-mni", usage=b.TokenUsage()))
-        self.assertIn("gpt-4o-mini", str(e.exception))
+        self.assertIn("gpt-4o-mini", e.exception.reason)
+        self.assertEqual(e.exception.suggestions[0], "gpt-4o-mini")
         with self.assertRaises(b.ByokitError.UnknownProvider):
             b.provider_from_name("nosuch")
         with self.assertRaises(b.ByokitError.InvalidKey) as e:
             b.check_key(b.Provider.OPENAI, "sk-ant-api03-" + "a" * 90)
-        self.assertEqual(str(e.exception), "this looks like an API key for anthropic, not for openai")
+        self.assertEqual(e.exception.reason, "this looks like an API key for anthropic, not for openai")
         with self.assertRaises(b.ByokitError.InvalidCatalog):
             b.Catalog.load('[[models]]\nprovider = "openai"\nid = "x"\n[[models.prices]]\neffective = "2025-01-01"\ninput = "cheap"\noutput = "1"\n', "2026-11-28")
 
@@ -179,11 +183,18 @@ class Api(unittest.TestCase):
         self.assertEqual((d.provider, d.payer, d.key_id), (b.Provider.ANTHROPIC, b.Payer.SYSTEM, None))
         with self.assertRaises(b.ByokitError.SystemCapReached) as e:
             b.route(state, b.RouteInput(estimated_tokens=1), now)
-        self.assertIn("add your own API key", str(e.exception))
+        self.assertIn("add your own API key", e.exception.reason)
         bad = b.RoutingKey(id="k1", provider=b.Provider.OPENAI, saved_at=now, state=b.KeyState.INVALID(reason="revoked"),
                            requests_per_minute=None, requests_per_day=None, tokens_per_minute=None)
         with self.assertRaises(b.ByokitError.InvalidKey):
             b.route(b.RoutingState(keys=[bad], system=system), b.RouteInput(), now)
+        # A key resting after a rate limit: the refusal says when to come back.
+        resting = b.RoutingKey(id="k2", provider=b.Provider.OPENAI, saved_at=now,
+                               state=b.KeyState.FAILING(until=now + datetime.timedelta(milliseconds=2300)),
+                               requests_per_minute=None, requests_per_day=None, tokens_per_minute=None)
+        with self.assertRaises(b.ByokitError.RateLimited) as e:
+            b.route(b.RoutingState(keys=[resting]), b.RouteInput(), now)
+        self.assertEqual((e.exception.retry_after_seconds, e.exception.status), (3.0, None))
 
         budget = b.Budget(monthly_limit_usd="10", policy=b.BudgetPolicy.BLOCK, alert_thresholds=[50, 80, 100])
         self.assertEqual(b.budget_status(budget, "8.5", now).percent_used, "85")
@@ -223,6 +234,28 @@ class Daemon(unittest.TestCase):
             client.config_save("python", b.Provider.OPENAI, "not a key", None, None)
         with self.assertRaises(b.ByokitError.DaemonUnreachable):
             b.DaemonClient.connect(os.environ["BYOKIT_TEST_SOCKET"] + ".nothing-here")
+
+    def test_a_request_over_the_limit_fails_at_once(self):
+        client = b.DaemonClient.connect(os.environ["BYOKIT_TEST_SOCKET"])
+        record = b.UsageRecord(provider=b.Provider.OPENAI, model="gpt-4o", usage=b.TokenUsage(input_tokens=1),
+                               feature="x" * (2 * 1024 * 1024))
+        outcome = {}
+
+        def call():
+            try:
+                outcome["result"] = client.usage_record("python", record)
+            except Exception as e:  # noqa: BLE001 - the test looks at what it is
+                outcome["error"] = e
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(10)
+        self.assertFalse(thread.is_alive(), "no answer within 10 s: the call hangs")
+        error = outcome.get("error")
+        self.assertIsInstance(error, b.ByokitError.InvalidInput, outcome)
+        self.assertIn("over byokd's limit of 1048576 bytes; it was not sent", error.reason)
+        # The same connection goes on serving.
+        self.assertEqual(client.status().socket, os.environ["BYOKIT_TEST_SOCKET"])
 
 
 if __name__ == "__main__":

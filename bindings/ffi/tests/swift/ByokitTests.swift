@@ -168,19 +168,27 @@ final class ApiTests: XCTestCase {
 
     func testErrorsAreTypedCases() throws {
         XCTAssertThrowsError(try estimateCost(input: CostInput(provider: .openai, model: "gpt-4o-mni", usage: TokenUsage()))) {
-            guard case ByokitError.UnknownModel(let message) = $0 else { return XCTFail("\($0)") }
-            XCTAssertTrue(message.contains("gpt-4o-mini"))
+            guard case ByokitError.UnknownModel(let reason, let suggestions) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("gpt-4o-mini"))
+            XCTAssertEqual(suggestions.first, "gpt-4o-mini")
         }
         XCTAssertThrowsError(try providerFromName(name: "nosuch")) {
             XCTAssertEqual(kindOf($0), "unknown_provider")
         }
         XCTAssertThrowsError(try checkKey(provider: .openai, key: "sk-ant-api03-" + String(repeating: "a", count: 90))) {
-            XCTAssertEqual($0 as? ByokitError, .InvalidKey(message: "this looks like an API key for anthropic, not for openai"))
+            XCTAssertEqual($0 as? ByokitError, .InvalidKey(reason: "this looks like an API key for anthropic, not for openai"))
         }
         let capped = RoutingState(keys: [], system: defaultSystemKeyPolicy(), systemTokensUsed: 1_000_000)
         XCTAssertThrowsError(try route(state: capped, request: RouteInput(estimatedTokens: 1), now: now)) {
-            guard case ByokitError.SystemCapReached(let message) = $0 else { return XCTFail("\($0)") }
-            XCTAssertTrue(message.contains("add your own API key"))
+            guard case ByokitError.SystemCapReached(let reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("add your own API key"))
+        }
+        // A key resting after a rate limit: the refusal says when to come back.
+        let resting = RoutingKey(id: "k2", provider: .openai, savedAt: now, state: .failing(until: now.addingTimeInterval(2.3)), requestsPerMinute: nil, requestsPerDay: nil, tokensPerMinute: nil)
+        XCTAssertThrowsError(try route(state: RoutingState(keys: [resting]), request: RouteInput(), now: now)) {
+            guard case ByokitError.RateLimited(_, let status, let retryAfterSeconds) = $0 else { return XCTFail("\($0)") }
+            XCTAssertNil(status)
+            XCTAssertEqual(retryAfterSeconds, 3.0)
         }
         XCTAssertThrowsError(try summarize(events: [], days: 0, now: now, systemTokenCap: nil, budget: nil)) {
             XCTAssertEqual(kindOf($0), "invalid_input")
@@ -229,6 +237,13 @@ final class ApiTests: XCTestCase {
         XCTAssertEqual(try client.usageRecord(user: "swift", record: record).costUsd, "0.018")
         XCTAssertTrue(try client.usageRecord(user: "swift", record: record).duplicate)
         XCTAssertEqual(try client.usageSummary(user: "swift", days: 30).totals.costUsd, "0.018")
+        // A request over byokd's 1 MiB limit fails at once, before it is sent.
+        let big = UsageRecord(provider: .openai, model: "gpt-4o", usage: TokenUsage(inputTokens: 1), feature: String(repeating: "x", count: 2 * 1024 * 1024))
+        XCTAssertThrowsError(try client.usageRecord(user: "swift", record: big)) {
+            guard case ByokitError.InvalidInput(let reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(reason.contains("over byokd's limit of 1048576 bytes"))
+        }
+        XCTAssertEqual(try client.status().socket, socket)
         XCTAssertThrowsError(try DaemonClient.connect(socket: socket + ".nothing-here")) {
             XCTAssertEqual(kindOf($0), "daemon_unreachable")
         }

@@ -7,7 +7,7 @@ import {
   route, StreamUsage, summarize, usageFromResponse,
   type CostEstimate, type RouteDecision, type RoutingState, type StreamSummary, type UsageEvent, type UsageSummary,
 } from "byokit";
-import { DaemonClient, defaultSocketPath, type DaemonChatReply, type KeyConfig } from "byokit/daemon";
+import { DaemonClient, defaultSocketPath, type DaemonChatReply, type DaemonError, type KeyConfig } from "byokit/daemon";
 
 const cost: CostEstimate = estimateCost({ provider: "openai", model: "gpt-4o", inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 });
 const total: string | null = cost.costUsd;
@@ -90,4 +90,14 @@ async function settingsPage(client: DaemonClient): Promise<string> {
   return budget === null ? `${reply.usageId}` : `${budget.status.spentUsd} ${reply.costUsd ?? "unpriced"}`;
 }
 void settingsPage;
+// byokd's error kinds and their data are generated from the protocol's: `data` narrows by kind.
+function waitBeforeRetry(e: DaemonError): number | null {
+  if (e.data.kind === "rate_limited" || e.data.kind === "overloaded") return e.data.retryAfterSeconds;
+  if (e.data.kind === "too_large") return e.data.limitBytes > 0 ? null : 0;
+  return e.kind === "budgetReached" ? null : e.retryAfterSeconds ?? null;
+}
+const limited = Object.assign(new Error("rate limited"), {
+  kind: "rateLimited" as const, code: -32004, data: { kind: "rate_limited" as const, status: 429, retryAfterSeconds: 2 },
+});
+assert.equal(waitBeforeRetry(limited), 2);
 console.log("typed usage: ok");
