@@ -35,7 +35,7 @@ pub(crate) async fn serve(state: Arc<Service>, listener: tokio::net::TcpListener
         let _ = tcp.set_nodelay(true);
     });
     if let Err(e) = axum::serve(listener, app).await {
-        eprintln!("byokd: HTTP endpoint stopped: {e}");
+        tracing::error!(target: crate::LOG, "HTTP endpoint stopped: {e}");
     }
 }
 

@@ -17,3 +17,6 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod vault;
+
+/// The target of byokd's log lines (`byokd: …` in text, `"target": "byokd"` in JSON).
+pub(crate) const LOG: &str = "byokd";

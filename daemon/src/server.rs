@@ -13,6 +13,7 @@ use crate::paths::{private_dir, private_file};
 use crate::service::Service;
 use crate::store::SqliteStore;
 use crate::vault::{MasterKeyHome, Vault};
+use crate::LOG;
 
 /// How byokd runs.
 pub struct Options {
@@ -109,7 +110,7 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
         .map_err(|e| e.to_string())?;
     if home != options.master_key {
-        eprintln!("byokd: this data dir keeps its master key {home}; it stays there");
+        tracing::info!(target: LOG, "this data dir keeps its master key {home}; it stays there");
     }
     // From here on, where this data dir keeps it.
     options.master_key = home;
@@ -140,10 +141,11 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     let listener =
         UnixListener::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
     private_file(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
-    eprintln!("byokd: listening on {}", socket.display());
+    tracing::info!(target: LOG, "listening on {}", socket.display());
     if let Some(http) = http {
-        eprintln!(
-            "byokd: OpenAI-compatible endpoint on http://{}",
+        tracing::info!(
+            target: LOG,
+            "OpenAI-compatible endpoint on http://{}",
             http.local_addr().map_err(|e| e.to_string())?
         );
         tokio::spawn(crate::http::serve(Arc::clone(&service), http));
@@ -167,7 +169,7 @@ pub async fn run(mut options: Options) -> Result<(), String> {
                 match stream.peer_cred() {
                     Ok(cred) if cred.uid() == uid => {}
                     _ => {
-                        eprintln!("byokd: refused a connection from another user");
+                        tracing::warn!(target: LOG, "refused a connection from another user");
                         continue;
                     }
                 }
@@ -177,8 +179,8 @@ pub async fn run(mut options: Options) -> Result<(), String> {
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
             _ = hangup.recv() => match service.reload_catalog() {
-                Ok(r) => eprintln!("byokd: catalog {} loaded ({} models)", r.catalog_version, r.models),
-                Err(e) => eprintln!("byokd: catalog not reloaded: {}", e.message),
+                Ok(r) => tracing::info!(target: LOG, "catalog {} loaded ({} models)", r.catalog_version, r.models),
+                Err(e) => tracing::error!(target: LOG, "catalog not reloaded: {}", e.message),
             },
         }
     }
@@ -186,8 +188,8 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     // Every usage record sent so far (calls answered before their record committed) commits
     // before byokd exits.
     if let Err(e) = service.flush().await {
-        eprintln!("byokd: could not finish storing usage: {e}");
+        tracing::error!(target: LOG, "could not finish storing usage: {e}");
     }
-    eprintln!("byokd: stopped");
+    tracing::info!(target: LOG, "stopped");
     Ok(())
 }

@@ -2678,3 +2678,40 @@ output = "12.00"
     assert_eq!(from, "unpriced");
     assert!(to.ends_with("+acme.2"));
 }
+
+/// `--log-format json --log-requests`: one JSON object a line, one line per request with its
+/// method, outcome and time, failures with their kind; never a parameter or a key.
+#[test]
+fn logs_are_json_lines_one_per_request_without_parameters() {
+    let d = Daemon::start_with(fresh_dir(), &["--log-format", "json", "--log-requests"]);
+    let mut c = d.client();
+    c.call(
+        "config.save",
+        json!({"user": "log", "provider": "openai", "api_key": OPENAI_KEY}),
+    )
+    .unwrap();
+    let _ = c.call("config.test", json!({"user": "nobody"}));
+    c.call("usage.summary", json!({"user": "log", "days": 7}))
+        .unwrap();
+    let log = std::fs::read_to_string(d.dir.join("test.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let requests: Vec<&Value> = lines.iter().filter(|l| l["method"].is_string()).collect();
+    let methods: Vec<&str> = requests
+        .iter()
+        .map(|l| l["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["config.save", "config.test", "usage.summary"]);
+    assert_eq!(requests[1]["level"], "WARN");
+    assert_eq!(requests[1]["kind"], "not_found");
+    assert!(requests
+        .iter()
+        .all(|l| l["micros"].is_u64() && l["target"] == "byokd"));
+    assert!(
+        !log.contains(&OPENAI_KEY[14..30]),
+        "a log line holds the key"
+    );
+    assert!(!log.contains("nobody"), "a log line holds a parameter");
+}

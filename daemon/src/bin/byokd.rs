@@ -54,6 +54,14 @@ struct Args {
     /// Log every request (method, outcome and time) on standard error, not only failures.
     #[arg(long)]
     log_requests: bool,
+    /// How log lines are written on standard error: `text`, or `json` (one object a line, with
+    /// `timestamp`, `level`, `target`, `message` and the request's fields).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    log_format: LogFormat,
+    /// The least severe level logged (`error`, `warn`, `info`, `debug`, `trace`), or a filter
+    /// such as `byokd=debug,info`. Parameters and keys are never logged, at any level.
+    #[arg(long, value_name = "LEVEL", default_value = "info", env = "BYOKIT_LOG")]
+    log_level: String,
     /// Where a new data dir keeps its master key: `file` (`master.key`, mode 0600) or `keyring`
     /// (the OS keyring: the Secret Service, the Keychain, the Credential Manager). An existing
     /// data dir keeps it where it is; one whose key is in the keyring does not start without it.
@@ -71,6 +79,30 @@ struct Args {
     catalog: Vec<PathBuf>,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One line of text a message.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Sends byokd's log lines to standard error, as `format` says, from `level` on.
+fn init_logs(format: LogFormat, level: &str) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .map_err(|e| format!("--log-level {level}: {e}"))?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    }
+    .map_err(|e| format!("logs: {e}"))
+}
+
 /// A positive number of seconds.
 fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value)
@@ -81,6 +113,10 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(e) = init_logs(args.log_format, &args.log_level) {
+        eprintln!("byokd: {e}");
+        return ExitCode::FAILURE;
+    }
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     let socket = args.socket.unwrap_or_else(|| default_socket(&data_dir));
     if let Some(addr) = args.http.filter(|a| !a.ip().is_loopback()) {

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use super::framing::{json_line, reply_bytes, Request};
 use crate::service::{internal, invalid, Service};
+use crate::LOG;
 
 /// Handles one message: its reply line, or `None` for a notification (no `id`).
 pub(crate) async fn handle(
@@ -49,12 +50,22 @@ pub(crate) async fn handle(
     };
     // The log names the method and the outcome, never the parameters (they may hold a key):
     // every failure, and with --log-requests every request.
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match &result {
         Ok(_) if service.options().log_requests => {
-            eprintln!("byokd: {method} ok in {} µs", started.elapsed().as_micros())
+            tracing::info!(target: LOG, %method, micros, "{method} ok in {micros} µs")
         }
         Ok(_) => {}
-        Err(e) => eprintln!("byokd: {method} error {}: {}", e.code(), e.message),
+        Err(e) => tracing::warn!(
+            target: LOG,
+            %method,
+            micros,
+            code = e.code(),
+            kind = e.kind.as_str(),
+            "{method} error {}: {}",
+            e.code(),
+            e.message
+        ),
     }
     Some(reply_bytes(request.id?, &result))
 }

@@ -134,9 +134,10 @@ impl Service {
         let legacy: Legacy = match serde_json::from_slice(&bytes) {
             Ok(l) => l,
             Err(e) => {
-                eprintln!(
-                    "byokd: {} cannot be read ({e}); its tokens are not imported and the file is \
-                     left as it is",
+                tracing::error!(
+                    target: crate::LOG,
+                    "{} cannot be read ({e}); its tokens are not imported and the file is left \
+                     as it is",
                     path.display()
                 );
                 return;
@@ -154,12 +155,12 @@ impl Service {
                 })
                 .await;
             if let Err(e) = saved {
-                eprintln!("byokd: importing {}: {e}", path.display());
+                tracing::error!(target: crate::LOG, "importing {}: {e}", path.display());
                 return;
             }
         }
         if let Err(e) = std::fs::remove_file(&path) {
-            eprintln!("byokd: {} is imported but stays: {e}", path.display());
+            tracing::warn!(target: crate::LOG, "{} is imported but stays: {e}", path.display());
         }
     }
 }

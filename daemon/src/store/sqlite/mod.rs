@@ -297,7 +297,7 @@ impl SqliteStore {
             .and_then(|p| start_checkpointer(Path::new(p)));
         if checkpoint.is_some() {
             if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
-                eprintln!("byokd: cannot turn off automatic WAL checkpoints: {e}");
+                tracing::warn!(target: crate::LOG, "cannot turn off automatic WAL checkpoints: {e}");
             }
         }
         let (tx, rx) = mpsc::channel();

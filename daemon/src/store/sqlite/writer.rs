@@ -18,7 +18,7 @@ pub(super) fn start_checkpointer(path: &Path) -> Option<mpsc::SyncSender<()>> {
         .spawn(move || {
             while rx.recv().is_ok() {
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    eprintln!("byokd: WAL checkpoint failed: {e}");
+                    tracing::warn!(target: crate::LOG, "WAL checkpoint failed: {e}");
                 }
             }
         })
@@ -92,13 +92,14 @@ pub(super) fn run(
             }
         }
         let Ok(result) = result else {
-            eprintln!("byokd: a storage batch failed and was rolled back");
+            tracing::error!(target: crate::LOG, "a storage batch failed and was rolled back");
             continue;
         };
         let failure = result.err();
         if let Some(e) = &failure {
-            eprintln!(
-                "byokd: a storage batch of {} command(s) failed: {e}",
+            tracing::error!(
+                target: crate::LOG,
+                "a storage batch of {} command(s) failed: {e}",
                 replies.len()
             );
         }
