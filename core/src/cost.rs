@@ -132,6 +132,68 @@ impl BillableTokens {
         })
     }
 
+    /// [`BillableTokens::from_usage`] for counting rather than billing: never fails. A report
+    /// that contradicts the provider's semantics is clamped (more cached than input tokens where
+    /// input includes the cached ones: the cached ones are the whole input), so that totals count
+    /// every call.
+    pub fn clamped(provider: Provider, usage: &Usage) -> BillableTokens {
+        let s = provider.usage_semantics();
+        let (input, cached_input, cache_write) = if s.cached_included_in_input {
+            let cached = usage.cached_input_tokens.min(usage.input_tokens);
+            // Where input includes the cached tokens, it includes any cache write too.
+            (usage.input_tokens - cached, cached, 0)
+        } else {
+            (
+                usage.input_tokens,
+                usage.cached_input_tokens,
+                usage.cache_write_tokens,
+            )
+        };
+        let (output, reasoning) = if s.reasoning_included_in_output {
+            let reasoning = usage.reasoning_tokens.min(usage.output_tokens);
+            (usage.output_tokens - reasoning, reasoning)
+        } else {
+            (usage.output_tokens, usage.reasoning_tokens)
+        };
+        BillableTokens {
+            input,
+            cached_input,
+            cache_write,
+            output,
+            reasoning,
+        }
+    }
+
+    /// The usage report `provider` would give for these tokens.
+    pub fn to_usage(&self, provider: Provider) -> Usage {
+        let s = provider.usage_semantics();
+        Usage {
+            input_tokens: if s.cached_included_in_input {
+                self.prompt_tokens()
+            } else {
+                self.input
+            },
+            cached_input_tokens: self.cached_input,
+            cache_write_tokens: if s.cached_included_in_input {
+                0
+            } else {
+                self.cache_write
+            },
+            output_tokens: if s.reasoning_included_in_output {
+                self.output_tokens()
+            } else {
+                self.output
+            },
+            reasoning_tokens: self.reasoning,
+            ..Usage::default()
+        }
+    }
+
+    /// Every output-side token, reasoning included.
+    pub fn output_tokens(&self) -> u64 {
+        self.output.saturating_add(self.reasoning)
+    }
+
     /// The size of the prompt: every input-side token, cached or not. Price tiers are chosen by it.
     pub fn prompt_tokens(&self) -> u64 {
         self.input
@@ -663,5 +725,44 @@ mod tests {
                 .map(|_| ()),
             Err(CostError::Overflow)
         );
+    }
+}
+
+#[cfg(test)]
+mod clamped_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Where a report fits its provider's semantics, counting splits it as billing does, and
+        /// the split turns back into the same report; where it does not, counting still gives
+        /// every token a class and never fails.
+        #[test]
+        fn counting_and_billing_split_a_report_alike(
+            p in 0usize..5,
+            input in 0u64..1_000_000,
+            cached in 0u64..1_000_000,
+            cache_write in 0u64..1_000_000,
+            output in 0u64..1_000_000,
+            reasoning in 0u64..1_000_000,
+        ) {
+            let provider = Provider::ALL[p];
+            let usage = Usage {
+                input_tokens: input,
+                cached_input_tokens: cached,
+                cache_write_tokens: cache_write,
+                output_tokens: output,
+                reasoning_tokens: reasoning,
+                ..Usage::default()
+            };
+            let counted = BillableTokens::clamped(provider, &usage);
+            match BillableTokens::from_usage(provider, &usage) {
+                Ok(billed) => {
+                    prop_assert_eq!(counted, billed);
+                    prop_assert_eq!(counted.to_usage(provider), usage);
+                }
+                Err(_) => prop_assert!(counted.prompt_tokens() <= input + cached + cache_write),
+            }
+        }
     }
 }

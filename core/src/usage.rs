@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::budget::{Budget, BudgetStatus, Month};
-use crate::cost::{CostStatus, Usage};
+use crate::cost::{BillableTokens, CostStatus, Usage};
 use crate::provider::Provider;
 use crate::routing::Payer;
 
@@ -41,21 +41,11 @@ pub struct UsageEvent {
 impl Usage {
     /// Input-side and output-side tokens of a call, whatever the provider's way of counting:
     /// the prompt with cached and cache-write tokens, and the output with reasoning tokens.
+    /// The split is [`BillableTokens::clamped`]'s, the one place that knows each provider's
+    /// way of counting.
     pub fn sent_and_received(&self, provider: Provider) -> (u64, u64) {
-        let s = provider.usage_semantics();
-        let input = if s.cached_included_in_input {
-            self.input_tokens
-        } else {
-            self.input_tokens
-                .saturating_add(self.cached_input_tokens)
-                .saturating_add(self.cache_write_tokens)
-        };
-        let output = if s.reasoning_included_in_output {
-            self.output_tokens
-        } else {
-            self.output_tokens.saturating_add(self.reasoning_tokens)
-        };
-        (input, output)
+        let b = BillableTokens::clamped(provider, self);
+        (b.prompt_tokens(), b.output_tokens())
     }
 
     /// Every token of the call, in and out: what the system key's monthly cap counts.

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::cost::{CostOptions, CostStatus, Usage};
+use crate::cost::{BillableTokens, CostOptions, CostStatus, Usage};
 use crate::provider::Provider;
 use crate::routing::KeyLimits;
 use crate::usage::UsageEvent;
@@ -23,28 +23,25 @@ pub struct Workload {
 impl Workload {
     /// The work of a recorded call (cache writes count as prompt tokens).
     pub fn of(event: &UsageEvent) -> Workload {
-        let (prompt, output) = event.usage.sent_and_received(event.provider);
+        let b = BillableTokens::clamped(event.provider, &event.usage);
         Workload {
-            prompt_tokens: prompt,
-            cached_prompt_tokens: event.usage.cached_input_tokens.min(prompt),
-            output_tokens: output,
+            prompt_tokens: b.prompt_tokens(),
+            cached_prompt_tokens: b.cached_input,
+            output_tokens: b.output_tokens(),
         }
     }
 
     /// The usage `provider` would report for this work.
     pub fn usage_for(&self, provider: Provider) -> Usage {
         let cached = self.cached_prompt_tokens.min(self.prompt_tokens);
-        let input = if provider.usage_semantics().cached_included_in_input {
-            self.prompt_tokens
-        } else {
-            self.prompt_tokens - cached
-        };
-        Usage {
-            input_tokens: input,
-            cached_input_tokens: cached,
-            output_tokens: self.output_tokens,
-            ..Usage::default()
+        BillableTokens {
+            input: self.prompt_tokens - cached,
+            cached_input: cached,
+            cache_write: 0,
+            output: self.output_tokens,
+            reasoning: 0,
         }
+        .to_usage(provider)
     }
 }
 
