@@ -76,6 +76,16 @@ pub enum BudgetPolicy {
     AllowAndAlert,
 }
 
+impl BudgetPolicy {
+    /// The snake_case name, as serialized: `block` or `allow_and_alert`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetPolicy::Block => "block",
+            BudgetPolicy::AllowAndAlert => "allow_and_alert",
+        }
+    }
+}
+
 /// The default alert thresholds, in percent of the limit.
 pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
 

@@ -276,6 +276,17 @@ pub enum CostStatus {
     Unpriced,
 }
 
+impl CostStatus {
+    /// The snake_case name, as serialized: `exact`, `estimated` or `unpriced`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostStatus::Exact => "exact",
+            CostStatus::Estimated => "estimated",
+            CostStatus::Unpriced => "unpriced",
+        }
+    }
+}
+
 /// One line of a cost breakdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

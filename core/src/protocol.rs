@@ -558,6 +558,14 @@ pub struct CatalogReloadResult {
     pub models: u64,
 }
 
+/// `vault.rotate`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct VaultRotateResult {
+    /// How many stored keys were re-encrypted under the new master key.
+    pub resealed: u64,
+}
+
 /// `budget.get`'s result when the user has a budget (`null` when not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

@@ -27,6 +27,22 @@ pub enum Payer {
     System,
 }
 
+impl Payer {
+    /// The snake_case name, as serialized: `user` or `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Payer::User => "user",
+            Payer::System => "system",
+        }
+    }
+}
+
+impl std::fmt::Display for Payer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The state of one of the user's keys, written `{"state": "failing", "until": …}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case", try_from = "KeyStatusFields")]

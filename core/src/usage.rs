@@ -38,6 +38,43 @@ pub struct UsageEvent {
     pub cost_status: CostStatus,
 }
 
+/// The header of a CSV export of usage events; [`UsageEvent::csv_row`] writes the rows.
+pub const CSV_HEADER: &str = "at,provider,model,feature,payer,input_tokens,output_tokens,\
+cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_status";
+
+impl UsageEvent {
+    /// The event as a row of a CSV export (RFC 4180: a field with a comma, a quote or a line
+    /// break is quoted), in [`CSV_HEADER`]'s order; money as its exact decimal, empty when
+    /// unpriced.
+    pub fn csv_row(&self) -> String {
+        fn field(s: &str) -> std::borrow::Cow<'_, str> {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\"")).into()
+            } else {
+                s.into()
+            }
+        }
+        let u = &self.usage;
+        let at = crate::instant::format(self.at).unwrap_or_default();
+        let cost = self.cost_usd.map(|c| c.to_string()).unwrap_or_default();
+        [
+            field(&at),
+            field(self.provider.as_str()),
+            field(&self.model),
+            field(&self.feature),
+            field(self.payer.as_str()),
+            u.input_tokens.to_string().into(),
+            u.output_tokens.to_string().into(),
+            u.cached_input_tokens.to_string().into(),
+            u.cache_write_tokens.to_string().into(),
+            u.reasoning_tokens.to_string().into(),
+            cost.into(),
+            field(self.cost_status.as_str()),
+        ]
+        .join(",")
+    }
+}
+
 impl Usage {
     /// Input-side and output-side tokens of a call, whatever the provider's way of counting:
     /// the prompt with cached and cache-write tokens, and the output with reasoning tokens.

@@ -46,7 +46,7 @@ impl Workload {
 }
 
 /// The cost of the work on one model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhatIf {
     /// Provider.
     pub provider: Provider,

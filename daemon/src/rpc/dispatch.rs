@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use byokit_core::protocol::{ChatParams, Error, ErrorKind};
+use byokit_core::protocol::{ChatParams, Error, ErrorKind, VaultRotateResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -116,7 +116,9 @@ async fn dispatch(service: &Service, method: &str, params: &str) -> Result<Box<R
         "alerts.list" => to_value(s.alerts(parse(params)?).await?),
         "routing.set" => to_value(s.routing_set(parse(params)?).await?),
         "routing.get" => to_value(s.routing_get(parse(params)?).await?),
-        "vault.rotate" => to_value(json!({"resealed": Box::pin(s.vault_rotate()).await?})),
+        "vault.rotate" => to_value(VaultRotateResult {
+            resealed: Box::pin(s.vault_rotate()).await?,
+        }),
         "http.token" => to_value(s.http_token(parse(params)?).await?),
         "http.token.list" => to_value(s.http_tokens(parse(params)?).await?),
         "http.token.revoke" => to_value(s.http_token_revoke(parse(params)?).await?),

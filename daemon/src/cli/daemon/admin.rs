@@ -1,6 +1,6 @@
 //! `byokit http`, `byokit vault`, `byokit daemon`: tokens, the master key, byokd itself.
 
-use byokit_core::protocol::{HttpTokenInfo, HttpTokenResult};
+use byokit_core::protocol::{DaemonStatus, HttpTokenInfo, HttpTokenResult, VaultRotateResult};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -87,10 +87,11 @@ pub(crate) fn vault(
     match c {
         VaultCommand::Rotate => {
             let v = t.connect()?.call("vault.rotate", json!({}))?;
+            let r: VaultRotateResult = serde_json::from_value(v)?;
             writeln!(
                 out,
                 "master key rotated; {} stored key(s) re-encrypted",
-                v["resealed"]
+                r.resealed
             )?;
             Ok(())
         }
@@ -117,15 +118,11 @@ pub(crate) fn daemon(
             if f.json {
                 return write_json(out, &v);
             }
+            let s: DaemonStatus = serde_json::from_value(v)?;
             writeln!(
                 out,
                 "byokd {} (pid {}), up {} s, socket {}, data {}, catalog {}",
-                v["version"].as_str().unwrap_or_default(),
-                v["pid"],
-                v["uptime_seconds"],
-                v["socket"].as_str().unwrap_or_default(),
-                v["data_dir"].as_str().unwrap_or_default(),
-                v["catalog_version"].as_str().unwrap_or_default()
+                s.version, s.pid, s.uptime_seconds, s.socket, s.data_dir, s.catalog_version
             )?;
             Ok(())
         }

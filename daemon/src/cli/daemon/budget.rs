@@ -7,6 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::cli::table::usd;
 use crate::cli::{write_json, CliError};
+use byokit_core::protocol::BudgetGetResult;
+use byokit_core::Alert;
 
 /// `byokit budget ...`
 #[derive(Debug, Subcommand)]
@@ -38,24 +40,17 @@ pub(crate) fn budget(
             if f.json {
                 return write_json(out, &v);
             }
-            if v.is_null() {
-                writeln!(out, "no budget set")?;
-            } else {
-                let s = &v["status"];
-                writeln!(
+            match serde_json::from_value::<Option<BudgetGetResult>>(v)? {
+                None => writeln!(out, "no budget set")?,
+                Some(BudgetGetResult { budget, status }) => writeln!(
                     out,
                     "{} of {} spent in {} ({}%), policy {}",
-                    money(&s["spent_usd"]),
-                    money(&s["limit_usd"]),
-                    s["month"]["year"]
-                        .as_i64()
-                        .map_or(String::new(), |y| format!(
-                            "{y}-{:02}",
-                            s["month"]["month"].as_i64().unwrap_or(0)
-                        )),
-                    s["percent_used"].as_str().unwrap_or("?"),
-                    s["policy"].as_str().unwrap_or_default()
-                )?;
+                    usd(status.spent_usd),
+                    usd(status.limit_usd),
+                    status.month,
+                    status.percent_used,
+                    budget.policy.as_str().replace('_', " ")
+                )?,
             }
             Ok(())
         }
@@ -96,7 +91,7 @@ pub(crate) fn alerts(
     if f.json {
         return write_json(out, &v);
     }
-    let list = v.as_array().cloned().unwrap_or_default();
+    let list: Vec<Alert> = serde_json::from_value(v)?;
     if list.is_empty() {
         writeln!(out, "no alerts")?;
     }
@@ -104,9 +99,9 @@ pub(crate) fn alerts(
         writeln!(
             out,
             "{}%  of {}  reached with {}",
-            a["threshold_percent"],
-            money(&a["limit_usd"]),
-            money(&a["spent_usd"])
+            a.threshold_percent,
+            usd(a.limit_usd),
+            usd(a.spent_usd)
         )?;
     }
     Ok(())

@@ -3,10 +3,12 @@
 
 use byokit_core::Provider;
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::*;
 use crate::cli::{write_json, CliError};
+use byokit_core::protocol::{ChatResult, RoutingSettings};
+use byokit_core::Decision;
 
 /// `byokit route`.
 #[derive(Debug, Args)]
@@ -37,15 +39,10 @@ pub(crate) fn route(
     if a.json {
         return write_json(out, &v);
     }
-    writeln!(
-        out,
-        "{}/{} paid by {}",
-        v["provider"].as_str().unwrap_or_default(),
-        v["model"].as_str().unwrap_or_default(),
-        v["payer"].as_str().unwrap_or_default()
-    )?;
-    for line in v["explanation"].as_array().into_iter().flatten() {
-        writeln!(out, "  {}", line.as_str().unwrap_or_default())?;
+    let d: Decision = serde_json::from_value(v)?;
+    writeln!(out, "{}/{} paid by {}", d.provider, d.model, d.payer)?;
+    for line in &d.explanation {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }
@@ -92,22 +89,19 @@ pub(crate) fn chat(t: &Target, a: ChatArgs, out: &mut dyn std::io::Write) -> Res
     if a.json {
         return write_json(out, &v);
     }
+    let r: ChatResult = serde_json::from_value(v)?;
     if streamed {
         writeln!(out)?;
     } else {
-        writeln!(out, "{}", v["text"].as_str().unwrap_or_default())?;
+        writeln!(out, "{}", r.text)?;
     }
-    let cost = v["cost_usd"]
-        .as_str()
+    let cost = r
+        .cost_usd
         .map_or("unpriced".to_owned(), |c| format!("${c}"));
     writeln!(
         out,
         "\n({}/{}, paid by {}, {} in / {} out tokens, {cost})",
-        v["provider"].as_str().unwrap_or_default(),
-        v["model"].as_str().unwrap_or_default(),
-        v["payer"].as_str().unwrap_or_default(),
-        v["usage"]["input_tokens"],
-        v["usage"]["output_tokens"]
+        r.provider, r.model, r.payer, r.usage.input_tokens, r.usage.output_tokens
     )?;
     Ok(())
 }
@@ -176,24 +170,15 @@ pub(crate) fn routing(
     if as_json {
         return write_json(out, &v);
     }
-    let chain: Vec<&str> = v["fallback_chain"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let settings: RoutingSettings = serde_json::from_value(v)?;
+    let chain: Vec<&str> = settings.fallback_chain.iter().map(|p| p.as_str()).collect();
     if chain.is_empty() {
         writeln!(out, "fallback providers: none")?;
     } else {
         writeln!(out, "fallback providers: {}", chain.join(", "))?;
     }
-    if let Some(models) = v["feature_models"].as_object() {
-        for (feature, m) in models {
-            writeln!(
-                out,
-                "feature {feature}: {}/{}",
-                m["provider"].as_str().unwrap_or_default(),
-                m["model"].as_str().unwrap_or_default()
-            )?;
-        }
+    for (feature, m) in &settings.feature_models {
+        writeln!(out, "feature {feature}: {}/{}", m.provider, m.model)?;
     }
     Ok(())
 }

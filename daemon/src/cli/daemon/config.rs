@@ -2,6 +2,8 @@
 
 use std::io::Read;
 
+use byokit_core::instant;
+use byokit_core::protocol::{ConfigDeleteResult, ConfigGetResult, ConfigTestResult, ConfigView};
 use byokit_core::Provider;
 use clap::Subcommand;
 use serde_json::json;
@@ -71,30 +73,24 @@ pub(crate) fn config(
             if f.json {
                 return write_json(out, &v);
             }
-            let configs = v["configs"].as_array().cloned().unwrap_or_default();
-            if configs.is_empty() {
+            let got: ConfigGetResult = serde_json::from_value(v)?;
+            if got.configs.is_empty() {
                 writeln!(
                     out,
                     "no API key configured for {}: the system key is used",
                     t.user
                 )?;
             }
-            for c in configs {
+            for c in got.configs {
                 writeln!(
                     out,
                     "{}{}  {}  saved {}{}{}",
-                    if c["is_active"] == true { "* " } else { "  " },
-                    c["provider"].as_str().unwrap_or_default(),
-                    c["api_key"].as_str().unwrap_or_default(),
-                    c["saved_at"].as_str().unwrap_or_default(),
-                    c["model"]
-                        .as_str()
-                        .map(|m| format!("  model {m}"))
-                        .unwrap_or_default(),
-                    c["base_url"]
-                        .as_str()
-                        .map(|u| format!("  {u}"))
-                        .unwrap_or_default(),
+                    if c.is_active { "* " } else { "  " },
+                    c.provider,
+                    c.api_key,
+                    instant::format(c.saved_at).unwrap_or_default(),
+                    c.model.map(|m| format!("  model {m}")).unwrap_or_default(),
+                    c.base_url.map(|u| format!("  {u}")).unwrap_or_default(),
                 )?;
             }
             Ok(())
@@ -117,11 +113,11 @@ pub(crate) fn config(
             if as_json {
                 return write_json(out, &v);
             }
+            let saved: ConfigView = serde_json::from_value(v)?;
             writeln!(
                 out,
                 "saved {} key {} as the active configuration",
-                p,
-                v["api_key"].as_str().unwrap_or_default()
+                p, saved.api_key
             )?;
             Ok(())
         }
@@ -137,10 +133,11 @@ pub(crate) fn config(
             if as_json {
                 return write_json(out, &v);
             }
+            let r: ConfigDeleteResult = serde_json::from_value(v)?;
             writeln!(
                 out,
                 "deleted {} configuration(s); usage history is kept",
-                v["deleted"]
+                r.deleted
             )?;
             Ok(())
         }
@@ -152,20 +149,20 @@ pub(crate) fn config(
             if as_json {
                 return write_json(out, &v);
             }
-            let outcome = v["outcome"].as_str().unwrap_or_default();
-            match outcome {
+            let r: ConfigTestResult = serde_json::from_value(v)?;
+            match r.outcome.as_str() {
                 "valid" => writeln!(
                     out,
                     "{}: the key works ({} models reachable)",
-                    v["provider"].as_str().unwrap_or_default(),
-                    v["models"].as_array().map_or(0, Vec::len)
+                    r.provider,
+                    r.models.len()
                 )?,
-                _ => {
+                outcome => {
                     return Err(CliError(format!(
                         "{}: {}: {}",
-                        v["provider"].as_str().unwrap_or_default(),
+                        r.provider,
                         outcome.replace('_', " "),
-                        v["message"].as_str().unwrap_or_default()
+                        r.message.unwrap_or_default()
                     )))
                 }
             }

@@ -14,7 +14,6 @@ pub use usage::*;
 
 use std::path::PathBuf;
 
-use byokit_core::Decimal;
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -58,12 +57,6 @@ pub struct JsonFlag {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn money(v: &Value) -> String {
-    v.as_str()
-        .and_then(|s| s.parse::<Decimal>().ok())
-        .map_or("?".into(), usd)
 }
 
 /// The catalog a running byokd prices with (its files merged over the built-in catalog), or

@@ -2,10 +2,12 @@
 
 use byokit_core::{Decimal, Payer, Provider, Usage};
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use byokit_core::protocol::UsageRepriceResult;
+use byokit_core::protocol::{UsageRecordResult, UsageRepriceResult};
+use byokit_core::usage::CSV_HEADER;
 use byokit_core::{Totals, UsageSummary};
+use byokit_core::{UsageEvent, WhatIf};
 
 use super::*;
 use crate::cli::table::Table;
@@ -139,14 +141,15 @@ pub(crate) fn usage(
         if as_json {
             return write_json(out, &v);
         }
-        let cost = v["cost_usd"]
-            .as_str()
+        let r: UsageRecordResult = serde_json::from_value(v)?;
+        let cost = r
+            .cost_usd
             .map_or("unpriced".to_owned(), |c| format!("${c}"));
         writeln!(
             out,
             "recorded #{}: {cost}{}",
-            v["id"],
-            if v["duplicate"] == true {
+            r.id,
+            if r.duplicate {
                 " (already recorded)"
             } else {
                 ""
@@ -173,42 +176,17 @@ fn export(
         )));
     }
     let v = t.call("usage.export", json!({"days": days}))?;
-    let events = v.as_array().cloned().unwrap_or_default();
+    let events: Vec<UsageEvent> = serde_json::from_value(v)?;
     if format == "jsonl" {
-        for e in events {
-            writeln!(out, "{e}")?;
+        for e in &events {
+            serde_json::to_writer(&mut *out, e)?;
+            writeln!(out)?;
         }
         return Ok(());
     }
-    writeln!(out, "at,provider,model,feature,payer,input_tokens,output_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_status")?;
-    for e in events {
-        let u = &e["usage"];
-        let field = |v: &Value| {
-            let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            let s = if v.is_null() { String::new() } else { s };
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s
-            }
-        };
-        let row = [
-            &e["at"],
-            &e["provider"],
-            &e["model"],
-            &e["feature"],
-            &e["payer"],
-            &u["input_tokens"],
-            &u["output_tokens"],
-            &u["cached_input_tokens"],
-            &u["cache_write_tokens"],
-            &u["reasoning_tokens"],
-            &e["cost_usd"],
-            &e["cost_status"],
-        ]
-        .map(field)
-        .join(",");
-        writeln!(out, "{row}")?;
+    writeln!(out, "{CSV_HEADER}")?;
+    for e in &events {
+        writeln!(out, "{}", e.csv_row())?;
     }
     Ok(())
 }
@@ -242,15 +220,12 @@ pub(crate) fn compare(
         a.days
     )?;
     let mut table = Table::new(["model", "cost", ""]);
-    for row in v.as_array().into_iter().flatten().take(a.top) {
+    let rows: Vec<WhatIf> = serde_json::from_value(v)?;
+    for row in rows.into_iter().take(a.top) {
         table.row([
-            format!(
-                "{}/{}",
-                row["provider"].as_str().unwrap_or_default(),
-                row["model"].as_str().unwrap_or_default()
-            ),
-            money(&row["cost_usd"]),
-            if row["free_tier"] == true {
+            format!("{}/{}", row.provider, row.model),
+            row.cost_usd.map_or("?".into(), usd),
+            if row.free_tier {
                 "free tier".into()
             } else {
                 String::new()

@@ -69,15 +69,9 @@ pub(super) fn status_str(s: CostStatus) -> &'static str {
 }
 
 pub(super) fn payer_str(p: Payer) -> &'static str {
-    match p {
-        Payer::User => "user",
-        Payer::System => "system",
-    }
+    p.as_str()
 }
 
 pub(super) fn policy_str(p: BudgetPolicy) -> &'static str {
-    match p {
-        BudgetPolicy::Block => "block",
-        BudgetPolicy::AllowAndAlert => "allow_and_alert",
-    }
+    p.as_str()
 }
