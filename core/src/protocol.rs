@@ -230,14 +230,111 @@ pub struct ConfigDeleteResult {
 pub struct ConfigTestResult {
     /// The provider tested.
     pub provider: Provider,
-    /// `valid`, an error kind (`invalid_key`, `insufficient_credit`, `rate_limited`, …) or
-    /// `unreachable`.
-    pub outcome: String,
+    /// `valid`, the provider's error kind, or `unreachable`.
+    pub outcome: ConfigTestOutcome,
     /// The provider's message, or why it could not be reached.
     pub message: Option<String>,
     /// The models the key can reach, when valid.
     #[serde(default)]
     pub models: Vec<String>,
+}
+
+impl ConfigTestResult {
+    /// The result of a test request: what the provider's reply said
+    /// ([`crate::interpret_test_response`]), or why it could not be read.
+    pub fn from_reply(
+        provider: Provider,
+        reply: Result<crate::TestOutcome, crate::AdapterError>,
+    ) -> ConfigTestResult {
+        match reply {
+            Ok(crate::TestOutcome::Valid { models, .. }) => ConfigTestResult {
+                provider,
+                outcome: ConfigTestOutcome::Valid,
+                message: None,
+                models,
+            },
+            Ok(crate::TestOutcome::Failed { error }) => ConfigTestResult {
+                provider,
+                outcome: error.kind.into(),
+                message: Some(error.message),
+                models: vec![],
+            },
+            Err(e) => ConfigTestResult::unreachable(provider, e.to_string()),
+        }
+    }
+
+    /// The provider could not be reached (or answered with something unreadable).
+    pub fn unreachable(provider: Provider, message: String) -> ConfigTestResult {
+        ConfigTestResult {
+            provider,
+            outcome: ConfigTestOutcome::Unreachable,
+            message: Some(message),
+            models: vec![],
+        }
+    }
+}
+
+/// What a test of a stored key came to: `valid`, one of the provider's error kinds, or
+/// `unreachable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ConfigTestOutcome {
+    /// The key works.
+    Valid,
+    /// The key is wrong, revoked or missing.
+    InvalidKey,
+    /// The key may not do this (model access, region, organization).
+    PermissionDenied,
+    /// Out of credit or quota.
+    InsufficientCredit,
+    /// Rate limited for now (the key itself may be fine).
+    RateLimited,
+    /// The provider is overloaded.
+    Overloaded,
+    /// The provider failed.
+    ServerError,
+    /// The provider refused the test request.
+    BadRequest,
+    /// The test's model does not exist for this key.
+    ModelNotFound,
+    /// The provider could not be reached.
+    Unreachable,
+}
+
+impl ConfigTestOutcome {
+    /// The snake_case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        use crate::error::ErrorKind as K;
+        match self {
+            ConfigTestOutcome::Valid => "valid",
+            ConfigTestOutcome::Unreachable => "unreachable",
+            ConfigTestOutcome::InvalidKey => K::InvalidKey.as_str(),
+            ConfigTestOutcome::PermissionDenied => K::PermissionDenied.as_str(),
+            ConfigTestOutcome::InsufficientCredit => K::InsufficientCredit.as_str(),
+            ConfigTestOutcome::RateLimited => K::RateLimited.as_str(),
+            ConfigTestOutcome::Overloaded => K::Overloaded.as_str(),
+            ConfigTestOutcome::ServerError => K::ServerError.as_str(),
+            ConfigTestOutcome::BadRequest => K::BadRequest.as_str(),
+            ConfigTestOutcome::ModelNotFound => K::ModelNotFound.as_str(),
+        }
+    }
+}
+
+impl From<crate::error::ErrorKind> for ConfigTestOutcome {
+    fn from(kind: crate::error::ErrorKind) -> Self {
+        use crate::error::ErrorKind as K;
+        match kind {
+            K::InvalidKey => ConfigTestOutcome::InvalidKey,
+            K::PermissionDenied => ConfigTestOutcome::PermissionDenied,
+            K::InsufficientCredit => ConfigTestOutcome::InsufficientCredit,
+            K::RateLimited => ConfigTestOutcome::RateLimited,
+            K::Overloaded => ConfigTestOutcome::Overloaded,
+            K::ServerError => ConfigTestOutcome::ServerError,
+            K::BadRequest => ConfigTestOutcome::BadRequest,
+            K::ModelNotFound => ConfigTestOutcome::ModelNotFound,
+        }
+    }
 }
 
 /// `usage.record`: one call's usage, exactly as the provider reported it.

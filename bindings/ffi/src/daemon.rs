@@ -340,7 +340,7 @@ impl DaemonClient {
         )?;
         Ok(KeyTestResult {
             provider: r.provider.into(),
-            outcome: r.outcome,
+            outcome: r.outcome.as_str().to_owned(),
             message: r.message,
             models: r.models,
         })

@@ -5,7 +5,7 @@ use byokit_core::protocol::{
     ConfigDeleteResult, ConfigGetResult, ConfigSaveParams, ConfigTarget, ConfigTestResult,
     ConfigView, Error, ErrorKind, UserParams,
 };
-use byokit_core::{check_key, ApiKey, TestOutcome};
+use byokit_core::{check_key, ApiKey};
 use time::OffsetDateTime;
 
 use super::{internal, invalid, random_hex, Result, Service};
@@ -95,33 +95,12 @@ impl Service {
             browser: false,
         };
         let request = build_test_request(provider, &key, &options);
-        let unreachable = |message: String| ConfigTestResult {
-            provider,
-            outcome: "unreachable".into(),
-            message: Some(message),
-            models: vec![],
-        };
         let (status, headers, body) = match self.gateway.send(&request).await {
             Ok(r) => r,
-            Err(e) => return Ok(unreachable(e)),
+            Err(e) => return Ok(ConfigTestResult::unreachable(provider, e)),
         };
         let now = OffsetDateTime::now_utc();
-        Ok(
-            match interpret_test_response(provider, status, &headers, &body, now) {
-                Ok(TestOutcome::Valid { models, .. }) => ConfigTestResult {
-                    provider,
-                    outcome: "valid".into(),
-                    message: None,
-                    models,
-                },
-                Ok(TestOutcome::Failed { error }) => ConfigTestResult {
-                    provider,
-                    outcome: error.kind.as_str().into(),
-                    message: Some(error.message),
-                    models: vec![],
-                },
-                Err(e) => unreachable(e.to_string()),
-            },
-        )
+        let reply = interpret_test_response(provider, status, &headers, &body, now);
+        Ok(ConfigTestResult::from_reply(provider, reply))
     }
 }
