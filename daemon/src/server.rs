@@ -35,6 +35,9 @@ pub struct Options {
     /// Catalog files merged over the built-in catalog, in order (read again by
     /// `catalog.reload` and SIGHUP).
     pub catalog: Vec<PathBuf>,
+    /// Accept a configuration's `base_url` in plain `http://` to another machine (by default
+    /// only `https://`, or `http://` to loopback).
+    pub allow_http_base_url: bool,
 }
 
 /// The system key: read from an environment variable at start; when it is unset, users without
@@ -104,7 +107,7 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         ));
     }
     let db = options.data_dir.join("byokit.db");
-    let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
+    let mut conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
     let check = crate::store::vault_check(&conn).map_err(|e| e.to_string())?;
     let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
@@ -118,6 +121,25 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
+    }
+    // Keys sealed by an earlier byokd, bound to user, provider and id only, are bound to where
+    // and how they are sent too, before anything uses them.
+    let vault = Arc::new(vault);
+    let (upgraded, failed) = crate::store::upgrade_seals(
+        &mut conn,
+        &mut *crate::service::resealer(Arc::clone(&vault), Arc::clone(&vault)),
+    )
+    .map_err(|e| format!("re-sealing stored keys: {e}"))?;
+    if upgraded > 0 {
+        tracing::info!(
+            target: LOG,
+            "{upgraded} stored key(s) re-sealed, bound to their base URL and model; copies of the \
+             database made before still open with this master key: `byokit vault rotate` makes \
+             them useless"
+        );
+    }
+    for row in failed {
+        tracing::warn!(target: LOG, "not used: {row}");
     }
     let sources = crate::catalog_files::read(&options.catalog)?;
     let catalog = crate::catalog_files::build(&sources, None, OffsetDateTime::now_utc().date())?;

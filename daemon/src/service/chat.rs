@@ -268,12 +268,7 @@ impl Service {
                     .ok_or_else(|| {
                         Error::new(ErrorKind::NotFound, "the routed configuration is gone")
                     })?;
-                let key = self
-                    .vault
-                    .read()
-                    .await
-                    .open_key(user, c.view.provider, key_id, &c.sealed)
-                    .map_err(|e| internal(e.to_string()))?;
+                let key = self.open_key(user, c).await?;
                 Ok((key, c.view.base_url.clone()))
             }
             KeyChoice::System => {

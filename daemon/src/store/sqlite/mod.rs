@@ -38,6 +38,7 @@ mod usage;
 mod writer;
 
 use columns::*;
+pub use keys::upgrade_seals;
 use keys::*;
 use schema::*;
 pub use schema::{migrate, open, set_vault_check, vault_check, MIGRATIONS};
