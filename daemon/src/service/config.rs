@@ -174,10 +174,13 @@ impl Service {
         let request = build_test_request(provider, &key, &options);
         let (status, headers, body) = match self.gateway.send(&request).await {
             Ok(r) => r,
-            Err(e) => return Ok(ConfigTestResult::unreachable(provider, e)),
+            Err(e) => return Ok(ConfigTestResult::unreachable(provider, key.scrub(&e))),
         };
         let now = OffsetDateTime::now_utc();
         let reply = interpret_test_response(provider, status, &headers, &body, now);
-        Ok(ConfigTestResult::from_reply(provider, reply))
+        let mut result = ConfigTestResult::from_reply(provider, reply);
+        // A provider may quote the key it refused.
+        result.message = result.message.map(|m| key.scrub(&m));
+        Ok(result)
     }
 }
