@@ -140,10 +140,15 @@ impl Slot {
 
     fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         match self.home {
-            MasterKeyHome::File => match fs::read(&self.path) {
-                Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+            MasterKeyHome::File => match fs::symlink_metadata(&self.path) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(self.file_error(e)),
+                Ok(meta) => {
+                    check_private_file(&meta).map_err(|e| self.file_error(e))?;
+                    Ok(Some(Zeroizing::new(
+                        fs::read(&self.path).map_err(|e| self.file_error(e))?,
+                    )))
+                }
             },
             MasterKeyHome::Keyring => match self.entry()?.get_secret() {
                 Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
@@ -491,14 +496,38 @@ impl Vault {
     }
 }
 
-/// Writes a new file readable by its owner only, atomically (temp file, fsync, rename).
+/// Refuses a master key file that is not a regular file of this OS user readable by it alone:
+/// a key others could read may have been copied, and one they could write may not be ours.
+fn check_private_file(meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let problem = if !meta.file_type().is_file() {
+        "is not a regular file"
+    } else if meta.uid() != rustix::process::getuid().as_raw() {
+        "belongs to another OS user"
+    } else if meta.mode() & 0o077 != 0 {
+        "can be read or written by other OS users (it should be 0600; if others may have \
+         read it, `chmod 600` it and run `byokit vault rotate`)"
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::new(io::ErrorKind::PermissionDenied, problem))
+}
+
+/// Writes a new file readable by its owner only, atomically (temp file, fsync, rename). The
+/// temp file is created anew with mode 0600 (never opened if it exists: a leftover one is
+/// removed first, and a symlink in its place is removed, not followed).
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     {
         let mut f = fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .mode(0o600)
             .open(&tmp)?;
         private_file(&tmp)?;
         f.write_all(bytes)?;
@@ -639,6 +668,25 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // A master key others can read is refused, not used.
+        std::fs::set_permissions(
+            dir.join("master.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let err = Vault::open(&dir, MasterKeyHome::File).err().unwrap();
+        assert!(err.to_string().contains("other OS users"), "{err}");
+        std::fs::set_permissions(
+            dir.join("master.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        // A leftover temp file (or a symlink in its place) is replaced, never written through.
+        std::fs::write(dir.join("other"), "keep").unwrap();
+        std::os::unix::fs::symlink(dir.join("other"), dir.join("new.tmp")).unwrap();
+        write_new_private(&dir.join("new.key"), b"secret").unwrap();
+        assert_eq!(std::fs::read(dir.join("other")).unwrap(), b"keep");
+        assert_eq!(std::fs::read(dir.join("new.key")).unwrap(), b"secret");
         // Reopened, the same master key opens what was sealed.
         assert_eq!(
             Vault::open(&dir, MasterKeyHome::File)
