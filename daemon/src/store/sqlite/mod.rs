@@ -240,6 +240,18 @@ impl Command {
         }
     }
 
+    /// Whether the command deletes or replaces a sealed secret, whose old bytes are then
+    /// checkpointed out of the WAL.
+    fn erases_secret(&self) -> bool {
+        matches!(
+            self,
+            Command::DeleteConfig { .. }
+                | Command::RevokeHttpToken { .. }
+                | Command::Reseal { .. }
+                | Command::SaveConfig { .. }
+        )
+    }
+
     /// Whether the command reads usage records or what they add up to (not the system key's
     /// month, which routing reads with the tokens of calls in flight held apart).
     fn reads_usage(&self) -> bool {
