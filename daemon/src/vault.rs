@@ -6,9 +6,10 @@
 //! `master.key.keyring` file then marks the data dir, so that every later start looks there, and
 //! fails rather than make a new key when the keyring cannot be reached.
 //!
-//! Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
-//! another user, provider or id does not decrypt. The plaintext key exists only in memory, inside
-//! an [`ApiKey`].
+//! Each ciphertext's associated data is its [`KeyBinding`] (user, provider, key id, base URL and
+//! model, each length-prefixed after a tag), so a row copied to another user, provider or id, or
+//! edited to send the key elsewhere, does not decrypt. The plaintext key exists only in memory,
+//! inside an [`ApiKey`].
 
 use std::fs;
 use std::io::{self, Write};
