@@ -269,10 +269,12 @@ fn an_edited_base_url_does_not_decrypt_and_no_request_leaves() {
         "UPDATE user_api_configs SET base_url = '{evil}' WHERE clerk_id = 'alice'"
     ));
     let (code, out, err) = d.cli(&["--user", "alice", "config", "test"]);
-    assert!(
-        code != 0 || !out.contains("valid"),
-        "the edited row was used: {out}"
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the key was sent to the edited URL"
     );
+    assert!(code != 0, "the edited row was used: {out}");
     assert!(err.contains("delete it and save it again"), "{err}");
     // Nor through a chat.
     let chat = d.call(
