@@ -31,15 +31,23 @@ pub(super) fn start_checkpointer(path: &Path) -> Option<mpsc::SyncSender<()>> {
 /// master key until overwritten) nor in the database's free pages (`secure_delete` zeroes them).
 /// Backups and copies made before keep what they held.
 fn erase_from_wal(conn: &Connection) {
-    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-        r.get::<_, i64>(0)
-    }) {
-        Ok(0) => {}
-        Ok(_) => tracing::warn!(
-            target: crate::LOG,
-            "a deleted key stays in the WAL until the next checkpoint (a reader was busy)"
-        ),
-        Err(e) => tracing::warn!(target: crate::LOG, "WAL checkpoint failed: {e}"),
+    // A checkpoint of the checkpointer thread running at that moment makes this one busy: tried
+    // again a few times.
+    for attempt in 0..5 {
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => return,
+            Ok(_) if attempt < 4 => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Ok(_) => tracing::warn!(
+                target: crate::LOG,
+                "a deleted key stays in the WAL until the next checkpoint (a reader was busy)"
+            ),
+            Err(e) => {
+                tracing::warn!(target: crate::LOG, "WAL checkpoint failed: {e}");
+                return;
+            }
+        }
     }
 }
 
