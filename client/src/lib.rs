@@ -115,6 +115,9 @@ impl Client {
             source,
         };
         let stream = UnixStream::connect(socket).map_err(connect_error)?;
+        // Nothing (a key, a user's name) is sent to a process of another OS user that took
+        // byokd's socket path.
+        check_peer(&stream, socket).map_err(connect_error)?;
         let writer = stream.try_clone().map_err(connect_error)?;
         Ok(Client {
             reader: BufReader::new(stream),
@@ -208,6 +211,30 @@ impl Client {
             }
             return decode_line(&line).map_err(Error::Malformed);
         }
+    }
+}
+
+/// Refuses a socket whose peer runs as another OS user than this process: on Linux by the
+/// peer's credentials, elsewhere by the socket file's owner.
+fn check_peer(stream: &UnixStream, socket: &Path) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let peer = {
+        let _ = socket;
+        rustix::net::sockopt::socket_peercred(stream)?.uid.as_raw()
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let peer = {
+        let _ = stream;
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(socket)?)
+    };
+    let own = rustix::process::getuid().as_raw();
+    if peer == own {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("the process serving it runs as uid {peer}, not as this user ({own})"),
+        ))
     }
 }
 

@@ -44,6 +44,20 @@ impl ApiKey {
     pub fn masked(&self) -> String {
         mask(&self.0)
     }
+
+    /// `text` with every occurrence of this very key masked, whatever its shape: for messages
+    /// built from a provider's reply to a request that carried it (a provider may quote the key
+    /// it refused, and a key without a known prefix escapes [`scrub_secrets`]). Known key shapes
+    /// are masked too.
+    pub fn scrub(&self, text: &str) -> String {
+        let key = self.0.trim();
+        let text = if key.len() >= 8 && text.contains(key) {
+            text.replace(key, &self.masked())
+        } else {
+            text.to_owned()
+        };
+        scrub_secrets(&text)
+    }
 }
 
 /// Masks any secret the way [`ApiKey::masked`] does.
@@ -336,6 +350,19 @@ mod tests {
             "Incorrect API key provided: sk-proj-…a1b2. Also gsk_…gH7i, not sk-short or task-ids."
         );
         assert_eq!(scrub_secrets("plain text é"), "plain text é");
+    }
+
+    #[test]
+    fn the_key_in_use_is_masked_whatever_its_shape() {
+        for k in [OPENAI, ANTHROPIC, GROQ, GEMINI, MISTRAL] {
+            let key = ApiKey::new(k);
+            let text = format!("Incorrect API key provided: {k}. (key={k})");
+            let scrubbed = key.scrub(&text);
+            assert!(!scrubbed.contains(&k[..k.len() - 4]), "{scrubbed}");
+            assert!(scrubbed.contains(&key.masked()), "{scrubbed}");
+        }
+        // A message without the key is left as it is.
+        assert_eq!(ApiKey::new(MISTRAL).scrub("Unauthorized"), "Unauthorized");
     }
 
     #[test]

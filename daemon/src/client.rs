@@ -70,12 +70,14 @@ impl Client {
             .and_then(|p| p.parent().map(|d| d.join("byokd")))
             .filter(|p| p.exists())
             .unwrap_or_else(|| PathBuf::from("byokd"));
-        let log = std::fs::create_dir_all(data_dir).and_then(|_| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(data_dir.join("byokd.log"))
-        });
+        crate::paths::check_data_dir_choice(data_dir).map_err(|e| ClientError::Start {
+            byokd: byokd.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        // The data dir and byokd's log are made private (byokd refuses a data dir others can
+        // write to, and the log names users and providers).
+        let log = crate::paths::private_dir(data_dir)
+            .and_then(|_| crate::paths::open_private_log(&data_dir.join("byokd.log")));
         let mut command = Command::new(&byokd);
         command
             .arg("--data-dir")

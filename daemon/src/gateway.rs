@@ -15,7 +15,10 @@ pub(crate) struct Gateway {
 impl Gateway {
     /// A client with byokd's timeouts.
     pub(crate) fn new(timeouts: &Timeouts) -> Result<Gateway, String> {
+        // No redirects: a provider URL answering 3xx would have the key's header (`x-api-key`,
+        // `x-goog-api-key`, which reqwest keeps across origins) sent wherever it points.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeouts.connect)
             .read_timeout(timeouts.read)
             .timeout(timeouts.total)

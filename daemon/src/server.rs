@@ -9,7 +9,7 @@ use byokit_core::routing::SystemKeyPolicy;
 use time::OffsetDateTime;
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::paths::{private_dir, private_file};
+use crate::paths::{private_dir, private_file, private_file_if_any, remove_stale_socket};
 use crate::service::Service;
 use crate::store::SqliteStore;
 use crate::vault::{MasterKeyHome, Vault};
@@ -35,6 +35,9 @@ pub struct Options {
     /// Catalog files merged over the built-in catalog, in order (read again by
     /// `catalog.reload` and SIGHUP).
     pub catalog: Vec<PathBuf>,
+    /// Accept a configuration's `base_url` in plain `http://` to another machine (by default
+    /// only `https://`, or `http://` to loopback).
+    pub allow_http_base_url: bool,
 }
 
 /// The system key: read from an environment variable at start; when it is unset, users without
@@ -89,6 +92,10 @@ fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
 
 /// Runs byokd until `daemon.stop` or a termination signal.
 pub async fn run(mut options: Options) -> Result<(), String> {
+    crate::paths::check_data_dir_choice(&options.data_dir)?;
+    // Whatever byokd or SQLite creates (the database's -wal and -shm files, temp files) is its
+    // owner's alone.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     private_dir(&options.data_dir)
         .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
     // Everything below (migrations, the master key, replacing a stale socket) happens under the
@@ -104,8 +111,15 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         ));
     }
     let db = options.data_dir.join("byokit.db");
-    let conn = crate::store::open(&db).map_err(|e| e.to_string())?;
+    let mut conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
+    // Made 0644 by earlier versions.
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        private_file_if_any(std::path::Path::new(&name))
+            .map_err(|e| format!("database {}{suffix}: {e}", db.display()))?;
+    }
     let check = crate::store::vault_check(&conn).map_err(|e| e.to_string())?;
     let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
         .map_err(|e| e.to_string())?;
@@ -118,6 +132,25 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if check.is_none() {
         crate::store::set_vault_check(&conn, &vault.seal_check()).map_err(|e| e.to_string())?;
+    }
+    // Keys sealed by an earlier byokd, bound to user, provider and id only, are bound to where
+    // and how they are sent too, before anything uses them.
+    let vault = Arc::new(vault);
+    let (upgraded, failed) = crate::store::upgrade_seals(
+        &mut conn,
+        &mut *crate::service::resealer(Arc::clone(&vault), Arc::clone(&vault)),
+    )
+    .map_err(|e| format!("re-sealing stored keys: {e}"))?;
+    if upgraded > 0 {
+        tracing::info!(
+            target: LOG,
+            "{upgraded} stored key(s) re-sealed, bound to their base URL and model; copies of the \
+             database made before still open with this master key: `byokit vault rotate` makes \
+             them useless"
+        );
+    }
+    for row in failed {
+        tracing::warn!(target: LOG, "not used: {row}");
     }
     let sources = crate::catalog_files::read(&options.catalog)?;
     let catalog = crate::catalog_files::build(&sources, None, OffsetDateTime::now_utc().date())?;
@@ -137,7 +170,8 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         None => None,
     };
     let socket = service.options().socket.clone();
-    let _ = std::fs::remove_file(&socket); // a stale socket of a daemon that died
+    // A stale socket of a daemon that died; nothing else is removed.
+    remove_stale_socket(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
     let listener =
         UnixListener::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
     private_file(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;

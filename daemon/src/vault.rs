@@ -6,9 +6,10 @@
 //! `master.key.keyring` file then marks the data dir, so that every later start looks there, and
 //! fails rather than make a new key when the keyring cannot be reached.
 //!
-//! Each ciphertext's associated data is `user \0 provider \0 key id`, so a row copied to
-//! another user, provider or id does not decrypt. The plaintext key exists only in memory, inside
-//! an [`ApiKey`].
+//! Each ciphertext's associated data is its [`KeyBinding`] (user, provider, key id, base URL and
+//! model, each length-prefixed after a tag), so a row copied to another user, provider or id, or
+//! edited to send the key elsewhere, does not decrypt. The plaintext key exists only in memory,
+//! inside an [`ApiKey`].
 
 use std::fs;
 use std::io::{self, Write};
@@ -140,10 +141,15 @@ impl Slot {
 
     fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         match self.home {
-            MasterKeyHome::File => match fs::read(&self.path) {
-                Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+            MasterKeyHome::File => match fs::symlink_metadata(&self.path) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(self.file_error(e)),
+                Ok(meta) => {
+                    check_private_file(&meta).map_err(|e| self.file_error(e))?;
+                    Ok(Some(Zeroizing::new(
+                        fs::read(&self.path).map_err(|e| self.file_error(e))?,
+                    )))
+                }
             },
             MasterKeyHome::Keyring => match self.entry()?.get_secret() {
                 Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
@@ -231,7 +237,56 @@ pub struct Vault {
     cipher: XChaCha20Poly1305,
 }
 
-fn aad(user: &str, provider: Provider, key_id: &str) -> Vec<u8> {
+/// What a provider key is sealed for: whose it is, which provider's, its id, and where and how
+/// it is sent. A row edited to send the key elsewhere (`base_url`) or with another model no
+/// longer opens.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyBinding<'a> {
+    /// The user.
+    pub user: &'a str,
+    /// The provider.
+    pub provider: Provider,
+    /// The key's id.
+    pub key_id: &'a str,
+    /// Where its requests go instead of the provider's own URL.
+    pub base_url: Option<&'a str>,
+    /// Its model.
+    pub model: Option<&'a str>,
+}
+
+/// How provider keys are sealed now: [`KeyBinding`] whole, each field length-prefixed. Rows
+/// sealed by earlier versions (`1`: user, provider and key id joined by NUL bytes, which
+/// neither bound the destination nor told fields apart) are re-sealed at start
+/// ([`Vault::open_legacy_key`]).
+pub const SEAL_VERSION: u32 = 2;
+
+/// Appends `field` preceded by its length.
+fn push_field(aad: &mut Vec<u8>, field: &[u8]) {
+    aad.extend_from_slice(&(field.len() as u64).to_be_bytes());
+    aad.extend_from_slice(field);
+}
+
+/// The associated data of a provider key: a tag, then every field of its binding, each
+/// preceded by its length (an absent one by a single 0 byte, a present one by 1 and its length).
+fn aad(b: &KeyBinding<'_>) -> Vec<u8> {
+    let mut aad = b"byokit-key-v2".to_vec();
+    push_field(&mut aad, b.user.as_bytes());
+    push_field(&mut aad, b.provider.as_str().as_bytes());
+    push_field(&mut aad, b.key_id.as_bytes());
+    for field in [b.base_url, b.model] {
+        match field {
+            None => aad.push(0),
+            Some(f) => {
+                aad.push(1);
+                push_field(&mut aad, f.as_bytes());
+            }
+        }
+    }
+    aad
+}
+
+/// The associated data of seal version 1, for re-sealing old rows only.
+fn legacy_aad(user: &str, provider: Provider, key_id: &str) -> Vec<u8> {
     [
         user.as_bytes(),
         b"\0",
@@ -247,8 +302,7 @@ fn aad(user: &str, provider: Provider, key_id: &str) -> Vec<u8> {
 fn token_aad(user: &str, name: &str) -> Vec<u8> {
     let mut aad = b"byokit-http-token".to_vec();
     for field in [user, name] {
-        aad.extend_from_slice(&(field.len() as u64).to_be_bytes());
-        aad.extend_from_slice(field.as_bytes());
+        push_field(&mut aad, field.as_bytes());
     }
     aad
 }
@@ -361,20 +415,43 @@ impl Vault {
         Zeroizing::new(XChaCha20Poly1305::generate_key(&mut OsRng).to_vec())
     }
 
-    /// Encrypts `key` for this user, provider and id: nonce followed by ciphertext.
-    pub fn seal(&self, user: &str, provider: Provider, key_id: &str, key: &ApiKey) -> Vec<u8> {
-        self.seal_bytes(&aad(user, provider, key_id), key.expose().as_bytes())
+    /// Encrypts `key` for its binding (user, provider, id, base URL, model): nonce followed by
+    /// ciphertext, of [`SEAL_VERSION`].
+    pub fn seal(&self, binding: &KeyBinding<'_>, key: &ApiKey) -> Vec<u8> {
+        self.seal_bytes(&aad(binding), key.expose().as_bytes())
     }
 
-    /// Decrypts a sealed key; fails if it was sealed for another user, provider or id.
-    pub fn open_key(
+    /// Decrypts a sealed key; fails if it was sealed for another binding (user, provider, id,
+    /// base URL or model), or by an earlier seal version.
+    pub fn open_key(&self, binding: &KeyBinding<'_>, sealed: &[u8]) -> Result<ApiKey, VaultError> {
+        self.open_with(&aad(binding), sealed)
+    }
+
+    /// Decrypts a key of seal version 1 (bound to user, provider and id only), to re-seal it.
+    pub fn open_legacy_key(
         &self,
         user: &str,
         provider: Provider,
         key_id: &str,
         sealed: &[u8],
     ) -> Result<ApiKey, VaultError> {
-        let plain = self.open_bytes(&aad(user, provider, key_id), sealed)?;
+        self.open_with(&legacy_aad(user, provider, key_id), sealed)
+    }
+
+    /// Encrypts `key` the way seal version 1 did, to test re-sealing.
+    #[cfg(test)]
+    pub(crate) fn seal_legacy(
+        &self,
+        user: &str,
+        provider: Provider,
+        key_id: &str,
+        key: &ApiKey,
+    ) -> Vec<u8> {
+        self.seal_bytes(&legacy_aad(user, provider, key_id), key.expose().as_bytes())
+    }
+
+    fn open_with(&self, aad: &[u8], sealed: &[u8]) -> Result<ApiKey, VaultError> {
+        let plain = self.open_bytes(aad, sealed)?;
         let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered)?;
         Ok(ApiKey::new(text))
     }
@@ -420,14 +497,38 @@ impl Vault {
     }
 }
 
-/// Writes a new file readable by its owner only, atomically (temp file, fsync, rename).
+/// Refuses a master key file that is not a regular file of this OS user readable by it alone:
+/// a key others could read may have been copied, and one they could write may not be ours.
+fn check_private_file(meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let problem = if !meta.file_type().is_file() {
+        "is not a regular file"
+    } else if meta.uid() != rustix::process::getuid().as_raw() {
+        "belongs to another OS user"
+    } else if meta.mode() & 0o077 != 0 {
+        "can be read or written by other OS users (it should be 0600; if others may have \
+         read it, `chmod 600` it and run `byokit vault rotate`)"
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::new(io::ErrorKind::PermissionDenied, problem))
+}
+
+/// Writes a new file readable by its owner only, atomically (temp file, fsync, rename). The
+/// temp file is created anew with mode 0600 (never opened if it exists: a leftover one is
+/// removed first, and a symlink in its place is removed, not followed).
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     {
         let mut f = fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .mode(0o600)
             .open(&tmp)?;
         private_file(&tmp)?;
         f.write_all(bytes)?;
@@ -444,37 +545,86 @@ pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn bound<'a>(user: &'a str, provider: Provider, key_id: &'a str) -> KeyBinding<'a> {
+        KeyBinding {
+            user,
+            provider,
+            key_id,
+            base_url: None,
+            model: None,
+        }
+    }
+
     #[test]
-    fn a_sealed_key_opens_only_for_its_user_provider_and_id() {
+    fn a_sealed_key_opens_only_for_its_whole_binding() {
         let vault = Vault::from_bytes(&[7u8; 32]).unwrap();
         let key = ApiKey::new("sk-proj-secret-0123456789abcdefghijklmnop");
-        let sealed = vault.seal("alice", Provider::OpenAi, "k1", &key);
+        let alice = KeyBinding {
+            base_url: Some("https://proxy.example/v1"),
+            model: Some("gpt-4o"),
+            ..bound("alice", Provider::OpenAi, "k1")
+        };
+        let sealed = vault.seal(&alice, &key);
         assert!(
             !sealed.windows(10).any(|w| w == b"secret-012"),
             "no plaintext in the ciphertext"
         );
-        assert_eq!(
-            vault
-                .open_key("alice", Provider::OpenAi, "k1", &sealed)
-                .unwrap(),
-            key
-        );
-        assert!(vault
-            .open_key("bob", Provider::OpenAi, "k1", &sealed)
-            .is_err());
-        assert!(vault
-            .open_key("alice", Provider::Groq, "k1", &sealed)
-            .is_err());
-        assert!(vault
-            .open_key("alice", Provider::OpenAi, "k2", &sealed)
-            .is_err());
+        assert_eq!(vault.open_key(&alice, &sealed).unwrap(), key);
+        for other in [
+            KeyBinding {
+                user: "bob",
+                ..alice
+            },
+            KeyBinding {
+                provider: Provider::Groq,
+                ..alice
+            },
+            KeyBinding {
+                key_id: "k2",
+                ..alice
+            },
+            KeyBinding {
+                base_url: Some("http://127.0.0.1:9/attacker"),
+                ..alice
+            },
+            KeyBinding {
+                base_url: None,
+                ..alice
+            },
+            KeyBinding {
+                model: Some("o1"),
+                ..alice
+            },
+        ] {
+            assert!(vault.open_key(&other, &sealed).is_err(), "{other:?}");
+        }
         let other = Vault::from_bytes(&[8u8; 32]).unwrap();
-        assert!(other
-            .open_key("alice", Provider::OpenAi, "k1", &sealed)
-            .is_err());
+        assert!(other.open_key(&alice, &sealed).is_err());
+        assert!(vault.open_key(&alice, &sealed[..10]).is_err());
+        // Nor as a key of the old seal version.
         assert!(vault
-            .open_key("alice", Provider::OpenAi, "k1", &sealed[..10])
+            .open_legacy_key("alice", Provider::OpenAi, "k1", &sealed)
             .is_err());
+    }
+
+    #[test]
+    fn fields_cannot_shift_into_each_other() {
+        // Under the old NUL-joined associated data, these two bindings were the same bytes.
+        let vault = Vault::from_bytes(&[7u8; 32]).unwrap();
+        let key = ApiKey::new("gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP");
+        let sealed = vault.seal(&bound("x\0openai", Provider::Groq, "id"), &key);
+        assert!(vault
+            .open_key(&bound("x", Provider::OpenAi, "groq\0id"), &sealed)
+            .is_err());
+        assert_eq!(
+            legacy_aad("x\0openai", Provider::Groq, "id"),
+            legacy_aad("x", Provider::OpenAi, "groq\0id"),
+            "the ambiguity this replaces"
+        );
+        assert_ne!(
+            aad(&bound("x\0openai", Provider::Groq, "id")),
+            aad(&bound("x", Provider::OpenAi, "groq\0id"))
+        );
     }
 
     #[test]
@@ -511,20 +661,38 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("byokit-vault-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let key = ApiKey::new("gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP");
-        let sealed =
-            Vault::open(&dir, MasterKeyHome::File)
-                .unwrap()
-                .seal("u", Provider::Groq, "k", &key);
+        let sealed = Vault::open(&dir, MasterKeyHome::File)
+            .unwrap()
+            .seal(&bound("u", Provider::Groq, "k"), &key);
         let mode = std::fs::metadata(dir.join("master.key"))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // A master key others can read is refused, not used.
+        std::fs::set_permissions(
+            dir.join("master.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let err = Vault::open(&dir, MasterKeyHome::File).err().unwrap();
+        assert!(err.to_string().contains("other OS users"), "{err}");
+        std::fs::set_permissions(
+            dir.join("master.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        // A leftover temp file (or a symlink in its place) is replaced, never written through.
+        std::fs::write(dir.join("other"), "keep").unwrap();
+        std::os::unix::fs::symlink(dir.join("other"), dir.join("new.tmp")).unwrap();
+        write_new_private(&dir.join("new.key"), b"secret").unwrap();
+        assert_eq!(std::fs::read(dir.join("other")).unwrap(), b"keep");
+        assert_eq!(std::fs::read(dir.join("new.key")).unwrap(), b"secret");
         // Reopened, the same master key opens what was sealed.
         assert_eq!(
             Vault::open(&dir, MasterKeyHome::File)
                 .unwrap()
-                .open_key("u", Provider::Groq, "k", &sealed)
+                .open_key(&bound("u", Provider::Groq, "k"), &sealed)
                 .unwrap(),
             key
         );

@@ -77,6 +77,10 @@ struct Args {
     /// on `catalog.reload` and SIGHUP. Also read from BYOKIT_CATALOG.
     #[arg(long, value_name = "FILE", env = "BYOKIT_CATALOG")]
     catalog: Vec<PathBuf>,
+    /// Accept a configuration's base URL in plain http:// to another machine (the key would
+    /// cross the network unencrypted); by default only https://, or http:// to loopback.
+    #[arg(long)]
+    allow_http_base_url: bool,
 }
 
 /// How log lines are written.
@@ -167,6 +171,7 @@ fn main() -> ExitCode {
         log_requests: args.log_requests,
         master_key: args.master_key,
         catalog: args.catalog,
+        allow_http_base_url: args.allow_http_base_url,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

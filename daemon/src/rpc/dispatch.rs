@@ -88,8 +88,45 @@ fn not_a_request() -> Error {
     )
 }
 
+/// The parameters read into `T`; an error names the parameter and what was expected, never the
+/// value given (serde's messages quote it, and it may be a key sent in the wrong field).
 fn parse<T: DeserializeOwned>(params: &str) -> Result<T, Error> {
-    serde_json::from_str(params).map_err(|e| invalid(format!("invalid params: {e}")))
+    let mut reader = serde_json::Deserializer::from_str(params);
+    let parsed = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = e.path().to_string();
+        let message = without_values(&e.inner().to_string());
+        invalid(match path.as_str() {
+            "." | "" => format!("invalid params: {message}"),
+            path => format!("invalid params: `{path}`: {message}"),
+        })
+    })?;
+    reader.end().map_err(|e| {
+        invalid(format!(
+            "invalid params: {}",
+            without_values(&e.to_string())
+        ))
+    })?;
+    Ok(parsed)
+}
+
+/// A serde message without the value it quotes: `unknown variant `sk-…`, expected one of
+/// `openai`, …` becomes `unknown variant, expected one of `openai`, …`; the names of missing or
+/// duplicate fields (the schema's) stay; a message of another shape becomes `invalid value`.
+fn without_values(message: &str) -> String {
+    let (message, position) = match message.rfind(" at line ") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    if message.starts_with("missing field `") || message.starts_with("duplicate field `") {
+        return format!("{message}{position}");
+    }
+    match message.rsplit_once(", expected ") {
+        Some((head, expected)) => {
+            let head = head[..head.find(['`', '"', '\'']).unwrap_or(head.len())].trim_end();
+            format!("{head}, expected {expected}{position}")
+        }
+        None => format!("invalid value{position}"),
+    }
 }
 
 fn to_value<T: Serialize>(v: T) -> Result<Box<RawValue>, Error> {
@@ -160,4 +197,44 @@ async fn chat(
     // Every delta is on its way before the result.
     let _ = forward.await;
     to_value(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use byokit_core::protocol::ConfigSaveParams;
+
+    #[test]
+    fn parse_errors_name_the_parameter_never_its_value() {
+        let key = "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
+        let swapped = format!(r#"{{"user": "alice", "provider": "{key}", "api_key": "openai"}}"#);
+        let e = parse::<ConfigSaveParams>(&swapped).err().unwrap();
+        assert!(!e.message.contains("Zq8Xw7"), "{}", e.message);
+        assert!(e.message.contains("`provider`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown variant, expected"),
+            "{}",
+            e.message
+        );
+        let wrong_type =
+            r#"{"user": "alice", "provider": "openai", "api_key": ["sk-proj-Zq8Xw7Vu6"]}"#;
+        let e = parse::<ConfigSaveParams>(wrong_type).err().unwrap();
+        assert!(!e.message.contains("Zq8Xw7"), "{}", e.message);
+        assert!(e.message.contains("`api_key`"), "{}", e.message);
+        let missing = parse::<ConfigSaveParams>(r#"{"user": "alice", "api_key": "x"}"#)
+            .err()
+            .unwrap();
+        assert!(
+            missing
+                .message
+                .starts_with("invalid params: missing field `provider`"),
+            "{}",
+            missing.message
+        );
+        assert_eq!(
+            without_values("invalid type: string \"sk-abc\", expected u64 at line 1 column 9"),
+            "invalid type: string, expected u64 at line 1 column 9"
+        );
+        assert_eq!(without_values("bad date sk-abc"), "invalid value");
+    }
 }

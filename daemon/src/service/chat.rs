@@ -74,12 +74,14 @@ impl Service {
         let candidates = Candidate::all(&decision);
         let mut call = Call::new(candidates.len(), CallPolicy::default());
         let started = Instant::now();
-        let mut sent: Option<(usize, HttpRequest)> = None;
+        // The request being sent, with its key: every message built from the provider's reply
+        // has that very key masked (a provider may quote it, whatever its shape).
+        let mut sent: Option<(usize, HttpRequest, ApiKey)> = None;
         let (served, mut response) = loop {
             match call.poll() {
                 Next::Send { index } => {
                     let c = &candidates[index];
-                    if sent.as_ref().is_none_or(|(i, _)| *i != index) {
+                    if sent.as_ref().is_none_or(|(i, _, _)| *i != index) {
                         let (key, base_url) = self
                             .credentials(&p.user, &c.key, &routed.inputs.configs)
                             .await?;
@@ -90,9 +92,11 @@ impl Service {
                         };
                         let http = build_chat_request(c.provider, &request, &key, &options)
                             .map_err(|e| invalid(e.to_string()))?;
-                        sent = Some((index, http));
+                        sent = Some((index, http, key));
                     }
-                    let Some((_, http)) = &sent else { continue };
+                    let Some((_, http, key)) = &sent else {
+                        continue;
+                    };
                     let now = OffsetDateTime::now_utc();
                     let (learned, response) = match self.gateway.open(http).await {
                         Ok(response) if response.status().is_success() => (
@@ -101,11 +105,12 @@ impl Service {
                         ),
                         Ok(response) => {
                             let (status, headers, body) = read_all(response).await;
-                            let e = classify_error(c.provider, status, &headers, &body);
+                            let mut e = classify_error(c.provider, status, &headers, &body);
+                            e.message = key.scrub(&e.message);
                             (call.report(Attempt::Refused(&e), now, random()), None)
                         }
                         Err(e) => {
-                            let why = format!("{} unreachable: {e}", c.provider);
+                            let why = key.scrub(&format!("{} unreachable: {e}", c.provider));
                             (call.report(Attempt::Unreachable(&why), now, random()), None)
                         }
                     };
@@ -128,6 +133,14 @@ impl Service {
             ..
         } = candidates[served].clone();
         let mut last_error = None;
+        let key = sent.map(|(_, _, key)| key);
+        let adapter_error = |e: &AdapterError| {
+            let mut e = adapter_error(e);
+            if let Some(key) = &key {
+                e.message = key.scrub(&e.message);
+            }
+            e
+        };
         let (reply, outcome) = match sink {
             None => {
                 let (_, _, body) = read_all(response).await;
@@ -268,12 +281,7 @@ impl Service {
                     .ok_or_else(|| {
                         Error::new(ErrorKind::NotFound, "the routed configuration is gone")
                     })?;
-                let key = self
-                    .vault
-                    .read()
-                    .await
-                    .open_key(user, c.view.provider, key_id, &c.sealed)
-                    .map_err(|e| internal(e.to_string()))?;
+                let key = self.open_key(user, c).await?;
                 Ok((key, c.view.base_url.clone()))
             }
             KeyChoice::System => {

@@ -9,7 +9,81 @@ use byokit_core::{check_key, ApiKey};
 use time::OffsetDateTime;
 
 use super::{internal, invalid, random_hex, Result, Service};
-use crate::store::NewConfig;
+use crate::store::{NewConfig, StoredConfig};
+use crate::vault::{KeyBinding, SEAL_VERSION};
+
+/// Refuses control characters (a NUL, a line break) in a name that binds a sealed secret or
+/// ends up in a log line, and names longer than 1,024 bytes.
+pub(crate) fn check_label(what: &str, value: &str) -> Result<()> {
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "invalid params: `{what}` contains a control character"
+        )));
+    }
+    if value.len() > 1024 {
+        return Err(invalid(format!(
+            "invalid params: `{what}` is longer than 1024 bytes"
+        )));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Refuses a base URL that is not `https://`, or `http://` to this machine (a local proxy,
+    /// a mock provider), unless byokd runs with `--allow-http-base-url`: the key would cross the
+    /// network in clear.
+    fn check_base_url(&self, url: &str) -> Result<()> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|_| invalid("invalid params: `base_url` is not a URL (https://host/path)"))?;
+        let loopback = parsed.host_str().is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        match parsed.scheme() {
+            "https" if parsed.host().is_some() => Ok(()),
+            "http" if loopback || self.options.allow_http_base_url => Ok(()),
+            "http" => Err(invalid(
+                "invalid params: `base_url` must be https:// (plain http:// only to this \
+                 machine, unless byokd runs with --allow-http-base-url)",
+            )),
+            _ => Err(invalid(
+                "invalid params: `base_url` must start with http:// or https://",
+            )),
+        }
+    }
+
+    /// Opens a stored configuration's key, bound to its user, provider, id, base URL and model.
+    pub(crate) async fn open_key(&self, user: &str, c: &StoredConfig) -> Result<ApiKey> {
+        let binding = KeyBinding {
+            user,
+            provider: c.view.provider,
+            key_id: &c.view.key_id,
+            base_url: c.view.base_url.as_deref(),
+            model: c.view.model.as_deref(),
+        };
+        if c.sealed_version != SEAL_VERSION {
+            return Err(internal(format!(
+                "the {} key {} is sealed the way an earlier byokd sealed keys and did not open \
+                 when byokd re-sealed it at start; delete it and save it again",
+                c.view.provider, c.view.key_id
+            )));
+        }
+        self.vault
+            .read()
+            .await
+            .open_key(&binding, &c.sealed)
+            .map_err(|e| {
+                internal(format!(
+                    "the {} key {}: {e}; delete it and save it again",
+                    c.view.provider, c.view.key_id
+                ))
+            })
+    }
+}
 
 impl Service {
     /// `config.save`: checks the key's format, seals it and stores it; the most recently saved
@@ -17,17 +91,25 @@ impl Service {
     pub async fn config_save(&self, p: ConfigSaveParams) -> Result<ConfigView> {
         check_key(p.provider, p.api_key.expose())
             .map_err(|e| Error::new(ErrorKind::BadKey, e.to_string()))?;
+        check_label("user", &p.user)?;
         if let Some(url) = &p.base_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid(
-                    "invalid params: `base_url` must start with http:// or https://",
-                ));
-            }
+            check_label("base_url", url)?;
+            self.check_base_url(url)?;
+        }
+        if let Some(model) = &p.model {
+            check_label("model", model)?;
         }
         let key_id = random_hex(8);
         // Held until the row is saved: a rotation waits for it.
         let vault = self.vault.read().await;
-        let sealed = vault.seal(&p.user, p.provider, &key_id, &p.api_key);
+        let binding = KeyBinding {
+            user: &p.user,
+            provider: p.provider,
+            key_id: &key_id,
+            base_url: p.base_url.as_deref(),
+            model: p.model.as_deref(),
+        };
+        let sealed = vault.seal(&binding, &p.api_key);
         let config = NewConfig {
             user: p.user,
             key_id,
@@ -84,12 +166,7 @@ impl Service {
                 )
             })?;
         let provider = config.view.provider;
-        let key: ApiKey = self
-            .vault
-            .read()
-            .await
-            .open_key(&p.user, provider, &config.view.key_id, &config.sealed)
-            .map_err(|e| internal(e.to_string()))?;
+        let key: ApiKey = self.open_key(&p.user, &config).await?;
         let options = RequestOptions {
             base_url: config.view.base_url.clone(),
             browser: false,
@@ -97,10 +174,13 @@ impl Service {
         let request = build_test_request(provider, &key, &options);
         let (status, headers, body) = match self.gateway.send(&request).await {
             Ok(r) => r,
-            Err(e) => return Ok(ConfigTestResult::unreachable(provider, e)),
+            Err(e) => return Ok(ConfigTestResult::unreachable(provider, key.scrub(&e))),
         };
         let now = OffsetDateTime::now_utc();
         let reply = interpret_test_response(provider, status, &headers, &body, now);
-        Ok(ConfigTestResult::from_reply(provider, reply))
+        let mut result = ConfigTestResult::from_reply(provider, reply);
+        // A provider may quote the key it refused.
+        result.message = result.message.map(|m| key.scrub(&m));
+        Ok(result)
     }
 }

@@ -25,6 +25,7 @@ use crate::store::{Store, StoreError};
 use crate::vault::Vault;
 
 pub(crate) use routing::KeySeen;
+pub(crate) use vault::resealer;
 
 /// What a service method returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -60,7 +61,7 @@ impl Service {
     pub(crate) fn new(
         options: Options,
         store: Arc<dyn Store>,
-        vault: Vault,
+        vault: Arc<Vault>,
         catalog: Catalog,
         catalog_sources: Vec<CatalogSource>,
     ) -> Result<Service, String> {
@@ -71,7 +72,7 @@ impl Service {
             .map(ApiKey::new);
         Ok(Service {
             store,
-            vault: tokio::sync::RwLock::new(Arc::new(vault)),
+            vault: tokio::sync::RwLock::new(vault),
             catalog: std::sync::RwLock::new(Arc::new(catalog)),
             catalog_sources: std::sync::RwLock::new(Arc::new(catalog_sources)),
             started: Instant::now(),

@@ -42,6 +42,7 @@ impl Service {
     /// `http.token`: the user's token of that name, created on first use.
     pub async fn http_token(&self, p: HttpTokenParams) -> Result<HttpTokenResult> {
         check_name(&p.name)?;
+        super::config::check_label("user", &p.user)?;
         // Held while the token is sealed and stored: a rotation waits for it.
         let vault = self.vault.read().await;
         let stored = self.store.http_token(&p.user, &p.name).await?;

@@ -20,7 +20,9 @@ use byokit_core::{CostStatus, Decimal, Provider, UsageEvent, UsageSummary, Windo
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
-pub use sqlite::{migrate, open, set_vault_check, vault_check, SqliteStore, LINGER, MIGRATIONS};
+pub use sqlite::{
+    migrate, open, set_vault_check, upgrade_seals, vault_check, SqliteStore, LINGER, MIGRATIONS,
+};
 
 /// A store failure, without any secret in it.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +175,8 @@ pub struct StoredConfig {
     pub view: ConfigView,
     /// The sealed key.
     pub sealed: Vec<u8>,
+    /// How it was sealed ([`crate::vault::SEAL_VERSION`] for every row byokd can use).
+    pub sealed_version: u32,
 }
 
 /// A configuration to save.
@@ -246,6 +250,12 @@ pub enum Sealed<'a> {
         provider: Provider,
         /// The key's id.
         key_id: &'a str,
+        /// Where its requests go instead of the provider's URL.
+        base_url: Option<&'a str>,
+        /// Its model.
+        model: Option<&'a str>,
+        /// How it was sealed (a row of an earlier version is re-sealed with the current one).
+        version: u32,
         /// The sealed key.
         sealed: &'a [u8],
     },

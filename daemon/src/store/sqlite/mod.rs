@@ -38,6 +38,7 @@ mod usage;
 mod writer;
 
 use columns::*;
+pub use keys::upgrade_seals;
 use keys::*;
 use schema::*;
 pub use schema::{migrate, open, set_vault_check, vault_check, MIGRATIONS};
@@ -237,6 +238,18 @@ impl Command {
             Command::Reprice { user, .. } => Some(Some(user.clone())),
             _ => None,
         }
+    }
+
+    /// Whether the command deletes or replaces a sealed secret, whose old bytes are then
+    /// checkpointed out of the WAL.
+    fn erases_secret(&self) -> bool {
+        matches!(
+            self,
+            Command::DeleteConfig { .. }
+                | Command::RevokeHttpToken { .. }
+                | Command::Reseal { .. }
+                | Command::SaveConfig { .. }
+        )
     }
 
     /// Whether the command reads usage records or what they add up to (not the system key's

@@ -117,12 +117,30 @@ pub const MIGRATIONS: &[&str] = &[
         to_catalog_version TEXT NOT NULL
     );
     CREATE INDEX usage_repriced_by_user ON usage_repriced (clerk_id, usage_id);",
+    // 7: how each key is sealed: `user_api_configs.sealed_version`, added by `after_migration`
+    // unless the table has it already. Version 1 bound user, provider and key id (joined by NUL
+    // bytes); version 2 binds them length-prefixed with the base URL and model, so that a row
+    // edited to send the key elsewhere does not decrypt. byokd re-seals version 1 rows at start,
+    // where the master key is at hand (`upgrade_seals`).
+    "-- user_api_configs.sealed_version INTEGER NOT NULL DEFAULT 1",
 ];
 
 /// Work a migration needs beyond its SQL, by the version it brings the database to.
 pub(super) fn after_migration(tx: &Transaction<'_>, version: usize) -> Result<(), StoreError> {
     if version == 3 {
         rebuild_daily(tx)?;
+    }
+    if version == 7 {
+        let has: bool = tx.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('user_api_configs') WHERE name = 'sealed_version'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            tx.execute_batch(
+                "ALTER TABLE user_api_configs ADD COLUMN sealed_version INTEGER NOT NULL DEFAULT 1;",
+            )?;
+        }
     }
     Ok(())
 }
@@ -137,9 +155,11 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Opens (creating) the database and applies pending migrations.
+/// Opens (creating) the database and applies pending migrations. A deleted row's bytes are
+/// overwritten (`secure_delete`), not left in free pages.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

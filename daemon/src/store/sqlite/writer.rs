@@ -26,6 +26,31 @@ pub(super) fn start_checkpointer(path: &Path) -> Option<mpsc::SyncSender<()>> {
     Some(tx)
 }
 
+/// After a secret was deleted (or re-sealed), copies the WAL into the database file and empties
+/// it, so that the old sealed bytes stay neither in the WAL (which would open with the current
+/// master key until overwritten) nor in the database's free pages (`secure_delete` zeroes them).
+/// Backups and copies made before keep what they held.
+fn erase_from_wal(conn: &Connection) {
+    // A checkpoint of the checkpointer thread running at that moment makes this one busy: tried
+    // again a few times.
+    for attempt in 0..5 {
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => return,
+            Ok(_) if attempt < 4 => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Ok(_) => tracing::warn!(
+                target: crate::LOG,
+                "a deleted key stays in the WAL until the next checkpoint (a reader was busy)"
+            ),
+            Err(e) => {
+                tracing::warn!(target: crate::LOG, "WAL checkpoint failed: {e}");
+                return;
+            }
+        }
+    }
+}
+
 /// How to answer a command once its transaction has ended (given the commit's error, if any).
 pub(super) type Reply = Box<dyn FnOnce(Option<&StoreError>)>;
 
@@ -66,6 +91,7 @@ pub(super) fn run(
             wait &= next.can_wait();
             batch.push(next);
         }
+        let erases = batch.iter().any(Command::erases_secret);
         let changed: Vec<Option<String>> = match &routing {
             Some(_) => batch.iter().filter_map(Command::changes_routing).collect(),
             None => Vec::new(),
@@ -102,6 +128,9 @@ pub(super) fn run(
                 "a storage batch of {} command(s) failed: {e}",
                 replies.len()
             );
+        }
+        if erases && failure.is_none() && checkpoint.is_some() {
+            erase_from_wal(&conn);
         }
         for reply in replies {
             reply(failure.as_ref());
