@@ -15,7 +15,10 @@ export type { DaemonChatReply, DaemonErrorKind, DaemonLine, KeyConfig, RoutingSe
 
 /** An error byokd answered with, or a request refused before it was sent. */
 export interface DaemonError extends ByokitError {
-  kind: CamelCase<DaemonErrorKind["kind"]>;
+  /** byokd's kind in camelCase, except that `parse_error`, `invalid_request` and `invalid_params`
+   * are `invalidInput` and `bad_key` is `invalidKey`, as elsewhere in the package (`data.kind` has
+   * byokd's own). */
+  kind: Exclude<CamelCase<DaemonErrorKind["kind"]>, "parseError" | "invalidRequest" | "invalidParams" | "badKey"> | "invalidInput";
   /** The JSON-RPC error code. */
   code: number;
   /** byokd's kind with its data, keys in camelCase (`{kind: "rate_limited", status, retryAfterSeconds}`). */

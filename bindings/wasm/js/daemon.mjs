@@ -52,9 +52,17 @@ function daemonError(kind, message, extra = {}) {
   return e;
 }
 
+/**
+ * The kinds these failures have always had in byokit, kept: a request byokd cannot read is
+ * `invalidInput` and a key without its provider's format `invalidKey`, as elsewhere in the
+ * package. byokd's own kind stays in `e.data.kind`.
+ */
+const KEPT_KINDS = { parseError: 'invalidInput', invalidRequest: 'invalidInput', invalidParams: 'invalidInput', badKey: 'invalidKey' };
+
 /** byokd's error (`{kind: {kind, …data}, message}`, as the codec reads it) as an `Error`. */
 function rpcError({ kind, message }, code) {
-  return daemonError(camelKey(kind.kind), message, {
+  const name = camelKey(kind.kind);
+  return daemonError(KEPT_KINDS[name] ?? name, message, {
     code, data: toCamel(kind), retryAfterSeconds: kind.retry_after_seconds ?? undefined,
   });
 }

@@ -78,7 +78,7 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
     await client.configSave({ user: 'node', provider: 'openai', apiKey: KEY.replace('j5W2', 'zzzz'), baseUrl });
     await assert.rejects(client.chat({ user: 'node', messages: [{ role: 'user', content: 'Hi' }] }),
       (e) => isByokitError(e) && e.kind === 'invalidKey' && e.code === -32004);
-    await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'badKey' && e.code === -32001);
+    await assert.rejects(client.configSave({ user: 'node', provider: 'openai', apiKey: 'not a key' }), (e) => e.kind === 'invalidKey' && e.data.kind === 'bad_key' && e.code === -32001);
     // One key tested by its id; with `add`, a second key beside it; a key deleted by its id.
     const refused = (await client.configGet({ user: 'node' })).active;
     const tested = await client.configTest({ user: 'node', provider: 'openai', keyId: refused.keyId });
@@ -184,7 +184,7 @@ test('an error without an id fails the oldest call waiting; the others get their
   try {
     const first = client.callRaw('usage.record', {});
     const second = client.callRaw('daemon.status', {});
-    await assert.rejects(within(5000, first), (e) => e.kind === 'invalidRequest' && e.code === -32600 && e.message === 'message over 1048576 bytes');
+    await assert.rejects(within(5000, first), (e) => e.kind === 'invalidInput' && e.data.kind === 'invalid_request' && e.code === -32600 && e.message === 'message over 1048576 bytes');
     assert.deepEqual(await within(5000, second), { ok: true });
   } finally {
     client.close();
