@@ -50,6 +50,8 @@ for build in node web; do
     --enable-nontrapping-float-to-int "$out/$build/byokit_wasm_bg.wasm" -o "$out/$build/byokit_wasm_bg.wasm"
 done
 cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts "$out/"
-(cd "$out" && npm pack --silent >/dev/null)
+# The manifest's `prepack` guards the source folder (bindings/wasm) against `npm pack`; the
+# package needs none.
+(cd "$out" && npm pkg delete scripts >/dev/null && npm pack --silent >/dev/null)
 ls -l "$out"/*.tgz "$out"/node/*.wasm
 echo "gzipped wasm: $(gzip -9 -c "$out/node/byokit_wasm_bg.wasm" | wc -c) bytes"
