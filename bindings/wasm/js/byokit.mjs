@@ -5,9 +5,12 @@
 // JSON text on the way. Everything is computed in the wasm; this file only moves values.
 import * as wasm from './byokit_wasm.js';
 
+// The glue's other exports, as they are (its helpers for this file are left out). A function
+// added in src/lib.rs is added here too: tests/package.test.mjs checks that the package exports
+// what its declarations name.
 export {
   buildChatRequest, buildTestRequest, readRateLimits, listModels, loadCatalog, classifyError, summarize,
-  route, budgetStatus, budgetAlerts, isByokitError, maskKey, checkKey, StreamUsage,
+  route, budgetStatus, budgetAlerts, daemonErrorKind, isByokitError, maskKey, checkKey, StreamUsage,
 } from './byokit_wasm.js';
 
 /** A token count as the wasm takes it: absent is 0, anything but a number is refused there (NaN). */

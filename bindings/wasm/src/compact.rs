@@ -180,7 +180,13 @@ mod tests {
         };
         assert_eq!(
             keys(every_line),
-            ["cache_write", "cached_input", "input", "output", "reasoning"]
+            [
+                "cache_write",
+                "cached_input",
+                "input",
+                "output",
+                "reasoning"
+            ]
         );
         assert_eq!(
             keys(usage),
@@ -205,12 +211,7 @@ mod tests {
         };
         let catalog = Catalog::embedded();
         let cost = catalog
-            .cost(
-                Provider::OpenAi,
-                "gpt-4o",
-                &usage,
-                &CostOptions::default(),
-            )
+            .cost(Provider::OpenAi, "gpt-4o", &usage, &CostOptions::default())
             .expect("priced");
         let text = super::cost(&cost);
         assert_eq!(
