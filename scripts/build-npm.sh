@@ -30,25 +30,24 @@ if ! command -v wasm-opt >/dev/null; then
   echo "installing binaryen (wasm-opt) from Debian"
   apt-get install -y -qq binaryen >/dev/null || { apt-get update -qq && apt-get install -y -qq binaryen >/dev/null; }
 fi
-# The wasm module and its JS glue (byokit_wasm.js), then the package's entry (byokit.js) in front
-# of it: an ES module for Node, one for the browser (which also exports the glue's `init`).
-wasm-bindgen --target experimental-nodejs-module --out-dir "$out/node" --out-name byokit_wasm "$wasm"
+# The wasm module and its JS glue (byokit_wasm.js, the same for Node and the browser), then the
+# package's entry (byokit.js) in front of it; in Node, the entry reads and instantiates the wasm
+# as it is imported.
 wasm-bindgen --target web --out-dir "$out/web" --out-name byokit_wasm "$wasm"
-cp bindings/wasm/js/byokit.mjs "$out/node/byokit.js"
-{ cat bindings/wasm/js/byokit.mjs; echo "export { default, initSync } from './byokit_wasm.js';"; } >"$out/web/byokit.js"
+# Optimised for size; the features are those the wasm32 output above uses.
+wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int "$out/web/byokit_wasm_bg.wasm" -o "$out/web/byokit_wasm_bg.wasm"
+cp -r "$out/web" "$out/node"
+cp bindings/wasm/js/byokit.mjs "$out/web/byokit.js"
+cat bindings/wasm/js/byokit.mjs bindings/wasm/js/node-init.mjs >"$out/node/byokit.js"
 # The TypeScript declarations: the functions' as wasm-bindgen wrote them, then the package's types,
 # made from the Rust types (rustdoc links become plain code spans).
 cargo run --quiet --locked -p byokit-wasm --features ts --example typescript |
   perl -pe 's/\[(`[^`]+`)\]\([^)]*\)/$1/g; s/\[(`[^`]+`)\]/$1/g; s/`None`/`null`/g' >"$out/types.d.ts"
 for build in node web; do
-  grep -v '^/\* @ts-self-types' "$out/$build/byokit_wasm.d.ts" | cat - "$out/types.d.ts" >"$out/$build/byokit.d.ts"
+  cat "$out/$build/byokit_wasm.d.ts" "$out/types.d.ts" >"$out/$build/byokit.d.ts"
 done
 rm "$out/types.d.ts"
-# Optimised for size; the features are those the wasm32 output above uses.
-for build in node web; do
-  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-    --enable-nontrapping-float-to-int "$out/$build/byokit_wasm_bg.wasm" -o "$out/$build/byokit_wasm_bg.wasm"
-done
 cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts "$out/"
 # The manifest's `prepack` guards the source folder (bindings/wasm) against `npm pack`; the
 # package needs none.

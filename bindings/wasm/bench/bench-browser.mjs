@@ -1,10 +1,9 @@
 // The side-by-side benchmark of side-by-side.mjs with the package's browser build, in headless
-// Chromium (Debian's, driven by playwright-core), run by scripts/bench-npm.sh in the folder where
-// the tarball, genai-prices and playwright-core are installed. Prints one line per figure.
+// Chromium (Debian's, driven by playwright-core, which gives it a fresh profile), run by
+// scripts/bench-npm.sh in the folder where the tarball, genai-prices and playwright-core are
+// installed. Prints one line per figure.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, extname } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -38,11 +37,10 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/index.html`;
-const profile = mkdtempSync(join(tmpdir(), 'byokit-bench-chromium-'));
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
   console.log(`Chromium ${browser.version()}`);
@@ -81,5 +79,4 @@ try {
 } finally {
   await browser.close();
   server.close();
-  rmSync(profile, { recursive: true, force: true });
 }

@@ -8,9 +8,12 @@ import * as wasm from './byokit_wasm.js';
 // The glue's other exports, as they are (its helpers for this file are left out). A function
 // added in src/lib.rs is added here too: tests/package.test.mjs checks that the package exports
 // what its declarations name.
+// `init` (the default export) fetches, compiles and instantiates the wasm in a browser; in Node
+// the package's import has done it, and `init()` returns at once.
 export {
-  buildChatRequest, buildTestRequest, readRateLimits, listModels, loadCatalog, classifyError, summarize,
-  route, budgetStatus, budgetAlerts, daemonErrorKind, isByokitError, maskKey, checkKey, StreamUsage,
+  default, initSync, buildChatRequest, buildTestRequest, readRateLimits, listModels, loadCatalog,
+  classifyError, summarize, route, budgetStatus, budgetAlerts, daemonErrorKind, isByokitError, maskKey,
+  checkKey, StreamUsage,
 } from './byokit_wasm.js';
 
 /** A token count as the wasm takes it: absent is 0, anything but a number is refused there (NaN). */

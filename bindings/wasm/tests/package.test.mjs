@@ -161,8 +161,9 @@ test('replies and stream chunks are read from strings and bytes alike, any text 
 
 test('the package exports what its declarations name, and nothing of the wasm glue', () => {
   const dts = readFileSync(join(process.cwd(), 'node_modules/byokit/node/byokit.d.ts'), 'utf8');
-  const declared = [...dts.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]);
-  assert.ok(declared.includes('estimateCost') && declared.includes('catalog') && declared.includes('PricedModel'));
+  const declared = [...dts.matchAll(/^export (?:declare )?(default )?(?:function|class|const) (\w+)/gm)]
+    .map((m) => (m[1] ? 'default' : m[2]));
+  assert.ok(['estimateCost', 'catalog', 'PricedModel', 'default'].every((name) => declared.includes(name)));
   assert.deepEqual(Object.keys(byokit).sort(), [...new Set(declared)].sort());
 });
 
