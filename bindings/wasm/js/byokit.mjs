@@ -84,12 +84,35 @@ function usageFrom(s) {
   };
 }
 
+// The models `estimateCost` has looked up, by provider and name as given: each call after the
+// first prices through the model's handle, which follows `loadCatalog` itself. Names that failed
+// are not kept; past `MAX_MODELS` names the map starts again.
+const models = new Map();
+const MAX_MODELS = 1000;
+let modelCount = 0;
+
+function handle(provider, model) {
+  let byName = models.get(provider);
+  let h = byName?.get(model);
+  if (h === undefined) {
+    h = new wasm.ModelHandle(provider, model);
+    if (++modelCount > MAX_MODELS) {
+      models.clear();
+      modelCount = 1;
+      byName = undefined;
+    }
+    if (byName === undefined) models.set(provider, (byName = new Map()));
+    byName.set(model, h);
+  }
+  return h;
+}
+
 export function estimateCost(input) {
   if (input === null || typeof input !== 'object' || typeof input.provider !== 'string'
     || typeof input.model !== 'string') {
     return wasm.estimateCost(input); // which says what is wrong
   }
-  return costFrom(wasm.costText(input.provider, input.model, count(input.inputTokens),
+  return costFrom(handle(input.provider, input.model).costText(count(input.inputTokens),
     count(input.outputTokens), count(input.cachedInputTokens), count(input.cacheWriteTokens),
     count(input.reasoningTokens), input.batch === true));
 }
