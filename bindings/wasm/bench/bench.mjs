@@ -27,4 +27,4 @@ for (const [name, ms] of Object.entries(times)) {
 const byokit = await import('byokit');
 const genai = await import('@pydantic/genai-prices');
 const body = readFileSync(join(process.env.BYOKIT_FIXTURES, 'openai/chat.json'), 'utf8');
-sideBySide({ byokit, genai, body, log: console.log });
+sideBySide({ byokit, genai, body, log: console.log, cpuUsage: process.cpuUsage });
