@@ -6,21 +6,32 @@
 # (catalog.model(...).cost), usageFromResponse of the 838-byte OpenAI reply against extractUsage.
 # In Node, then with the browser build in headless Chromium. Builds and packs the package, installs
 # the tarball and genai-prices from the npm registry into an empty folder and measures there.
-# Usage: scripts/bench-npm.sh [--node-only]
+# Usage: scripts/bench-npm.sh [--node-only] [--tarball <byokit-*.tgz built at another commit>]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-bash scripts/build-npm.sh >/dev/null
-tarball=$(ls "$PWD"/bindings/wasm/pkg/byokit-*.tgz)
+node_only=false tarball=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --node-only) node_only=true; shift ;;
+    --tarball) tarball=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: scripts/bench-npm.sh [--node-only] [--tarball <byokit-*.tgz>]" >&2; exit 2 ;;
+  esac
+done
+if [[ -z $tarball ]]; then
+  bash scripts/build-npm.sh >/dev/null
+  tarball=$(ls "$PWD"/bindings/wasm/pkg/byokit-*.tgz)
+fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 (cd "$dir" && npm init -y >/dev/null && npm pkg set type=module >/dev/null &&
   npm install --silent --no-audit --no-fund "$tarball" @pydantic/genai-prices@0.1.8 playwright-core@1.65.1)
 cp bindings/wasm/bench/*.mjs "$dir/"
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bindings/wasm/pkg' || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bindings/wasm/pkg' || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "byokit: $tarball"
 echo "Node $(node --version), @pydantic/genai-prices $(cd "$dir" && node -p "require('./node_modules/@pydantic/genai-prices/package.json').version")"
 (cd "$dir" && BYOKIT_FIXTURES="$repo/tests/fixtures/providers" node bench.mjs)
-if [[ "${1:-}" != --node-only ]]; then
+if ! $node_only; then
   if ! [ -x /usr/bin/chromium ]; then
     echo "installing Debian's chromium"
     apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

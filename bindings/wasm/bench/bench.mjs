@@ -1,7 +1,7 @@
 // Size and speed of the npm package in Node, side by side with @pydantic/genai-prices, run by
 // scripts/bench-npm.sh in a folder where the packed tarball and genai-prices are installed.
 // Prints one line per figure.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -9,7 +9,8 @@ import { join, dirname } from 'node:path';
 import { sideBySide } from './side-by-side.mjs';
 
 const require = createRequire(import.meta.url);
-const wasm = join(dirname(require.resolve('byokit')), 'byokit_wasm_bg.wasm');
+const node = dirname(require.resolve('byokit'));
+const wasm = join(node, readdirSync(node).find((f) => f.endsWith('.wasm')));
 const bytes = readFileSync(wasm);
 console.log(`wasm: ${statSync(wasm).size} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped (Node's zlib, level 9)`);
 

@@ -38,7 +38,8 @@ function rates(fns, ms, cpuUsage) {
   return Object.fromEntries(names.map((k) => [k, { wall: perSecond(k, spent[k]), cpu: cpuUsage ? perSecond(k, cpu[k]) : null }]));
 }
 
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const fmt = (n) => (Number.isNaN(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+const ratio = (a, b) => (Number.isNaN(a / b) ? 'n/a' : (a / b).toFixed(2));
 
 /**
  * `cpuUsage` (Node's `process.cpuUsage`), when given, adds each function's calls per second of
@@ -49,12 +50,14 @@ export function sideBySide({ byokit, genai, body, log, ms = 1000, rounds = 3, cp
   const input = { provider: 'openai', model: 'gpt-4o', inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 };
   const usage = { input_tokens: 2000, cache_read_tokens: 1536, output_tokens: 300 };
   const options = { providerId: 'openai' };
-  const gpt4o = byokit.catalog.model('openai', 'gpt-4o');
+  // A build from before `catalog.model` (and bytes for `usageFromResponse`) is measured without.
+  const older = byokit.catalog === undefined;
+  const gpt4o = older ? null : byokit.catalog.model('openai', 'gpt-4o');
   const openai = genai.findProvider({ providerId: 'openai' });
 
   const ours = byokit.estimateCost(input).costUsd;
   const theirs = genai.calcPrice(usage, 'gpt-4o', options).total_price;
-  if (Number(ours) !== theirs || gpt4o.cost(input).costUsd !== ours) {
+  if (Number(ours) !== theirs || (gpt4o && gpt4o.cost(input).costUsd !== ours)) {
     throw new Error(`the costs differ: byokit ${ours}, genai-prices ${theirs}`);
   }
   log(`same cost: byokit estimateCost ${ours} (decimal string), genai-prices calcPrice ${theirs} (float)`);
@@ -71,21 +74,26 @@ export function sideBySide({ byokit, genai, body, log, ms = 1000, rounds = 3, cp
     const r = rates({
       calcPrice: () => genai.calcPrice(usage, 'gpt-4o', options),
       estimateCost: () => byokit.estimateCost(input),
-      modelCost: () => gpt4o.cost(input),
       extractUsage: () => genai.extractUsage(openai, JSON.parse(body), 'chat'),
       usageFromResponse: () => byokit.usageFromResponse('openai', body),
-      usageFromBytes: () => byokit.usageFromResponse('openai', bytes),
+      ...(older ? {} : {
+        modelCost: () => gpt4o.cost(input),
+        usageFromBytes: () => byokit.usageFromResponse('openai', bytes),
+      }),
     }, ms, cpuUsage);
+    const none = { wall: NaN, cpu: NaN };
+    r.modelCost ??= none;
+    r.usageFromBytes ??= none;
     results.push(r);
     const line = (k) => r[k].wall;
     log(`round ${round}: estimateCost ${fmt(line('estimateCost'))} calls/s, calcPrice ${fmt(line('calcPrice'))} calls/s, `
-      + `ratio ${(line('estimateCost') / line('calcPrice')).toFixed(2)}; catalog.model(...).cost ${fmt(line('modelCost'))} calls/s `
-      + `(ratio ${(line('modelCost') / line('calcPrice')).toFixed(2)}); usageFromResponse ${fmt(line('usageFromResponse'))} calls/s `
+      + `ratio ${ratio(line('estimateCost'), line('calcPrice'))}; catalog.model(...).cost ${fmt(line('modelCost'))} calls/s `
+      + `(ratio ${ratio(line('modelCost'), line('calcPrice'))}); usageFromResponse ${fmt(line('usageFromResponse'))} calls/s `
       + `(string), ${fmt(line('usageFromBytes'))} (Uint8Array); extractUsage(JSON.parse(body)) ${fmt(line('extractUsage'))} calls/s`);
     if (cpuUsage) {
       const cpu = (k) => r[k].cpu;
       log(`  per second of CPU time: estimateCost ${fmt(cpu('estimateCost'))}, calcPrice ${fmt(cpu('calcPrice'))} `
-        + `(ratio ${(cpu('estimateCost') / cpu('calcPrice')).toFixed(2)}), catalog.model(...).cost ${fmt(cpu('modelCost'))}, `
+        + `(ratio ${ratio(cpu('estimateCost'), cpu('calcPrice'))}), catalog.model(...).cost ${fmt(cpu('modelCost'))}, `
         + `usageFromResponse ${fmt(cpu('usageFromResponse'))} (string), ${fmt(cpu('usageFromBytes'))} (Uint8Array), `
         + `extractUsage ${fmt(cpu('extractUsage'))}`);
     }
