@@ -14,14 +14,10 @@ fi
 # Optimised for size: the whole program at once, `z` level, std built for size, a panic is an
 # immediate trap (no message formatting, no source locations: nothing in the package prints
 # them). Without reference types, which Debian's wasm-opt (binaryen 108) cannot optimise correctly.
-# Optimised for speed: the decimal arithmetic and formatting of every cost (rust_decimal) and
-# serde_json's own code, for a few KB (docs/benchmarks.md).
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
   CARGO_PROFILE_RELEASE_PANIC=abort WASM_BUILD_STD_FEATURES=optimize_for_size \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types,-multivalue -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-  bash scripts/wasm-build.sh byokit-wasm \
-  --config 'profile.release.package.rust_decimal.opt-level=3' \
-  --config 'profile.release.package.serde_json.opt-level=3'
+  bash scripts/wasm-build.sh byokit-wasm
 wasm="${CARGO_TARGET_DIR:-target}/wasm/wasm32-unknown-unknown/release/byokit_wasm.wasm"
 out=bindings/wasm/pkg
 rm -rf "$out"
