@@ -939,6 +939,7 @@ pub fn typescript_declarations() -> String {
         p::RoutingSettings,
         p::ConfigDeleteResult,
         p::ConfigTestResult,
+        p::ConfigTestOutcome,
         p::UsageRecordParams,
         p::UsageRecordResult,
         p::UsageSummaryParams,
