@@ -129,8 +129,13 @@ function bytesAt(ptr, len) {
 export function usageFromResponse(provider, body) {
   // The body is written once, straight into a buffer the wasm reuses and reads in place.
   if (typeof body === 'string') {
-    const room = body.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 code unit
-    const { written } = encoder.encodeInto(body, bytesAt(wasm.inputBuffer(room), room));
+    // Room for ASCII first (most replies); else for the most UTF-8 takes, 3 bytes a code unit.
+    let room = body.length;
+    let { read, written } = encoder.encodeInto(body, bytesAt(wasm.inputBuffer(room), room));
+    if (read < body.length) {
+      room = body.length * 3;
+      ({ read, written } = encoder.encodeInto(body, bytesAt(wasm.inputBuffer(room), room)));
+    }
     return usageFrom(wasm.usageFromInput(provider, written));
   }
   if (body instanceof Uint8Array) {
