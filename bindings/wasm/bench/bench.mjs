@@ -1,35 +1,31 @@
-// Size and speed of the npm package in Node, run by scripts/bench-npm.sh in a folder where the
-// packed tarball is installed. Prints one line per figure.
-import { performance } from 'node:perf_hooks';
-import { readFileSync, statSync } from 'node:fs';
+// Size and speed of the npm package in Node, side by side with @pydantic/genai-prices, run by
+// scripts/bench-npm.sh in a folder where the packed tarball and genai-prices are installed.
+// Prints one line per figure.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-
-const start = performance.now();
-const byokit = await import('byokit');
-const initMs = performance.now() - start;
+import { join, dirname } from 'node:path';
+import { sideBySide } from './side-by-side.mjs';
 
 const require = createRequire(import.meta.url);
-const wasm = join(require.resolve('byokit').replace(/byokit\.js$/, ''), 'byokit_bg.wasm');
+const node = dirname(require.resolve('byokit'));
+const wasm = join(node, readdirSync(node).find((f) => f.endsWith('.wasm')));
 const bytes = readFileSync(wasm);
-console.log(`wasm: ${statSync(wasm).size} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped`);
-console.log(`init (import, compile and instantiate the wasm): ${initMs.toFixed(1)} ms`);
+console.log(`wasm: ${statSync(wasm).size} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped (Node's zlib, level 9)`);
 
-function rate(name, fn, seconds = 2) {
-  for (let i = 0; i < 1000; i++) fn(); // warm up
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  while (performance.now() < end) {
-    for (let i = 0; i < 100; i++) fn();
-    n += 100;
-  }
-  const perSecond = n / ((performance.now() - t0) / 1000);
-  console.log(`${name}: ${Math.round(perSecond).toLocaleString('en-US')} calls/s (${(1e6 / perSecond).toFixed(2)} µs each)`);
+// Import time, each in a fresh Node process (for byokit: reading, compiling and instantiating the
+// wasm too); five processes each, alternating, the median and the range.
+const importMs = (name) => Number(execFileSync(process.execPath, ['--input-type=module', '-e',
+  `const t = performance.now(); await import('${name}'); console.log(performance.now() - t);`]));
+const times = { byokit: [], '@pydantic/genai-prices': [] };
+for (let i = 0; i < 5; i++) for (const name of Object.keys(times)) times[name].push(importMs(name));
+for (const [name, ms] of Object.entries(times)) {
+  ms.sort((a, b) => a - b);
+  console.log(`import('${name}'): median ${ms[2].toFixed(1)} ms (${ms[0].toFixed(1)}–${ms[4].toFixed(1)} ms, 5 processes)`);
 }
 
-const input = { provider: 'openai', model: 'gpt-4o', inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 };
-rate('estimateCost', () => byokit.estimateCost(input));
+const byokit = await import('byokit');
+const genai = await import('@pydantic/genai-prices');
 const body = readFileSync(join(process.env.BYOKIT_FIXTURES, 'openai/chat.json'), 'utf8');
-rate('usageFromResponse (OpenAI reply)', () => byokit.usageFromResponse('openai', body));
+sideBySide({ byokit, genai, body, log: console.log, cpuUsage: process.cpuUsage });

@@ -2,12 +2,14 @@
 //! and returns plain JS values with camelCase keys; money stays a decimal string. Errors are JS
 //! `Error`s with a `kind` (`unknownProvider`, `unknownModel`, `invalidInput`, `invalidKey`, …).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+
+mod compact;
 
 use byokit_core::adapters::{parse_chat_response, StreamAccumulator};
 use byokit_core::{
-    check_key, classify_error, key::mask, Catalog, CatalogFile, CatalogFormat, CostOptions,
-    Headers, Provider, Usage,
+    check_key, classify_error, key::mask, Catalog, CatalogFile, CatalogFormat, ChatResponse,
+    CostOptions, Headers, Provider, Usage,
 };
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -26,6 +28,9 @@ const TYPES: &str = include_str!("types.d.ts");
 thread_local! {
     /// The catalog in use: the embedded one, or one loaded with `loadCatalog`.
     static CATALOG: RefCell<Option<Catalog>> = const { RefCell::new(None) };
+    /// How many times `loadCatalog` has replaced the catalog: a model handle resolved before
+    /// the last change resolves its name again.
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
 }
 
 fn with_catalog<T>(f: impl FnOnce(&Catalog) -> T) -> T {
@@ -272,17 +277,24 @@ fn provider(name: &str) -> Result<Provider, JsValue> {
     name.parse().map_err(|e| error("unknownProvider", e))
 }
 
-fn number(input: &JsValue, field: &str) -> Result<u64, JsValue> {
-    let v = js_sys::Reflect::get(input, &field.into()).unwrap_or(JsValue::UNDEFINED);
+/// A token count from JS: absent (`undefined` or `null`) is 0; otherwise a whole number from 0
+/// to 2^53 - 1.
+fn token_count(v: &JsValue, field: &str) -> Result<u64, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(0);
     }
-    match v.as_f64() {
-        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
-        _ => Err(error(
+    tokens(v.as_f64().unwrap_or(f64::NAN), field)
+}
+
+/// A token count given as a number (`NaN` for anything that was not one).
+fn tokens(n: f64, field: &str) -> Result<u64, JsValue> {
+    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        Ok(n as u64)
+    } else {
+        Err(error(
             "invalidInput",
             format!("`{field}` must be a whole number of tokens"),
-        )),
+        ))
     }
 }
 
@@ -291,6 +303,28 @@ fn text(input: &JsValue, field: &str) -> Result<String, JsValue> {
         .ok()
         .and_then(|v| v.as_string())
         .ok_or_else(|| error("invalidInput", format!("`{field}` must be a string")))
+}
+
+/// The token counts of a cost's input, each a number (`NaN` when it was not one) or 0 when
+/// absent: input, output, cached input, cache write, reasoning.
+fn usage_of(counts: [f64; 5]) -> Result<Usage, JsValue> {
+    let [input, output, cached, cache_write, reasoning] = counts;
+    Ok(Usage {
+        input_tokens: tokens(input, "inputTokens")?,
+        output_tokens: tokens(output, "outputTokens")?,
+        cached_input_tokens: tokens(cached, "cachedInputTokens")?,
+        cache_write_tokens: tokens(cache_write, "cacheWriteTokens")?,
+        reasoning_tokens: tokens(reasoning, "reasoningTokens")?,
+        estimated: false,
+    })
+}
+
+/// A cost error as a JS error.
+fn cost_error(e: byokit_core::CostError) -> JsValue {
+    match e {
+        byokit_core::CostError::UnknownModel(e) => error("unknownModel", e),
+        e => error("invalidInput", e),
+    }
 }
 
 /// The exact cost of a call: `{provider, model, inputTokens, outputTokens, cachedInputTokens?,
@@ -302,25 +336,131 @@ pub fn estimate_cost(
 ) -> Result<JsValue, JsValue> {
     let p = provider(&text(&input, "provider")?)?;
     let model = text(&input, "model")?;
+    let count = |field: &str| {
+        token_count(
+            &js_sys::Reflect::get(&input, &field.into()).unwrap_or(JsValue::UNDEFINED),
+            field,
+        )
+    };
     let usage = Usage {
-        input_tokens: number(&input, "inputTokens")?,
-        output_tokens: number(&input, "outputTokens")?,
-        cached_input_tokens: number(&input, "cachedInputTokens")?,
-        cache_write_tokens: number(&input, "cacheWriteTokens")?,
-        reasoning_tokens: number(&input, "reasoningTokens")?,
+        input_tokens: count("inputTokens")?,
+        output_tokens: count("outputTokens")?,
+        cached_input_tokens: count("cachedInputTokens")?,
+        cache_write_tokens: count("cacheWriteTokens")?,
+        reasoning_tokens: count("reasoningTokens")?,
         estimated: false,
     };
     let batch = js_sys::Reflect::get(&input, &"batch".into())
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    with_catalog(
-        |c| match c.cost(p, &model, &usage, &CostOptions { batch, at: None }) {
-            Ok(cost) => to_js(cost),
-            Err(byokit_core::CostError::UnknownModel(e)) => Err(error("unknownModel", e)),
-            Err(e) => Err(error("invalidInput", e)),
-        },
-    )
+    with_catalog(|c| {
+        to_js(
+            c.cost(p, &model, &usage, &CostOptions { batch, at: None })
+                .map_err(cost_error)?,
+        )
+    })
+}
+
+/// `estimateCost` with its arguments as numbers and its result in the compact form that
+/// `js/byokit.mjs` reads (`compact::cost`). Token counts are `NaN` when the caller gave
+/// something that was not a number.
+#[wasm_bindgen(js_name = costText, skip_typescript)]
+#[allow(clippy::too_many_arguments)]
+pub fn cost_text(
+    provider_name: &str,
+    model: &str,
+    input: f64,
+    output: f64,
+    cached: f64,
+    cache_write: f64,
+    reasoning: f64,
+    batch: bool,
+) -> Result<String, JsValue> {
+    let p = provider(provider_name)?;
+    let usage = usage_of([input, output, cached, cache_write, reasoning])?;
+    with_catalog(|c| {
+        c.cost(p, model, &usage, &CostOptions { batch, at: None })
+            .map(|cost| compact::cost(&cost))
+            .map_err(cost_error)
+    })
+}
+
+/// A model looked up once, to be priced many times (`catalog.model(provider, model)` in JS). It
+/// prices with the catalog in use: after `loadCatalog`, it looks its name up again.
+#[wasm_bindgen(skip_typescript)]
+pub struct ModelHandle {
+    provider: Provider,
+    /// The name it was asked for, an alias perhaps.
+    name: String,
+    /// The canonical id in the catalog of `generation`.
+    id: String,
+    generation: u32,
+}
+
+#[wasm_bindgen]
+impl ModelHandle {
+    /// Looks `model` up for `provider`; an `unknownModel` error suggests the closest names.
+    #[wasm_bindgen(constructor)]
+    pub fn new(provider_name: &str, model: &str) -> Result<ModelHandle, JsValue> {
+        let provider = provider(provider_name)?;
+        let id = with_catalog(|c| c.model(provider, model).map(|m| m.id.clone()))
+            .map_err(|e| error("unknownModel", e))?;
+        Ok(ModelHandle {
+            provider,
+            name: model.to_owned(),
+            id,
+            generation: GENERATION.get(),
+        })
+    }
+
+    /// The provider's name.
+    #[wasm_bindgen(getter)]
+    pub fn provider(&self) -> String {
+        self.provider.as_str().to_owned()
+    }
+
+    /// The model's canonical id (an alias resolved) in the catalog in use.
+    #[wasm_bindgen(getter)]
+    pub fn id(&mut self) -> Result<String, JsValue> {
+        self.refresh()?;
+        Ok(self.id.clone())
+    }
+
+    /// Looks the name up again if the catalog has changed since.
+    fn refresh(&mut self) -> Result<(), JsValue> {
+        let generation = GENERATION.get();
+        if generation != self.generation {
+            self.id = with_catalog(|c| c.model(self.provider, &self.name).map(|m| m.id.clone()))
+                .map_err(|e| error("unknownModel", e))?;
+            self.generation = generation;
+        }
+        Ok(())
+    }
+
+    /// The cost of a call to this model, in the compact form of [`cost_text`].
+    #[wasm_bindgen(js_name = costText)]
+    pub fn cost_text(
+        &mut self,
+        input: f64,
+        output: f64,
+        cached: f64,
+        cache_write: f64,
+        reasoning: f64,
+        batch: bool,
+    ) -> Result<String, JsValue> {
+        self.refresh()?;
+        let usage = usage_of([input, output, cached, cache_write, reasoning])?;
+        with_catalog(|c| {
+            let model = c
+                .find(self.provider, &self.id)
+                .ok_or_else(|| error("unknownModel", format!("unknown model {}", self.id)))?;
+            model
+                .cost(c.version(), &usage, &CostOptions { batch, at: None })
+                .map(|cost| compact::cost(&cost))
+                .map_err(cost_error)
+        })
+    }
 }
 
 /// The catalog's models (of one provider when given), with prices per million tokens as decimal
@@ -350,6 +490,7 @@ pub fn load_catalog(
         .map_err(|e| error("invalidCatalog", e))?;
     let version = merged.version().to_owned();
     CATALOG.with(|c| *c.borrow_mut() = Some(merged));
+    GENERATION.set(GENERATION.get().wrapping_add(1));
     Ok(version)
 }
 
@@ -366,21 +507,100 @@ struct ResponseUsage {
     finish_reason: Option<byokit_core::FinishReason>,
 }
 
-/// The usage of a (non-streaming) reply body, exactly as the provider reported it:
-/// `{inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, totalTokens, model, text, finishReason}`.
+/// A reply body or a stream's chunk: a string, or bytes (a `Uint8Array`, a Node `Buffer`, an
+/// `ArrayBuffer`), copied once, straight into the module's memory.
+fn bytes_of(v: &JsValue) -> Vec<u8> {
+    if let Some(text) = v.as_string() {
+        return text.into_bytes();
+    }
+    match v.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes) => bytes.to_vec(),
+        // An `ArrayBuffer` gets a view; anything else what `new Uint8Array` makes of it.
+        None => js_sys::Uint8Array::new(v).to_vec(),
+    }
+}
+
+/// A reply's text and usage, read by the core.
+fn read_reply(provider_name: &str, body: &JsValue) -> Result<(Provider, ChatResponse), JsValue> {
+    let p = provider(provider_name)?;
+    let reply = parse_chat_response(p, &bytes_of(body)).map_err(adapter_error)?;
+    Ok((p, reply))
+}
+
+/// The usage of a (non-streaming) reply body (a string or bytes), exactly as the provider
+/// reported it: `{inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens,
+/// reasoningTokens, totalTokens, model, text, finishReason}`.
 #[wasm_bindgen(js_name = usageFromResponse, unchecked_return_type = "ResponseUsage")]
 pub fn usage_from_response(
     #[wasm_bindgen(js_name = provider, unchecked_param_type = "Provider")] provider_name: &str,
-    body: &str,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let p = provider(provider_name)?;
-    let reply = parse_chat_response(p, body.as_bytes()).map_err(adapter_error)?;
+    let (p, reply) = read_reply(provider_name, &body)?;
     to_js(ResponseUsage {
         usage: reply.usage,
         total_tokens: reply.usage.total_tokens(p),
         model: reply.model,
         text: reply.text,
         finish_reason: reply.finish_reason,
+    })
+}
+
+/// `usageFromResponse` with its result in the compact form that `js/byokit.mjs` reads
+/// (`compact::response_usage`).
+#[wasm_bindgen(js_name = usageText, skip_typescript)]
+pub fn usage_text(provider_name: &str, body: JsValue) -> Result<String, JsValue> {
+    let (p, reply) = read_reply(provider_name, &body)?;
+    Ok(compact::response_usage(
+        &reply.usage,
+        reply.usage.total_tokens(p),
+        reply.finish_reason,
+        &reply.model,
+        &reply.text,
+    ))
+}
+
+thread_local! {
+    /// Where JS writes a reply body (`inputBuffer`), to be read in place (`usageFromInput`).
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The module's memory, for JS to write input into (`inputBuffer`).
+#[wasm_bindgen(js_name = wasmMemory, skip_typescript)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Room for `len` bytes of input, reused from call to call: JS writes a reply body there
+/// (`TextEncoder.encodeInto`, or a `Uint8Array`'s `set`) and passes its length to
+/// `usageFromInput`, so the body crosses once, with no allocation.
+#[wasm_bindgen(js_name = inputBuffer, skip_typescript)]
+pub fn input_buffer(len: usize) -> *mut u8 {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        if input.len() < len {
+            input.resize(len, 0);
+        }
+        input.as_mut_ptr()
+    })
+}
+
+/// `usageText` of the first `len` bytes that JS wrote at `inputBuffer`.
+#[wasm_bindgen(js_name = usageFromInput, skip_typescript)]
+pub fn usage_from_input(provider_name: &str, len: usize) -> Result<String, JsValue> {
+    let p = provider(provider_name)?;
+    INPUT.with(|input| {
+        let input = input.borrow();
+        let body = input
+            .get(..len)
+            .ok_or_else(|| error("invalidInput", "the body is larger than its buffer"))?;
+        let reply = parse_chat_response(p, body).map_err(adapter_error)?;
+        Ok(compact::response_usage(
+            &reply.usage,
+            reply.usage.total_tokens(p),
+            reply.finish_reason,
+            &reply.model,
+            &reply.text,
+        ))
     })
 }
 
@@ -616,10 +836,7 @@ impl StreamUsage {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] chunk: JsValue,
     ) -> Result<Vec<String>, JsValue> {
-        let bytes = match chunk.as_string() {
-            Some(s) => s.into_bytes(),
-            None => js_sys::Uint8Array::new(&chunk).to_vec(),
-        };
+        let bytes = bytes_of(&chunk);
         let acc = self
             .inner
             .as_mut()

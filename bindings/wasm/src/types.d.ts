@@ -24,13 +24,39 @@ export type ByokitErrorKind =
 /** An `Error` thrown by byokit. */
 export interface ByokitError extends Error { kind: ByokitErrorKind }
 
-/** What `estimateCost` prices: token counts as the provider reports them; absent counts are 0. */
-export interface CostInput extends Partial<Omit<TokenUsage, "estimated">> {
-  provider: Provider;
-  model: string;
+/** A call's token counts as the provider reports them; absent counts are 0. */
+export interface CostUsage extends Partial<Omit<TokenUsage, "estimated">> {
   /** Price with the Batch API prices. */
   batch?: boolean;
 }
+
+/** What `estimateCost` prices: a model and a call's token counts. */
+export interface CostInput extends CostUsage {
+  provider: Provider;
+  model: string;
+}
+
+/**
+ * A model looked up once (`catalog.model(provider, model)`), then priced call by call: `cost`
+ * gives what `estimateCost` gives for the same model and counts, without looking the name up
+ * again. It prices with the catalog in use: after `loadCatalog`, it looks its name up again.
+ * Throws an `unknownModel` error (with the closest names) when the catalog does not have it.
+ */
+export declare class PricedModel {
+  constructor(provider: Provider, model: string);
+  /** The provider. */
+  readonly provider: Provider;
+  /** The model's canonical id in the catalog in use (an alias resolved). */
+  readonly id: string;
+  /** The exact cost of a call to this model. */
+  cost(usage: CostUsage): CostEstimate;
+}
+
+/** The catalog in use: the embedded one, or the one `loadCatalog` made. */
+export declare const catalog: {
+  /** `provider`'s `model` (an id or an alias), looked up once to be priced many times. */
+  model(provider: Provider, model: string): PricedModel;
+};
 
 /** Everything routing needs to know about a user: the configuration, and the system key's usage this month. */
 export type RoutingState = RoutingConfig & SystemUsage;

@@ -4,10 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   estimateCost, listModels, usageFromResponse, classifyError, StreamUsage, maskKey, checkKey, loadCatalog,
   buildChatRequest, buildTestRequest, readRateLimits, summarize, isByokitError, route, budgetStatus, budgetAlerts,
+  catalog, PricedModel,
 } from 'byokit';
+import * as byokit from 'byokit';
+
+// The wasm module under the package's entry, whose `estimateCost` and `usageFromResponse` return
+// the core's serde form through JSON: what the entry's compact forms must give, field for field.
+const viaJson = await import(pathToFileURL(join(process.cwd(), 'node_modules/byokit/node/byokit_wasm.js')).href);
 
 const fixtures = process.env.BYOKIT_FIXTURES;
 const cases = JSON.parse(readFileSync(join(fixtures, 'expectations.json'), 'utf8')).cases;
@@ -61,6 +68,103 @@ test('listModels and loadCatalog', () => {
   assert.throws(() => loadCatalog('[[models]]\nprovider = "mistral"\nid = "other"\n', '2026-11-28'),
     (e) => e.kind === 'invalidCatalog' && e.message.includes('write the same catalog as JSON'));
   assert.equal(estimateCost({ provider: 'mistral', model: 'acme-ft', inputTokens: 1000000, outputTokens: 0 }).costUsd, '0.1');
+});
+
+test('a model looked up once prices as estimateCost does, and follows loadCatalog', () => {
+  const gpt = catalog.model('openai', 'gpt-4o-2024-08-06');
+  assert.ok(gpt instanceof PricedModel);
+  assert.equal(gpt.provider, 'openai');
+  assert.equal(gpt.id, 'gpt-4o');
+  const usage = { inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 };
+  assert.deepEqual(gpt.cost(usage), estimateCost({ provider: 'openai', model: 'gpt-4o', ...usage }));
+  assert.equal(gpt.cost(usage).costUsd, '0.00608');
+  assert.equal(gpt.cost({ ...usage, batch: true }).batch, true);
+  assert.throws(() => catalog.model('openai', 'gpt-4o-mni'), (e) => e.kind === 'unknownModel' && e.message.includes('gpt-4o-mini'));
+  assert.throws(() => catalog.model('nosuch', 'x'), (e) => e.kind === 'unknownProvider');
+  assert.throws(() => gpt.cost({ inputTokens: 1.5 }), (e) => e.kind === 'invalidInput' && e.message.includes('inputTokens'));
+  assert.throws(() => gpt.cost({ outputTokens: '5' }), (e) => e.kind === 'invalidInput' && e.message.includes('outputTokens'));
+  const acme = catalog.model('mistral', 'acme-ft'); // loaded by the test above
+  const cheaper = { models: [{ provider: 'mistral', id: 'acme-ft', prices: [{ effective: '2025-01-01', input: '0.05', output: '0.30' }] }] };
+  const version = loadCatalog(JSON.stringify(cheaper), '2026-11-28');
+  assert.equal(acme.cost({ inputTokens: 1000000 }).costUsd, '0.05');
+  assert.equal(acme.cost({ inputTokens: 1 }).catalogVersion, version);
+});
+
+test('the compact forms give what the JSON form gives, for every model and every reply fixture', () => {
+  const usages = [
+    { inputTokens: 2000, outputTokens: 300 },
+    { inputTokens: 250000, cachedInputTokens: 1536, outputTokens: 300, reasoningTokens: 100 },
+    { inputTokens: 3000, cacheWriteTokens: 1000, outputTokens: 1, batch: true },
+    { inputTokens: 0, outputTokens: 0 },
+  ];
+  let compared = 0;
+  for (const m of listModels()) {
+    const handle = catalog.model(m.provider, m.id);
+    for (const usage of usages) {
+      const input = { provider: m.provider, model: m.id, ...usage };
+      let expected;
+      try {
+        expected = viaJson.estimateCost(input);
+      } catch (e) {
+        assert.throws(() => estimateCost(input), (f) => f.kind === e.kind && f.message === e.message);
+        assert.throws(() => handle.cost(usage), (f) => f.kind === e.kind && f.message === e.message);
+        continue;
+      }
+      assert.deepEqual(estimateCost(input), expected, `${m.provider}/${m.id}`);
+      assert.deepEqual(handle.cost(usage), expected, `${m.provider}/${m.id}`);
+      assert.deepEqual(Object.keys(estimateCost(input)), Object.keys(expected));
+      compared++;
+    }
+  }
+  assert.ok(compared > 300, `${compared} costs`);
+  for (const c of cases.filter((c) => c.kind === 'response')) {
+    const bytes = file(c);
+    let expected;
+    try {
+      expected = viaJson.usageFromResponse(c.provider, bytes.toString('utf8'));
+    } catch (e) {
+      assert.throws(() => usageFromResponse(c.provider, bytes.toString('utf8')), (f) => f.kind === e.kind && f.message === e.message);
+      continue;
+    }
+    assert.deepEqual(usageFromResponse(c.provider, bytes.toString('utf8')), expected, c.file);
+    assert.deepEqual(usageFromResponse(c.provider, bytes), expected, c.file);
+    assert.deepEqual(usageFromResponse(c.provider, new Uint8Array(bytes)), expected, c.file);
+    assert.deepEqual(Object.keys(usageFromResponse(c.provider, bytes)), Object.keys(expected));
+  }
+});
+
+test('replies and stream chunks are read from strings and bytes alike, any text included', () => {
+  const reply = (content) => JSON.stringify({
+    id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o|é😀',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'length' }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+  });
+  for (const text of ['', 'a|b|c', 'Grüße 😀 \u0000 |', 'x'.repeat(100000)]) {
+    const body = reply(text);
+    for (const form of [body, new TextEncoder().encode(body), Buffer.from(body)]) {
+      const r = usageFromResponse('openai', form);
+      assert.equal(r.text, text);
+      assert.equal(r.model, 'gpt-4o|é😀');
+      assert.equal(r.finishReason, 'length');
+      assert.equal(r.totalTokens, 6);
+    }
+  }
+  assert.throws(() => usageFromResponse('openai', '{"choices": ['), (e) => e.kind === 'malformedResponse');
+  assert.throws(() => usageFromResponse('nosuch', '{}'), (e) => e.kind === 'unknownProvider');
+  const s = new StreamUsage('openai');
+  const chunk = 'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n';
+  assert.deepEqual(s.push(new TextEncoder().encode(chunk).buffer), ['Hi']);
+  assert.deepEqual(s.push(Buffer.from(chunk)), ['Hi']);
+  assert.deepEqual(s.push(chunk), ['Hi']);
+  assert.equal(s.finish().text, 'HiHiHi');
+});
+
+test('the package exports what its declarations name, and nothing of the wasm glue', () => {
+  const dts = readFileSync(join(process.cwd(), 'node_modules/byokit/node/byokit.d.ts'), 'utf8');
+  const declared = [...dts.matchAll(/^export (?:declare )?(default )?(?:function|class|const) (\w+)/gm)]
+    .map((m) => (m[1] ? 'default' : m[2]));
+  assert.ok(['estimateCost', 'catalog', 'PricedModel', 'default'].every((name) => declared.includes(name)));
+  assert.deepEqual(Object.keys(byokit).sort(), [...new Set(declared)].sort());
 });
 
 test('keys: masked, and checked per provider', () => {

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import {
   budgetAlerts, budgetStatus, buildChatRequest, classifyError, estimateCost, isByokitError, listModels,
-  route, StreamUsage, summarize, usageFromResponse,
-  type CostEstimate, type RouteDecision, type RoutingState, type StreamSummary, type UsageEvent, type UsageSummary,
+  route, StreamUsage, summarize, usageFromResponse, catalog, PricedModel,
+  type CostEstimate, type CostUsage, type RouteDecision, type RoutingState, type StreamSummary, type UsageEvent, type UsageSummary,
 } from "byokit";
 import { DaemonClient, defaultSocketPath, type DaemonChatReply, type DaemonError, type KeyConfig } from "byokit/daemon";
 
@@ -16,6 +16,12 @@ assert.equal(cost.breakdown.cachedInput?.tokens, 1536);
 const lines: number = Object.keys(cost.breakdown).length;
 assert.equal(lines, 3);
 
+const model: PricedModel = catalog.model("openai", "gpt-4o");
+const counts: CostUsage = { inputTokens: 2000, cachedInputTokens: 1536, outputTokens: 300 };
+const again: CostEstimate = model.cost(counts);
+assert.equal(again.costUsd, "0.00608");
+assert.equal(model.id, "gpt-4o");
+
 const gpt = listModels("openai").find((m) => m.id === "gpt-4o");
 assert.equal(gpt?.prices.at(-1)?.input, "2.5");
 
@@ -24,11 +30,11 @@ const method: "GET" | "POST" = request.method;
 assert.equal(method, "POST");
 assert.equal(request.headers["anthropic-dangerous-direct-browser-access"], "true");
 
-const reply = usageFromResponse("openai", JSON.stringify({
+const reply = usageFromResponse("openai", new TextEncoder().encode(JSON.stringify({
   id: "x", object: "chat.completion", created: 1, model: "gpt-4o-2024-08-06",
   choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
   usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-}));
+})));
 const tokens: number = reply.totalTokens;
 assert.equal(tokens, 6);
 assert.equal(reply.finishReason, "stop");
