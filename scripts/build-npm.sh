@@ -47,7 +47,7 @@ for build in node web; do
   cat "$out/$build/byokit_wasm.d.ts" "$out/types.d.ts" >"$out/$build/byokit.d.ts"
 done
 rm "$out/types.d.ts"
-cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts "$out/"
+cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts bindings/wasm/js/keys.js "$out/"
 # The manifest's `prepack` guards the source folder (bindings/wasm) against `npm pack`; the
 # package needs none.
 (cd "$out" && npm pkg delete scripts >/dev/null && npm pack --silent >/dev/null)

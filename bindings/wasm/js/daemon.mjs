@@ -8,6 +8,7 @@ import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { daemonErrorKind } from './node/byokit.js';
+import { camelKey, toCamel, toSnake } from './keys.js';
 
 /** The largest request line byokd reads (newline not counted): 1 MiB. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -21,29 +22,7 @@ export const DEFAULT_PROVIDER_READ_TIMEOUT_MS = 660_000;
 const PROVIDER_METHODS = new Set(['chat', 'config.test']);
 const INVALID_REQUEST = -32600;
 
-/** Objects whose keys are data (providers, features, `provider/model`), not field names. */
-const DATA_MAPS = new Set(['by_provider', 'by_feature', 'by_model', 'by_payer', 'feature_models',
-  'byProvider', 'byFeature', 'byModel', 'byPayer', 'featureModels']);
 
-const camelKey = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
-const snakeKey = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-function convert(value, key) {
-  if (Array.isArray(value)) return value.map((v) => convert(v, key));
-  if (value === null || typeof value !== 'object') return value;
-  const out = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    const name = key(k);
-    out[name] = DATA_MAPS.has(k) && v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).map(([dk, dv]) => [dk, convert(dv, key)]))
-      : convert(v, key);
-  }
-  return out;
-}
-
-const toCamel = (v) => convert(v, camelKey);
-const toSnake = (v) => convert(v, snakeKey);
 
 function daemonError(kind, message, extra = {}) {
   const e = new Error(message);

@@ -47,39 +47,10 @@ fn error(kind: &str, message: impl std::fmt::Display) -> JsValue {
     e.into()
 }
 
-// The boundary is JSON text: the snippet below turns a JS value into JSON with `snake_case` keys,
-// and JSON back into a JS value with `camelCase` keys; Rust reads and writes the core's own serde
-// forms. Keys of the objects in `DATA_MAPS` are data (feature names, `provider/model`) and stay
-// as they are; their values are converted.
-#[wasm_bindgen(inline_js = r#"
-const DATA_MAPS = new Set(["by_provider", "by_feature", "by_model", "by_payer"]);
-function snake(v) {
-  if (Array.isArray(v)) return v.map(snake);
-  if (v === null || typeof v !== "object") return v;
-  const out = {};
-  for (const [k, x] of Object.entries(v)) {
-    const key = k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
-    out[key] = DATA_MAPS.has(key) && x !== null && typeof x === "object" && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).map(([dk, dv]) => [dk, snake(dv)]))
-      : snake(x);
-  }
-  return out;
-}
-function camel(v) {
-  if (Array.isArray(v)) return v.map(camel);
-  if (v === null || typeof v !== "object") return v;
-  const out = {};
-  for (const [k, x] of Object.entries(v)) {
-    out[k.replace(/_(.)/g, (_, c) => c.toUpperCase())] = DATA_MAPS.has(k) && x !== null && typeof x === "object"
-      ? Object.fromEntries(Object.entries(x).map(([dk, dv]) => [dk, camel(dv)]))
-      : camel(x);
-  }
-  return out;
-}
-export function snakeJson(v) { return v === undefined || v === null ? "{}" : JSON.stringify(snake(v)); }
-export function plainJson(v) { return v === undefined || v === null ? "{}" : JSON.stringify(v); }
-export function camelValue(text) { return camel(JSON.parse(text)); }
-"#)]
+// Where JSON text crosses the boundary, `js/keys.js` (the package's one key converter, shared
+// with the daemon client) turns a JS value into JSON with `snake_case` keys and JSON back into a
+// JS value with `camelCase` keys; Rust reads and writes the core's own serde forms.
+#[wasm_bindgen(module = "/js/keys.js")]
 extern "C" {
     /// A JS argument as JSON with `snake_case` keys (`{}` when absent).
     #[wasm_bindgen(js_name = snakeJson, catch)]
