@@ -1,0 +1,246 @@
+//! The REST endpoints: each reads its query or JSON body into the service's parameters, with
+//! the admitted [`User`] as their user, and answers the service's result as JSON.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, FromRequest, Request, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use byokit_core::protocol::{
+    BudgetSetParams, ConfigSaveParams, ConfigTarget, Error, ErrorKind, RoutingSetParams,
+    UsageSummaryParams, UserParams,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::auth::User;
+use super::{Rest, RestError, MAX_BODY_BYTES};
+
+type Reply = Result<Response, RestError>;
+
+pub(super) fn routes(rest: Arc<Rest>) -> Router {
+    Router::new()
+        .route(
+            "/api/settings/api-config",
+            get(config_get).post(config_save).delete(config_delete),
+        )
+        .route(
+            "/api/settings/api-config/test",
+            axum::routing::post(config_test),
+        )
+        .route("/api/settings/usage", get(usage))
+        .route("/api/settings/usage/export", get(usage_export))
+        .route("/api/settings/budget", get(budget_get).put(budget_set))
+        .route("/api/settings/alerts", get(alerts))
+        .route("/api/settings/routing", get(routing_get).put(routing_set))
+        .route("/api/catalog", get(catalog))
+        .with_state(rest)
+}
+
+/// A request body, bounded; a body over the bound is a `too_large` error, not a bare 413.
+pub(super) struct Body(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = RestError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(RestError::Service(Error::new(
+                    ErrorKind::TooLarge {
+                        limit_bytes: MAX_BODY_BYTES as u64,
+                    },
+                    format!("the body is over {MAX_BODY_BYTES} bytes"),
+                )))
+            }
+            Err(_) => Err(RestError::invalid("the body could not be read")),
+        }
+    }
+}
+
+fn ok<T: Serialize>(value: T) -> Reply {
+    Ok(Json(value).into_response())
+}
+
+/// The members a request gives, with the user added: a JSON object body (or none), or the
+/// query's pairs. Neither may name a user: the request is for the one admitted.
+fn with_user(user: &User, mut members: Map<String, Value>) -> Result<Value, RestError> {
+    if members.contains_key("user") {
+        return Err(RestError::invalid(
+            "`user` is not accepted: a request is for the user it authenticates as",
+        ));
+    }
+    members.insert("user".into(), Value::String(user.0.clone()));
+    Ok(Value::Object(members))
+}
+
+/// The JSON object of a body (an empty body is `{}`).
+fn body_members(body: &[u8]) -> Result<Map<String, Value>, RestError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(RestError::invalid("the body must be a JSON object")),
+        Err(e) => Err(RestError::Service(Error::new(
+            ErrorKind::ParseError,
+            format!("the body is not JSON: {e}"),
+        ))),
+    }
+}
+
+/// The query's pairs; `numbers` are read as integers.
+fn query_members(uri: &Uri, numbers: &[&str]) -> Result<Map<String, Value>, RestError> {
+    let mut members = Map::new();
+    for (name, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        let value = if numbers.contains(&name.as_ref()) {
+            let n: i64 = value
+                .parse()
+                .map_err(|_| RestError::invalid(format!("`{name}` must be an integer")))?;
+            Value::from(n)
+        } else {
+            Value::String(value.into_owned())
+        };
+        if members.insert(name.into_owned(), value).is_some() {
+            return Err(RestError::invalid("a query parameter is given twice"));
+        }
+    }
+    Ok(members)
+}
+
+fn params<T: DeserializeOwned>(user: &User, members: Map<String, Value>) -> Result<T, RestError> {
+    serde_json::from_value(with_user(user, members)?)
+        .map_err(|e| RestError::invalid(format!("invalid params: {e}")))
+}
+
+fn user_params(user: &User) -> UserParams {
+    UserParams {
+        user: user.0.clone(),
+    }
+}
+
+async fn config_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+    ok(rest.service.config_get(user_params(&user)).await?)
+}
+
+async fn config_save(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    Body(body): Body,
+) -> Reply {
+    let p: ConfigSaveParams = params(&user, body_members(&body)?)?;
+    let view = Box::pin(rest.service.config_save(p)).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// `DELETE` by `?provider=` and/or `?key_id=` (or the same in a JSON body).
+async fn config_delete(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    uri: Uri,
+    Body(body): Body,
+) -> Reply {
+    let mut members = query_members(&uri, &[])?;
+    for (k, v) in body_members(&body)? {
+        if members.insert(k, v).is_some() {
+            return Err(RestError::invalid(
+                "a parameter is both in the query and the body",
+            ));
+        }
+    }
+    let p: ConfigTarget = params(&user, members)?;
+    ok(rest.service.config_delete(p).await?)
+}
+
+async fn config_test(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    Body(body): Body,
+) -> Reply {
+    let p: ConfigTarget = params(&user, body_members(&body)?)?;
+    if p.key_id.is_some() {
+        return Err(RestError::invalid("`key_id` is not accepted by the test"));
+    }
+    ok(Box::pin(rest.service.config_test(p)).await?)
+}
+
+async fn usage(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>, uri: Uri) -> Reply {
+    let p: UsageSummaryParams = params(&user, query_members(&uri, &["days"])?)?;
+    ok(rest.service.usage_summary(p).await?)
+}
+
+/// `?days=N&format=csv|jsonl`: every event of the window, oldest first.
+async fn usage_export(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    uri: Uri,
+) -> Reply {
+    let mut members = query_members(&uri, &["days"])?;
+    let format = match members.remove("format") {
+        None => "csv".to_owned(),
+        Some(Value::String(f)) if f == "csv" || f == "jsonl" => f,
+        Some(_) => return Err(RestError::invalid("`format` must be `csv` or `jsonl`")),
+    };
+    let p: UsageSummaryParams = params(&user, members)?;
+    let events = rest.service.usage_export(p).await?;
+    let (kind, text) = if format == "csv" {
+        let mut text = format!("{}\n", byokit_core::usage::CSV_HEADER);
+        for e in &events {
+            text.push_str(&e.csv_row());
+            text.push('\n');
+        }
+        ("text/csv; charset=utf-8", text)
+    } else {
+        let mut text = String::new();
+        for e in &events {
+            let line = serde_json::to_string(e)
+                .map_err(|e| RestError::Service(crate::service::internal(e.to_string())))?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        ("application/x-ndjson", text)
+    };
+    Ok(([(header::CONTENT_TYPE, kind)], text).into_response())
+}
+
+async fn budget_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+    ok(rest.service.budget_get(user_params(&user)).await?)
+}
+
+async fn budget_set(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    Body(body): Body,
+) -> Reply {
+    let p: BudgetSetParams = params(&user, body_members(&body)?)?;
+    ok(rest.service.budget_set(p).await?)
+}
+
+async fn alerts(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+    ok(rest.service.alerts(user_params(&user)).await?)
+}
+
+async fn routing_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+    ok(rest.service.routing_get(user_params(&user)).await?)
+}
+
+async fn routing_set(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    Body(body): Body,
+) -> Reply {
+    let p: RoutingSetParams = params(&user, body_members(&body)?)?;
+    ok(rest.service.routing_set(p).await?)
+}
+
+/// The catalog's models with their prices, for a model picker.
+async fn catalog(State(rest): State<Arc<Rest>>) -> Reply {
+    let catalog = rest.service.catalog();
+    let models: Vec<_> = catalog.models(None).filter(|m| !m.deprecated).collect();
+    ok(serde_json::json!({"catalog_version": catalog.version(), "models": models}))
+}
