@@ -139,6 +139,7 @@ impl JwtVerifier {
         let mut validation = Validation::new(header.alg);
         validation.algorithms = vec![header.alg];
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         match &self.audience {
             Some(aud) => validation.set_audience(&[aud]),
