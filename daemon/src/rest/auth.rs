@@ -165,12 +165,24 @@ impl Auth {
     }
 }
 
-/// Admits a request (Host, caller, rate limit) and hands the handler its [`User`].
-pub(crate) async fn admit(
-    State(rest): State<Arc<Rest>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Admits a request (Host, caller, rate limit) and hands the handler its [`User`]. The log
+/// names the method, the path and the status, never the query, a header or the body: every
+/// failure, and with --log-requests every request.
+pub(crate) async fn admit(State(rest): State<Arc<Rest>>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = admitted(&rest, request, next).await;
+    let status = response.status().as_u16();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    if status >= 400 {
+        tracing::warn!(target: crate::LOG, %method, %path, status, micros, "{method} {path} {status}");
+    } else if rest.service.options().log_requests {
+        tracing::info!(target: crate::LOG, %method, %path, status, micros, "{method} {path} {status} in {micros} µs");
+    }
+    response
+}
+
+async fn admitted(rest: &Rest, mut request: Request, next: Next) -> Response {
     let auth = &rest.auth;
     if !auth.host_allowed(request.headers()) {
         return RestError::refused(

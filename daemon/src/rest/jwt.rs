@@ -7,6 +7,7 @@
 //! go on serving. RS256, RS384, RS512, PS256 and ES256, ES384 are taken from the JWKS; HS256
 //! only with a configured shared secret, and never with a key of the JWKS.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -72,11 +73,11 @@ pub struct JwtOptions {
     pub hs256_secret: Option<zeroize::Zeroizing<String>>,
 }
 
+/// The keys fetched last, and when.
 #[derive(Default)]
-struct Cache {
+struct Keys {
     keys: Vec<Jwk>,
     fetched: Option<Instant>,
-    last_attempt: Option<Instant>,
 }
 
 /// Verifies JWTs; one per daemon.
@@ -86,7 +87,9 @@ pub(crate) struct JwtVerifier {
     audience: Option<String>,
     hs256: Option<DecodingKey>,
     http: reqwest::Client,
-    cache: tokio::sync::Mutex<Cache>,
+    cache: std::sync::RwLock<Arc<Keys>>,
+    /// Held while the set is fetched; when it was last tried.
+    refresh: tokio::sync::Mutex<Option<Instant>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -120,6 +123,7 @@ impl JwtVerifier {
                 .build()
                 .unwrap_or_default(),
             cache: Default::default(),
+            refresh: Default::default(),
         }
     }
 
@@ -166,40 +170,72 @@ impl JwtVerifier {
     }
 
     /// The key for `kid` and `alg`, fetching the set again when it is old or lacks the key.
+    /// A request whose key is known never waits for a refresh (another request does it).
     async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, RestError> {
         let Some(source) = &self.jwks else {
             return Err(RestError::unauthorized(
                 "invalid JWT: no JWKS is configured for its algorithm",
             ));
         };
-        let mut cache = self.cache.lock().await;
-        let stale = cache.fetched.is_none_or(|t| t.elapsed() > JWKS_MAX_AGE);
-        let missing = find(&cache.keys, kid, alg).is_none();
-        let may_fetch = cache
-            .last_attempt
-            .is_none_or(|t| t.elapsed() >= JWKS_MIN_REFRESH);
-        if (stale || missing) && may_fetch {
-            cache.last_attempt = Some(Instant::now());
-            match self.fetch(source).await {
-                Ok(keys) => {
-                    cache.keys = keys;
-                    cache.fetched = Some(Instant::now());
-                }
-                // The keys fetched before go on serving.
-                Err(e) => tracing::warn!(target: LOG, "JWKS not refreshed: {e}"),
+        let mut keys = self.snapshot();
+        let found = find(&keys.keys, kid, alg).is_some();
+        if !found {
+            let attempt = self.refresh.lock().await;
+            keys = self.refresh(attempt, source, kid, alg).await;
+        } else if keys.fetched.is_none_or(|t| t.elapsed() > JWKS_MAX_AGE) {
+            if let Ok(attempt) = self.refresh.try_lock() {
+                keys = self.refresh(attempt, source, kid, alg).await;
             }
         }
-        if cache.fetched.is_none() {
+        if keys.fetched.is_none() {
             return Err(RestError::refused(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the sign-in keys (JWKS) cannot be fetched; retry later",
             ));
         }
-        let jwk = find(&cache.keys, kid, alg)
+        let jwk = find(&keys.keys, kid, alg)
             .ok_or_else(|| RestError::unauthorized("invalid JWT: unknown key id"))?;
         DecodingKey::from_jwk(jwk)
             .map_err(|_| RestError::unauthorized("invalid JWT: its key cannot be used"))
+    }
+
+    /// The keys as cached now.
+    fn snapshot(&self) -> Arc<Keys> {
+        Arc::clone(&self.cache.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Fetches the set again unless it is fresh and holds the key, or the last attempt was less
+    /// than [`JWKS_MIN_REFRESH`] ago; while it cannot be fetched, the keys held stay.
+    async fn refresh(
+        &self,
+        mut attempt: tokio::sync::MutexGuard<'_, Option<Instant>>,
+        source: &JwksSource,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Arc<Keys> {
+        let current = self.snapshot();
+        let fresh = current.fetched.is_some_and(|t| t.elapsed() <= JWKS_MAX_AGE);
+        if (fresh && find(&current.keys, kid, alg).is_some())
+            || attempt.is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH)
+        {
+            return current;
+        }
+        *attempt = Some(Instant::now());
+        match self.fetch(source).await {
+            Ok(keys) => {
+                let keys = Arc::new(Keys {
+                    keys,
+                    fetched: Some(Instant::now()),
+                });
+                *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&keys);
+                keys
+            }
+            Err(e) => {
+                tracing::warn!(target: LOG, "JWKS not refreshed: {e}");
+                current
+            }
+        }
     }
 
     /// The key set's usable keys (those it cannot read are skipped).
