@@ -1089,3 +1089,51 @@ fn the_door_is_exposed_only_as_configured() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--http-public"));
 }
+
+/// `/openapi.json` is OpenAPI 3.1, and every operation it documents is served (refused
+/// without a token, not unknown), with its money as decimal strings in the schemas.
+#[test]
+fn the_openapi_document_describes_the_served_endpoints() {
+    let d = Daemon::start(fresh_dir(), &[]);
+    let r = d.request("GET", "/openapi.json", &[], "");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for spec in [
+        "/api/settings/api-config",
+        "/api/settings/api-config/test",
+        "/api/settings/usage",
+    ] {
+        assert!(paths.contains_key(spec), "{spec}");
+    }
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            assert!(
+                op["security"].is_array(),
+                "{method} {path} needs authentication"
+            );
+            let r = d.request(&method.to_ascii_uppercase(), path, &[], "");
+            assert_eq!(r.status, 401, "{method} {path} is served: {r:?}");
+            assert_eq!(r.json()["error"]["kind"], "unauthorized");
+        }
+    }
+    assert_eq!(operations, 12);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Totals"]["properties"]["cost_usd"]["type"],
+        "string"
+    );
+    assert_eq!(
+        schemas["ConfigView"]["properties"]["api_key"]["type"],
+        "string"
+    );
+    assert!(
+        schemas["ConfigSaveParams"]["properties"]
+            .get("user")
+            .is_none(),
+        "a body never names a user"
+    );
+}

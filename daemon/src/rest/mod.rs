@@ -11,6 +11,7 @@
 
 mod auth;
 pub mod jwt;
+mod openapi;
 mod routes;
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use byokit_core::protocol::{Error, ErrorKind};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::service::Service;
 
@@ -174,8 +175,18 @@ pub(crate) fn router(service: Arc<Service>) -> axum::Router {
             }
         }
     });
+    let document = openapi::json();
     let router = routes::routes(Arc::clone(&rest))
         .layer(axum::middleware::from_fn_with_state(rest, auth::admit))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document,
+                )
+            }),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     match cors {
         Some(cors) => router.layer(cors),
@@ -223,19 +234,46 @@ impl From<Error> for RestError {
     }
 }
 
+/// Every REST error's body.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong.
+    error: ErrorDetail,
+}
+
+/// What went wrong: the kind a caller acts on, a message for people, and the kind's own fields
+/// (`retry_after_seconds`, `status`, `suggestions`, `limit_bytes`) when it has them.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// `unauthorized`, `forbidden`, `forbidden_host`, `unavailable`, or a service error's kind
+    /// (`invalid_params`, `not_found`, `rate_limited`, …).
+    kind: String,
+    /// What was wrong, in words; never a key.
+    message: String,
+    /// The kind's own fields.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    fields: serde_json::Map<String, Value>,
+}
+
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         match self {
             RestError::Service(e) => {
                 let (status, _, _) = crate::http::status_of(&e.kind);
-                // The kind's own fields (retry_after_seconds, status, suggestions) ride along.
-                let mut error = match serde_json::to_value(&e.kind) {
+                let mut fields = match serde_json::to_value(&e.kind) {
                     Ok(Value::Object(map)) => map,
                     _ => serde_json::Map::new(),
                 };
-                error.insert("kind".into(), e.kind.as_str().into());
-                error.insert("message".into(), e.message.clone().into());
-                let mut response = (status, Json(json!({ "error": error }))).into_response();
+                fields.remove("kind");
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        kind: e.kind.as_str().to_owned(),
+                        message: e.message.clone(),
+                        fields,
+                    },
+                };
+                let mut response = (status, Json(body)).into_response();
                 crate::http::set_retry_after(&mut response, &e.kind);
                 response
             }
@@ -243,11 +281,16 @@ impl IntoResponse for RestError {
                 status,
                 kind,
                 message,
-            } => (
-                status,
-                Json(json!({"error": {"kind": kind, "message": message}})),
-            )
-                .into_response(),
+            } => {
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        kind: kind.to_owned(),
+                        message,
+                        fields: serde_json::Map::new(),
+                    },
+                };
+                (status, Json(body)).into_response()
+            }
         }
     }
 }

@@ -18,7 +18,17 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::auth::User;
-use super::{Rest, RestError, MAX_BODY_BYTES};
+use super::{ErrorBody, Rest, RestError, MAX_BODY_BYTES};
+#[allow(unused_imports)] // named by the OpenAPI annotations only
+use byokit_core::{
+    budget::{Alert, Budget},
+    protocol::{
+        BudgetGetResult, ConfigDeleteResult, ConfigGetResult, ConfigTestResult, ConfigView,
+        RoutingSettings,
+    },
+    usage::UsageSummary,
+    Provider,
+};
 
 type Reply = Result<Response, RestError>;
 
@@ -124,11 +134,29 @@ fn user_params(user: &User) -> UserParams {
     }
 }
 
-async fn config_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+#[utoipa::path(get, path = "/api/settings/api-config", tag = "settings", summary = "The user's keys, masked, and the active one",
+    responses(
+        (status = 200, description = "The configurations, keys masked", body = ConfigGetResult),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn config_get(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+) -> Reply {
     ok(rest.service.config_get(user_params(&user)).await?)
 }
 
-async fn config_save(
+#[utoipa::path(post, path = "/api/settings/api-config", tag = "settings", summary = "Saves a key; the most recently saved becomes active (`add` keeps the provider's other keys)",
+    request_body = ConfigSaveParams,
+    responses(
+        (status = 201, description = "Saved, the key masked", body = ConfigView),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn config_save(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     Body(body): Body,
@@ -139,7 +167,15 @@ async fn config_save(
 }
 
 /// `DELETE` by `?provider=` and/or `?key_id=` (or the same in a JSON body).
-async fn config_delete(
+#[utoipa::path(delete, path = "/api/settings/api-config", tag = "settings", summary = "Deletes the keys of a provider, one key, or all of the user's; usage is kept",
+    params(("provider" = Option<Provider>, Query, description = "The provider whose keys go"), ("key_id" = Option<String>, Query, description = "One key")),
+    responses(
+        (status = 200, description = "How many were deleted", body = ConfigDeleteResult),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn config_delete(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     uri: Uri,
@@ -157,7 +193,15 @@ async fn config_delete(
     ok(rest.service.config_delete(p).await?)
 }
 
-async fn config_test(
+#[utoipa::path(post, path = "/api/settings/api-config/test", tag = "settings", summary = "Tests a key with a cheap real request to its provider",
+    request_body(content = Option<ConfigTarget>, description = "The provider to test; the active key when absent"),
+    responses(
+        (status = 200, description = "The outcome, in the provider's words when it refused", body = ConfigTestResult),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn config_test(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     Body(body): Body,
@@ -169,13 +213,33 @@ async fn config_test(
     ok(Box::pin(rest.service.config_test(p)).await?)
 }
 
-async fn usage(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>, uri: Uri) -> Reply {
+#[utoipa::path(get, path = "/api/settings/usage", tag = "settings", summary = "Usage over the last `days` days: totals by provider, feature, model and day, the system quota and the budget",
+    params(("days" = Option<u16>, Query, minimum = 1, maximum = 365, description = "The window (default 30)")),
+    responses(
+        (status = 200, description = "The summary; money as decimal strings", body = UsageSummary),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn usage(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    uri: Uri,
+) -> Reply {
     let p: UsageSummaryParams = params(&user, query_members(&uri, &["days"])?)?;
     ok(rest.service.usage_summary(p).await?)
 }
 
 /// `?days=N&format=csv|jsonl`: every event of the window, oldest first.
-async fn usage_export(
+#[utoipa::path(get, path = "/api/settings/usage/export", tag = "settings", summary = "Every usage event of the window, oldest first, as CSV or JSON Lines",
+    params(("days" = Option<u16>, Query, minimum = 1, maximum = 365, description = "The window (default 30)"), ("format" = Option<String>, Query, description = "`csv` (default) or `jsonl`")),
+    responses(
+        (status = 200, description = "The events", content((String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn usage_export(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     uri: Uri,
@@ -208,11 +272,29 @@ async fn usage_export(
     Ok(([(header::CONTENT_TYPE, kind)], text).into_response())
 }
 
-async fn budget_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+#[utoipa::path(get, path = "/api/settings/budget", tag = "settings", summary = "The monthly budget and where it stands, or null",
+    responses(
+        (status = 200, description = "The budget, or null when there is none", body = Option<BudgetGetResult>),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn budget_get(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+) -> Reply {
     ok(rest.service.budget_get(user_params(&user)).await?)
 }
 
-async fn budget_set(
+#[utoipa::path(put, path = "/api/settings/budget", tag = "settings", summary = "Sets the monthly budget",
+    request_body = BudgetSetParams,
+    responses(
+        (status = 200, description = "The budget", body = Budget),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn budget_set(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     Body(body): Body,
@@ -221,15 +303,43 @@ async fn budget_set(
     ok(rest.service.budget_set(p).await?)
 }
 
-async fn alerts(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+#[utoipa::path(get, path = "/api/settings/alerts", tag = "settings", summary = "The budget alerts, newest first",
+    responses(
+        (status = 200, description = "The alerts", body = Vec<Alert>),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn alerts(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+) -> Reply {
     ok(rest.service.alerts(user_params(&user)).await?)
 }
 
-async fn routing_get(State(rest): State<Arc<Rest>>, Extension(user): Extension<User>) -> Reply {
+#[utoipa::path(get, path = "/api/settings/routing", tag = "settings", summary = "Fallback providers and per-feature models",
+    responses(
+        (status = 200, description = "The routing settings", body = RoutingSettings),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn routing_get(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+) -> Reply {
     ok(rest.service.routing_get(user_params(&user)).await?)
 }
 
-async fn routing_set(
+#[utoipa::path(put, path = "/api/settings/routing", tag = "settings", summary = "Replaces the routing settings (each model checked against the catalog)",
+    request_body = RoutingSettings,
+    responses(
+        (status = 200, description = "The routing settings", body = RoutingSettings),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn routing_set(
     State(rest): State<Arc<Rest>>,
     Extension(user): Extension<User>,
     Body(body): Body,
@@ -238,9 +348,31 @@ async fn routing_set(
     ok(rest.service.routing_set(p).await?)
 }
 
+/// The catalog's models with their prices (`/api/catalog`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct CatalogModels {
+    /// The catalog's version.
+    catalog_version: String,
+    /// Its models that are not deprecated; prices in USD per million tokens, decimal strings.
+    models: Vec<byokit_core::Model>,
+}
+
 /// The catalog's models with their prices, for a model picker.
-async fn catalog(State(rest): State<Arc<Rest>>) -> Reply {
+#[utoipa::path(get, path = "/api/catalog", tag = "catalog", summary = "The catalog's models with their prices per million tokens, for a model picker",
+    responses(
+        (status = 200, description = "The models", body = CatalogModels),
+        (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
+        (status = "5XX", description = "byokd or the provider failed (`unavailable` while the sign-in keys cannot be fetched)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn catalog(State(rest): State<Arc<Rest>>) -> Reply {
     let catalog = rest.service.catalog();
-    let models: Vec<_> = catalog.models(None).filter(|m| !m.deprecated).collect();
-    ok(serde_json::json!({"catalog_version": catalog.version(), "models": models}))
+    ok(CatalogModels {
+        catalog_version: catalog.version().to_owned(),
+        models: catalog
+            .models(None)
+            .filter(|m| !m.deprecated)
+            .cloned()
+            .collect(),
+    })
 }
