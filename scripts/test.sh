@@ -67,5 +67,8 @@ bash scripts/test-gateway.sh
 step "native bindings: Python and Kotlin tests, Swift checks"
 bash scripts/test-ffi.sh
 
+step "the REST door attacked: schemathesis against /openapi.json on a live byokd and the mock provider"
+bash scripts/rest-api-fuzz.sh 60
+
 echo
 echo "all checks passed"

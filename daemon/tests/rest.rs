@@ -1122,6 +1122,25 @@ fn the_openapi_document_describes_the_served_endpoints() {
     }
     assert_eq!(operations, 12);
     let schemas = &doc["components"]["schemas"];
+    // Every reference resolves.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas.get(name).is_some(), "unresolved {r}");
+    }
     assert_eq!(
         schemas["Totals"]["properties"]["cost_usd"]["type"],
         "string"

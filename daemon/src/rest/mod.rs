@@ -176,8 +176,7 @@ pub(crate) fn router(service: Arc<Service>) -> axum::Router {
         }
     });
     let document = openapi::json();
-    let router = routes::routes(Arc::clone(&rest))
-        .layer(axum::middleware::from_fn_with_state(rest, auth::admit))
+    let router = routes::routes(rest)
         .route(
             "/openapi.json",
             axum::routing::get(move || async move {

@@ -32,6 +32,7 @@ use super::routes;
         routes::routing_set,
         routes::catalog,
     ),
+    components(schemas(routes::ExportFormat)),
     modifiers(&Security),
     tags(
         (name = "settings", description = "The signed-in user's keys, usage, budget and routing"),

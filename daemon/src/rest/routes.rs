@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, FromRequest, Request, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use byokit_core::protocol::{
     BudgetSetParams, ConfigSaveParams, ConfigTarget, Error, ErrorKind, RoutingSetParams,
@@ -32,22 +32,40 @@ use byokit_core::{
 
 type Reply = Result<Response, RestError>;
 
+/// The endpoints, each admitted by [`super::auth::admit`] first; a method an endpoint does not
+/// have is a 405 before any authentication.
 pub(super) fn routes(rest: Arc<Rest>) -> Router {
+    let admit = axum::middleware::from_fn_with_state(Arc::clone(&rest), super::auth::admit);
     Router::new()
         .route(
             "/api/settings/api-config",
-            get(config_get).post(config_save).delete(config_delete),
+            get(config_get)
+                .post(config_save)
+                .delete(config_delete)
+                .route_layer(admit.clone()),
         )
         .route(
             "/api/settings/api-config/test",
-            axum::routing::post(config_test),
+            post(config_test).route_layer(admit.clone()),
         )
-        .route("/api/settings/usage", get(usage))
-        .route("/api/settings/usage/export", get(usage_export))
-        .route("/api/settings/budget", get(budget_get).put(budget_set))
-        .route("/api/settings/alerts", get(alerts))
-        .route("/api/settings/routing", get(routing_get).put(routing_set))
-        .route("/api/catalog", get(catalog))
+        .route("/api/settings/usage", get(usage).route_layer(admit.clone()))
+        .route(
+            "/api/settings/usage/export",
+            get(usage_export).route_layer(admit.clone()),
+        )
+        .route(
+            "/api/settings/budget",
+            get(budget_get).put(budget_set).route_layer(admit.clone()),
+        )
+        .route(
+            "/api/settings/alerts",
+            get(alerts).route_layer(admit.clone()),
+        )
+        .route(
+            "/api/settings/routing",
+            get(routing_get).put(routing_set).route_layer(admit.clone()),
+        )
+        .route("/api/catalog", get(catalog).route_layer(admit))
         .with_state(rest)
 }
 
@@ -102,6 +120,14 @@ fn body_members(body: &[u8]) -> Result<Map<String, Value>, RestError> {
             format!("the body is not JSON: {e}"),
         ))),
     }
+}
+
+/// The JSON object of a body that must be there.
+fn required_body(body: &[u8]) -> Result<Map<String, Value>, RestError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(RestError::invalid("a JSON object body is required"));
+    }
+    body_members(body)
 }
 
 /// The query's pairs; `numbers` are read as integers.
@@ -161,7 +187,7 @@ pub(super) async fn config_save(
     Extension(user): Extension<User>,
     Body(body): Body,
 ) -> Reply {
-    let p: ConfigSaveParams = params(&user, body_members(&body)?)?;
+    let p: ConfigSaveParams = params(&user, required_body(&body)?)?;
     let view = Box::pin(rest.service.config_save(p)).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -230,9 +256,19 @@ pub(super) async fn usage(
     ok(rest.service.usage_summary(p).await?)
 }
 
+/// How usage is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum ExportFormat {
+    /// CSV with a header row (RFC 4180).
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
+
 /// `?days=N&format=csv|jsonl`: every event of the window, oldest first.
 #[utoipa::path(get, path = "/api/settings/usage/export", tag = "settings", summary = "Every usage event of the window, oldest first, as CSV or JSON Lines",
-    params(("days" = Option<u16>, Query, minimum = 1, maximum = 365, description = "The window (default 30)"), ("format" = Option<String>, Query, description = "`csv` (default) or `jsonl`")),
+    params(("days" = Option<u16>, Query, minimum = 1, maximum = 365, description = "The window (default 30)"), ("format" = Option<ExportFormat>, Query, description = "`csv` (default) or `jsonl`")),
     responses(
         (status = 200, description = "The events", content((String = "text/csv"), (String = "application/x-ndjson"))),
         (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),
@@ -246,13 +282,13 @@ pub(super) async fn usage_export(
 ) -> Reply {
     let mut members = query_members(&uri, &["days"])?;
     let format = match members.remove("format") {
-        None => "csv".to_owned(),
-        Some(Value::String(f)) if f == "csv" || f == "jsonl" => f,
-        Some(_) => return Err(RestError::invalid("`format` must be `csv` or `jsonl`")),
+        None => ExportFormat::Csv,
+        Some(f) => serde_json::from_value(f)
+            .map_err(|_| RestError::invalid("`format` must be `csv` or `jsonl`"))?,
     };
     let p: UsageSummaryParams = params(&user, members)?;
     let events = rest.service.usage_export(p).await?;
-    let (kind, text) = if format == "csv" {
+    let (kind, text) = if format == ExportFormat::Csv {
         let mut text = format!("{}\n", byokit_core::usage::CSV_HEADER);
         for e in &events {
             text.push_str(&e.csv_row());
@@ -299,7 +335,17 @@ pub(super) async fn budget_set(
     Extension(user): Extension<User>,
     Body(body): Body,
 ) -> Reply {
-    let p: BudgetSetParams = params(&user, body_members(&body)?)?;
+    let members = required_body(&body)?;
+    // Money is a decimal string here, never a JSON number (which a client may have rounded).
+    if members
+        .get("monthly_limit_usd")
+        .is_some_and(|v| !v.is_string())
+    {
+        return Err(RestError::invalid(
+            "`monthly_limit_usd` must be a decimal string, e.g. \"25.00\"",
+        ));
+    }
+    let p: BudgetSetParams = params(&user, members)?;
     ok(rest.service.budget_set(p).await?)
 }
 
@@ -344,7 +390,7 @@ pub(super) async fn routing_set(
     Extension(user): Extension<User>,
     Body(body): Body,
 ) -> Reply {
-    let p: RoutingSetParams = params(&user, body_members(&body)?)?;
+    let p: RoutingSetParams = params(&user, required_body(&body)?)?;
     ok(rest.service.routing_set(p).await?)
 }
 
