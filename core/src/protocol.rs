@@ -566,10 +566,12 @@ fn default_token_name() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HttpTokenParams {
     /// The user.
     #[serde(default = "default_user")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub user: String,
     /// The token's name (one per app or device): `default` unless given.
     #[serde(default = "default_token_name")]
@@ -580,6 +582,7 @@ pub struct HttpTokenParams {
 /// `http.token`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HttpTokenResult {
     /// The user it acts for.
     pub user: String,

@@ -4,7 +4,8 @@
 //! Off unless `byokd --http 127.0.0.1:PORT`. Each user has bearer tokens (`byokit http token`,
 //! kept in the store by their SHA-256 and sealed by the vault); a request without a valid token
 //! gets 401. The `Host` header must name loopback (against DNS rebinding); no CORS
-//! headers are sent; bodies are capped at 1 MiB.
+//! headers are sent; bodies are capped at 1 MiB. The REST door ([`crate::rest`]) is served
+//! beside it, on the same address, with its own rules.
 
 use std::sync::Arc;
 

@@ -1120,7 +1120,7 @@ fn the_openapi_document_describes_the_served_endpoints() {
             assert_eq!(r.json()["error"]["kind"], "unauthorized");
         }
     }
-    assert_eq!(operations, 12);
+    assert_eq!(operations, 13);
     let schemas = &doc["components"]["schemas"];
     // Every reference resolves.
     fn refs(v: &Value, out: &mut Vec<String>) {
@@ -1155,4 +1155,45 @@ fn the_openapi_document_describes_the_served_endpoints() {
             .is_none(),
         "a body never names a user"
     );
+}
+
+/// An app's backend gets a user's token for `/v1` with the service token; a JWT cannot turn
+/// itself into a lasting token; the token is the user's alone.
+#[test]
+fn a_backend_gets_a_users_v1_token_but_a_jwt_does_not() {
+    let dir = fresh_dir();
+    let signer = Signer::new(&dir, Algorithm::ES256, "ec-1");
+    let d = start_all_ways(&[&signer], &[]);
+    let r = d.call(&service("carol"), "POST", "/api/settings/http-token", "");
+    assert_eq!(r.status, 200, "{r:?}");
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["user"], "carol");
+    assert_eq!(token, d.user_token("carol"), "the user's default token");
+    let r = d.call(
+        &bearer(&signer.token("carol")),
+        "POST",
+        "/api/settings/http-token",
+        "",
+    );
+    assert_eq!(
+        (r.status, r.json()["error"]["kind"].clone()),
+        (403, json!("forbidden"))
+    );
+    // The token is carol's: it reads carol's settings, and serves /v1 as carol.
+    let r = d.call(&bearer(&token), "GET", "/api/settings/usage?days=7", "");
+    assert_eq!(r.status, 200);
+    let r = d.call(
+        &bearer(&token),
+        "POST",
+        "/api/settings/http-token",
+        r#"{"name": "phone"}"#,
+    );
+    assert_eq!((r.status, r.json()["user"].clone()), (200, json!("carol")));
+    let r = d.request(
+        "GET",
+        "/v1/models",
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    );
+    assert_eq!(r.status, 200);
 }

@@ -19,9 +19,20 @@ use super::{Rest, RestError, RestOptions};
 /// The header in which the service token names the user of a request.
 pub const USER_HEADER: &str = "x-byokit-user";
 
-/// The user a request is for, once admitted.
+/// The user a request is for, once admitted, and how they authenticated.
 #[derive(Debug, Clone)]
-pub(crate) struct User(pub String);
+pub(crate) struct User(pub String, pub Via);
+
+/// How a request authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A user's own token.
+    UserToken,
+    /// The service token, naming the user.
+    ServiceToken,
+    /// A JWT of the app's sign-in.
+    Jwt,
+}
 
 /// The door's admission rules, built once from [`RestOptions`].
 pub(crate) struct Auth {
@@ -84,7 +95,7 @@ impl Auth {
         &self,
         service: &crate::service::Service,
         headers: &HeaderMap,
-    ) -> Result<String, RestError> {
+    ) -> Result<(String, Via), RestError> {
         let token = headers
             .get("authorization")
             .and_then(|h| h.to_str().ok())
@@ -113,7 +124,7 @@ impl Auth {
         // (b) The app's backend: its service token, and the user it names.
         if let Some(expected) = &self.service_token {
             if same(expected, &token_hash(token)) {
-                return named.ok_or_else(|| {
+                return named.map(|u| (u, Via::ServiceToken)).ok_or_else(|| {
                     RestError::invalid("the service token needs the user in X-Byokit-User")
                 });
             }
@@ -121,18 +132,18 @@ impl Auth {
         // (c) A signed-in user's JWT; (a) a user's own token.
         let user = if token.split('.').count() == 3 {
             match &self.jwt {
-                Some(jwt) => jwt.verify(token).await?,
+                Some(jwt) => (jwt.verify(token).await?, Via::Jwt),
                 None => return Err(RestError::unauthorized("JWTs are not accepted here")),
             }
         } else {
             match service.http_user(token).await? {
-                Some(user) => user,
+                Some(user) => (user, Via::UserToken),
                 None => return Err(RestError::unauthorized("unknown or revoked token")),
             }
         };
         // Only the service token names a user; anyone else is who they signed in as.
         match named {
-            Some(other) if other != user => Err(RestError::refused(
+            Some(other) if other != user.0 => Err(RestError::refused(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "only the service token may name a user in X-Byokit-User",
@@ -192,8 +203,8 @@ async fn admitted(rest: &Rest, mut request: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    let user = match auth.user(&rest.service, request.headers()).await {
-        Ok(user) => user,
+    let (user, via) = match auth.user(&rest.service, request.headers()).await {
+        Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
     if request.uri().path().starts_with("/api/settings") {
@@ -201,6 +212,6 @@ async fn admitted(rest: &Rest, mut request: Request, next: Next) -> Response {
             return e.into_response();
         }
     }
-    request.extensions_mut().insert(User(user));
+    request.extensions_mut().insert(User(user, via));
     next.run(request).await
 }

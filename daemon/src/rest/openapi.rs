@@ -30,6 +30,7 @@ use super::routes;
         routes::alerts,
         routes::routing_get,
         routes::routing_set,
+        routes::http_token,
         routes::catalog,
     ),
     components(schemas(routes::ExportFormat)),

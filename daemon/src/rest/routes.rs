@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use byokit_core::protocol::{
-    BudgetSetParams, ConfigSaveParams, ConfigTarget, Error, ErrorKind, RoutingSetParams,
-    UsageSummaryParams, UserParams,
+    BudgetSetParams, ConfigSaveParams, ConfigTarget, Error, ErrorKind, HttpTokenParams,
+    HttpTokenResult, RoutingSetParams, UsageSummaryParams, UserParams,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::auth::User;
+use super::auth::{User, Via};
 use super::{ErrorBody, Rest, RestError, MAX_BODY_BYTES};
 #[allow(unused_imports)] // named by the OpenAPI annotations only
 use byokit_core::{
@@ -64,6 +64,10 @@ pub(super) fn routes(rest: Arc<Rest>) -> Router {
         .route(
             "/api/settings/routing",
             get(routing_get).put(routing_set).route_layer(admit.clone()),
+        )
+        .route(
+            "/api/settings/http-token",
+            post(http_token).route_layer(admit.clone()),
         )
         .route("/api/catalog", get(catalog).route_layer(admit))
         .with_state(rest)
@@ -392,6 +396,34 @@ pub(super) async fn routing_set(
 ) -> Reply {
     let p: RoutingSetParams = params(&user, required_body(&body)?)?;
     ok(rest.service.routing_set(p).await?)
+}
+
+/// The user's bearer token for `/v1` (and this API) under a name, made on first use and the
+/// same on every later call until revoked: for an app's backend that makes the user's AI calls
+/// through byokd's OpenAI-compatible door. Not for a JWT: a short-lived sign-in does not turn
+/// itself into a lasting token.
+#[utoipa::path(post, path = "/api/settings/http-token", tag = "settings", summary = "The user's bearer token for the OpenAI-compatible /v1 (not with a JWT)",
+    request_body(content = Option<HttpTokenParams>, description = "The token's name (`default` when absent)"),
+    responses(
+        (status = 200, description = "The token", body = HttpTokenResult),
+        (status = "4XX", description = "Refused (`forbidden` with a JWT)", body = ErrorBody),
+        (status = "5XX", description = "byokd failed", body = ErrorBody),
+    ),
+)]
+pub(super) async fn http_token(
+    State(rest): State<Arc<Rest>>,
+    Extension(user): Extension<User>,
+    Body(body): Body,
+) -> Reply {
+    if user.1 == Via::Jwt {
+        return Err(RestError::refused(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a token is issued to the service token or a user token, not to a JWT",
+        ));
+    }
+    let p: HttpTokenParams = params(&user, body_members(&body)?)?;
+    ok(rest.service.http_token(p).await?)
 }
 
 /// The catalog's models with their prices (`/api/catalog`).
