@@ -7,7 +7,7 @@
 //! or a JWT of the app's sign-in, checked against its JWKS ([`jwt`]). A body never names a user.
 //! Like `/v1`, the door only translates: each endpoint is one [`Service`] call, and a
 //! [`protocol::Error`](byokit_core::protocol::Error) becomes its HTTP status by the rule `/v1`
-//! answers by ([`crate::http::status_of`]), with a JSON body `{"error": {"kind", "message", …}}`.
+//! answers by (`status_of` in [`crate::http`]), with a JSON body `{"error": {"kind", "message", …}}`.
 
 mod auth;
 pub mod jwt;
