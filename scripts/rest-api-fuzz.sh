@@ -89,14 +89,15 @@ for way in user-token service-token jwt; do
     jwt) secret="$jwt" ;;
   esac
   set +e
-  "$venv/bin/schemathesis" run "$base/openapi.json" \
+  # From the work folder: schemathesis keeps a cache in the folder it runs in.
+  (cd "$work" && "$venv/bin/schemathesis" run "$base/openapi.json" \
     -H "Authorization: Bearer $secret" -H "X-Byokit-User: fuzz-user" \
     --checks "$checks" \
     --phases examples,coverage,fuzzing,stateful \
     --max-time "$budget" \
     --workers 1 \
     --report junit,vcr --report-dir "$work/report-$way" \
-    --no-color >"$work/schemathesis-$way.out" 2>&1
+    --no-color) >"$work/schemathesis-$way.out" 2>&1
   run=$?
   set -e
   cat "$work/schemathesis-$way.out"
