@@ -1029,6 +1029,7 @@ fn the_door_is_exposed_only_as_configured() {
     assert_eq!(r.json()["error"]["kind"], "too_large");
     for (body, kind) in [
         ("{not json", "parse_error"),
+        ("\r\n", "parse_error"),
         ("[1, 2]", "invalid_params"),
         (r#"{"provider": "nope", "api_key": "x"}"#, "invalid_params"),
         (r#"{"provider": "openai"}"#, "invalid_params"),

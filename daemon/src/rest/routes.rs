@@ -111,9 +111,9 @@ fn with_user(user: &User, mut members: Map<String, Value>) -> Result<Value, Rest
     Ok(Value::Object(members))
 }
 
-/// The JSON object of a body (an empty body is `{}`).
+/// The JSON object of a body (no body at all is `{}`; anything else must be JSON).
 fn body_members(body: &[u8]) -> Result<Map<String, Value>, RestError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.is_empty() {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(body) {
@@ -128,7 +128,7 @@ fn body_members(body: &[u8]) -> Result<Map<String, Value>, RestError> {
 
 /// The JSON object of a body that must be there.
 fn required_body(body: &[u8]) -> Result<Map<String, Value>, RestError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.is_empty() {
         return Err(RestError::invalid("a JSON object body is required"));
     }
     body_members(body)
