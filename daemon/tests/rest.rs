@@ -654,10 +654,49 @@ fn no_way_of_authenticating_reaches_another_users_data() {
             .status,
         201
     );
-    let bob_before = d
-        .call(&service("bob"), "GET", "/api/settings/api-config", "")
-        .json();
+    // B's budget, routing and usage (a call through /v1).
+    let bob = service("bob");
+    let budget = r#"{"monthly_limit_usd": "7.00"}"#;
+    assert_eq!(
+        d.call(&bob, "PUT", "/api/settings/budget", budget).status,
+        200
+    );
+    let routing = r#"{"fallback_chain": ["anthropic"]}"#;
+    assert_eq!(
+        d.call(&bob, "PUT", "/api/settings/routing", routing).status,
+        200
+    );
+    let bob_token = d.user_token("bob");
+    let r = d.request(
+        "POST",
+        "/v1/chat/completions",
+        &[("authorization", &format!("Bearer {bob_token}"))],
+        r#"{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}"#,
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let everything = |who: &Auth| {
+        [
+            "/api/settings/api-config",
+            "/api/settings/budget",
+            "/api/settings/routing",
+            "/api/settings/alerts",
+            "/api/settings/usage?days=90",
+            "/api/settings/usage/export?days=90&format=jsonl",
+        ]
+        .map(|path| {
+            let text = d.call(who, "GET", path, "").text;
+            // The summary's window ends at the time of the call: the rest must not change.
+            let mut v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            if let Some(summary) = v.as_object_mut() {
+                summary.remove("window");
+            }
+            v
+        })
+    };
+    let bob_before = d.call(&bob, "GET", "/api/settings/api-config", "").json();
     assert_eq!(bob_before["configs"].as_array().unwrap().len(), 1);
+    let bob_everything = everything(&bob);
+    assert_eq!(bob_everything[4]["totals"]["requests"], 1);
 
     let ways = [
         ("user token", bearer(&d.user_token("alice"))),
@@ -708,6 +747,38 @@ fn no_way_of_authenticating_reaches_another_users_data() {
             let r = d.call(&as_bob, "DELETE", "/api/settings/api-config", "");
             assert_eq!(r.status, 403, "{way}: {r:?}");
         }
+        // A's budget, routing and usage are A's: none of B's shows.
+        // (None at first; A's own after the first way has set it; never B's 7.00.)
+        let r = d.call(alice, "GET", "/api/settings/budget", "");
+        let limit = r.json()["budget"]["monthly_limit_usd"].clone();
+        assert!(limit == Value::Null || limit == "1.00", "{way}: {limit}");
+        let r = d.call(alice, "GET", "/api/settings/routing", "");
+        assert_eq!(r.json()["fallback_chain"], json!([]), "{way}");
+        let r = d.call(alice, "GET", "/api/settings/usage?days=90", "");
+        assert_eq!(r.json()["totals"]["requests"], 0, "{way}");
+        let r = d.call(
+            alice,
+            "GET",
+            "/api/settings/usage/export?days=90&format=jsonl",
+            "",
+        );
+        assert_eq!(r.text, "", "{way}");
+        assert_eq!(
+            d.call(
+                alice,
+                "PUT",
+                "/api/settings/budget",
+                r#"{"monthly_limit_usd": "1.00"}"#
+            )
+            .status,
+            200,
+            "{way}"
+        );
+        assert_eq!(
+            d.call(alice, "PUT", "/api/settings/routing", "{}").status,
+            200,
+            "{way}"
+        );
         // A's own key is A's alone.
         assert_eq!(
             d.call(alice, "POST", "/api/settings/api-config", &save)
@@ -722,6 +793,11 @@ fn no_way_of_authenticating_reaches_another_users_data() {
         .call(&service("bob"), "GET", "/api/settings/api-config", "")
         .json();
     assert_eq!(bob_after, bob_before, "B's data is as it was");
+    assert_eq!(
+        everything(&bob),
+        bob_everything,
+        "B's budget, routing, alerts and usage too"
+    );
     // The service token without a user, or with a user id that is not one, is refused.
     let nobody = bearer(SERVICE_TOKEN);
     assert_eq!(
