@@ -67,5 +67,11 @@ bash scripts/test-gateway.sh
 step "native bindings: Python and Kotlin tests, Swift checks"
 bash scripts/test-ffi.sh
 
+step "examples/node-server: a Node backend with its JWT sign-in, byokd's REST API and the openai package"
+bash scripts/test-node-server.sh
+
+step "the REST door attacked: schemathesis against /openapi.json on a live byokd and the mock provider"
+bash scripts/rest-api-fuzz.sh 60
+
 echo
 echo "all checks passed"

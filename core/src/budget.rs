@@ -11,6 +11,7 @@ use time::{Date, OffsetDateTime, Time};
 /// at 00:00:00 UTC on the 1st.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Month {
     /// The year.
     pub year: i32,
@@ -68,6 +69,7 @@ impl fmt::Display for Month {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BudgetPolicy {
     /// Refuse calls that would pass the limit.
     #[default]
@@ -92,6 +94,7 @@ pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
 /// A user's monthly spending limit on their own keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Budget {
     /// The limit per calendar month (UTC), in USD.
     #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
@@ -225,6 +228,7 @@ pub struct FiredAlerts {
     derive(ts_rs::TS),
     ts(rename_all = "camelCase", rename = "BudgetAlert")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// The month it belongs to.
     pub month: Month,
@@ -241,6 +245,7 @@ pub struct Alert {
 /// Where a budget stands in a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetStatus {
     /// The month.
     pub month: Month,

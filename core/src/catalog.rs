@@ -38,6 +38,7 @@ pub const DEFAULT_CATALOG_JSON: &str =
 /// never as zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rates {
     /// Uncached input tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +108,7 @@ impl Rates {
 /// back to the price set's batch rates in the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tier {
     /// The tier applies when the prompt (input, cached and cache-write tokens together) is
     /// strictly greater than this many tokens.
@@ -123,9 +125,11 @@ pub struct Tier {
 /// The prices of one model from one date on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceSet {
     /// The first day (UTC) these prices apply.
     #[cfg_attr(feature = "ts", ts(type = "Day"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     #[serde(with = "crate::day")]
     pub effective: Date,
     /// Standard (synchronous API) prices.
@@ -159,6 +163,7 @@ impl PriceSet {
     derive(ts_rs::TS),
     ts(rename_all = "camelCase", rename = "ModelInfo")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Model {
     /// The provider that serves it.
     pub provider: Provider,

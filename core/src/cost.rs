@@ -20,6 +20,7 @@ use crate::provider::Provider;
     derive(ts_rs::TS),
     ts(rename_all = "camelCase", rename = "TokenUsage")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Input (prompt) tokens as reported.
     pub input_tokens: u64,
@@ -267,6 +268,7 @@ pub(crate) fn deserialize_usd<'de, D: serde::Deserializer<'de>>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CostStatus {
     /// Exact: the provider's own counts times the catalog's prices.
     Exact,

@@ -109,15 +109,18 @@ impl Default for UserParams {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigSaveParams {
     /// The user.
     #[serde(default = "default_user")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub user: String,
     /// The provider.
     pub provider: Provider,
     /// The key. Serializes masked, so it must be sent by a client that writes it out itself.
     #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub api_key: ApiKey,
     /// A base URL for this configuration (a proxy, or a mock provider in tests).
     #[serde(default)]
@@ -142,6 +145,7 @@ pub struct ConfigSaveParams {
     derive(ts_rs::TS),
     ts(rename_all = "camelCase", rename = "KeyConfig")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigView {
     /// The key's id.
     pub key_id: String,
@@ -156,6 +160,7 @@ pub struct ConfigView {
     /// Whether it is the active configuration.
     pub is_active: bool,
     /// When it was saved.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub saved_at: OffsetDateTime,
@@ -164,6 +169,7 @@ pub struct ConfigView {
 /// `config.get`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigGetResult {
     /// The active configuration, if the user has one.
     pub active: Option<ConfigView>,
@@ -175,10 +181,12 @@ pub struct ConfigGetResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigTarget {
     /// The user.
     #[serde(default = "default_user")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub user: String,
     /// The provider; the active configuration's when absent.
     #[serde(default)]
@@ -206,6 +214,7 @@ pub struct RoutingSetParams {
 /// A user's routing settings (`routing.get`'s and `routing.set`'s result).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoutingSettings {
     /// Providers to try, in order, when the active one is rate limited or down (each with the
     /// user's own key for it).
@@ -219,6 +228,7 @@ pub struct RoutingSettings {
 /// `config.delete`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigDeleteResult {
     /// How many configurations were deleted. Usage history is never deleted.
     pub deleted: u64,
@@ -227,6 +237,7 @@ pub struct ConfigDeleteResult {
 /// `config.test`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigTestResult {
     /// The provider tested.
     pub provider: Provider,
@@ -279,6 +290,7 @@ impl ConfigTestResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConfigTestOutcome {
     /// The key works.
     Valid,
@@ -520,10 +532,12 @@ pub struct ChatResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetSetParams {
     /// The user.
     #[serde(default = "default_user")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub user: String,
     /// The monthly limit in USD, a decimal string.
     #[cfg_attr(feature = "ts", ts(type = "Decimal"))]
@@ -552,10 +566,12 @@ fn default_token_name() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HttpTokenParams {
     /// The user.
     #[serde(default = "default_user")]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub user: String,
     /// The token's name (one per app or device): `default` unless given.
     #[serde(default = "default_token_name")]
@@ -566,6 +582,7 @@ pub struct HttpTokenParams {
 /// `http.token`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HttpTokenResult {
     /// The user it acts for.
     pub user: String,
@@ -666,6 +683,7 @@ pub struct VaultRotateResult {
 /// `budget.get`'s result when the user has a budget (`null` when not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetGetResult {
     /// The budget.
     pub budget: crate::budget::Budget,

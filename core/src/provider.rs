@@ -14,6 +14,7 @@ use crate::suggest::closest;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Provider {
     /// OpenAI (`api.openai.com`).
     #[serde(rename = "openai")]

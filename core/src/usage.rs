@@ -14,8 +14,10 @@ use crate::routing::Payer;
 /// One AI call's usage, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageEvent {
     /// When the call was made.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub at: OffsetDateTime,
@@ -95,8 +97,10 @@ impl Usage {
 /// A summary window: `days` days ending at `end` (events with `end - days < at ≤ end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     /// The last instant.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(with = "crate::instant")]
     #[cfg_attr(feature = "ts", ts(type = "Instant"))]
     pub end: OffsetDateTime,
@@ -135,6 +139,7 @@ impl Window {
 /// Counts and cost of a set of calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     /// Calls.
     pub requests: u64,
@@ -209,9 +214,11 @@ impl Totals {
 /// One day of a summary (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayTotals {
     /// The day.
     #[cfg_attr(feature = "ts", ts(type = "Day"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     #[serde(with = "crate::day")]
     pub date: Date,
     /// Its totals.
@@ -222,6 +229,7 @@ pub struct DayTotals {
 /// The system key's monthly quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotaStatus {
     /// The month (that of the window's end).
     pub month: Month,
@@ -236,6 +244,7 @@ pub struct QuotaStatus {
 /// Usage over a window, with breakdowns whose parts add up to the totals exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageSummary {
     /// The window.
     pub window: Window,

@@ -4,7 +4,8 @@
 //! Off unless `byokd --http 127.0.0.1:PORT`. Each user has bearer tokens (`byokit http token`,
 //! kept in the store by their SHA-256 and sealed by the vault); a request without a valid token
 //! gets 401. The `Host` header must name loopback (against DNS rebinding); no CORS
-//! headers are sent; bodies are capped at 1 MiB.
+//! headers are sent; bodies are capped at 1 MiB. The REST door ([`crate::rest`]) is served
+//! beside it, on the same address, with its own rules.
 
 use std::sync::Arc;
 
@@ -25,11 +26,14 @@ use crate::service::Service;
 
 /// Serves the endpoint until byokd stops.
 pub(crate) async fn serve(state: Arc<Service>, listener: tokio::net::TcpListener) {
+    // The REST door (`/api/*`, `/openapi.json`) beside `/v1`, with its own authentication.
+    let rest = crate::rest::router(Arc::clone(&state));
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
         .route("/v1/models", get(models))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES))
-        .with_state(state);
+        .with_state(state)
+        .merge(rest);
     // Each streamed delta leaves as soon as it is written, not held back to fill a segment.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
@@ -192,8 +196,17 @@ async fn completions(
 /// for its kind (a provider's bad key is a 401, its rate limit a 429 with `Retry-After`, as is
 /// byokd's own refusal when every key rests).
 fn error_response(e: &Error) -> Response {
+    let (status, kind, code) = status_of(&e.kind);
+    let mut response = error(status, kind, code, &e.message);
+    set_retry_after(&mut response, &e.kind);
+    response
+}
+
+/// The HTTP status of an error's kind, with OpenAI's error type and code for it: the one rule
+/// both HTTP front ends (`/v1` and the REST door) answer by.
+pub(crate) fn status_of(kind: &ErrorKind) -> (StatusCode, &'static str, &'static str) {
     use ErrorKind::*;
-    let (status, kind, code) = match &e.kind {
+    match kind {
         ParseError | InvalidRequest | TooLarge { .. } | InvalidParams | BadKey => (
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -250,16 +263,18 @@ fn error_response(e: &Error) -> Response {
             "server_error",
             "internal",
         ),
-    };
-    let mut response = error(status, kind, code, &e.message);
-    if let Some(wait) = e.kind.retry_after() {
+    }
+}
+
+/// `Retry-After` on `response` when the kind says how long to wait.
+pub(crate) fn set_retry_after(response: &mut Response, kind: &ErrorKind) {
+    if let Some(wait) = kind.retry_after() {
         // Whole seconds, rounded up: a client that waits what it is told finds the key free.
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         if let Ok(value) = seconds.max(1).to_string().parse() {
             response.headers_mut().insert("retry-after", value);
         }
     }
-    response
 }
 
 type Chunks = futures_util::stream::BoxStream<'static, Result<String, std::convert::Infallible>>;

@@ -2,7 +2,7 @@
 //! local socket), the blocking client it shares with the CLI, and the `byokit` CLI itself.
 //!
 //! Layers, top to bottom, each knowing only those below it: the front ends (`rpc`'s socket,
-//! [`http`]'s OpenAI-compatible door) translate requests into [`service::Service`] calls; the
+//! [`http`]'s OpenAI-compatible door, [`rest`]'s settings endpoints) translate requests into [`service::Service`] calls; the
 //! service decides with the core's rules and keeps what it decides in the [`store`]; the
 //! `gateway` does the provider calls' I/O.
 
@@ -12,6 +12,7 @@ pub mod client;
 mod gateway;
 pub mod http;
 pub mod paths;
+pub mod rest;
 mod rpc;
 pub mod server;
 pub mod service;

@@ -24,8 +24,10 @@ pub struct Options {
     pub master_key: MasterKeyHome,
     /// The socket path.
     pub socket: PathBuf,
-    /// Where to serve the OpenAI-compatible HTTP endpoint (loopback only); off when `None`.
+    /// Where to serve the OpenAI-compatible HTTP endpoint and the REST door; off when `None`.
     pub http: Option<std::net::SocketAddr>,
+    /// Who the REST door admits, from where.
+    pub rest: crate::rest::RestOptions,
     /// The app's shared system key.
     pub system: SystemKeyOptions,
     /// Timeouts of provider calls.

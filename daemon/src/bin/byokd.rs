@@ -23,9 +23,13 @@ struct Args {
     /// The socket to listen on (default: $BYOKIT_SOCKET or $XDG_RUNTIME_DIR/byokit/byokd.sock).
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Also serve an OpenAI-compatible HTTP endpoint on this loopback address (e.g. 127.0.0.1:8787).
+    /// Also serve an OpenAI-compatible HTTP endpoint and the REST API on this loopback address
+    /// (e.g. 127.0.0.1:8787); another address only with --http-public.
     #[arg(long, value_name = "ADDR")]
     http: Option<std::net::SocketAddr>,
+    /// The REST API's callers.
+    #[command(flatten)]
+    rest: byokit_daemon::rest::RestArgs,
     /// The environment variable holding the app's system key, for users without their own.
     #[arg(long, value_name = "VAR", default_value = "ANTHROPIC_API_KEY")]
     system_key_env: String,
@@ -123,10 +127,20 @@ fn main() -> ExitCode {
     }
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     let socket = args.socket.unwrap_or_else(|| default_socket(&data_dir));
-    if let Some(addr) = args.http.filter(|a| !a.ip().is_loopback()) {
-        eprintln!("byokd: --http {addr}: only a loopback address (127.0.0.1, ::1) is allowed");
+    if let Some(addr) = args
+        .http
+        .filter(|a| !a.ip().is_loopback() && !args.rest.http_public)
+    {
+        eprintln!("byokd: --http {addr}: only a loopback address (127.0.0.1, ::1) is allowed without --http-public");
         return ExitCode::FAILURE;
     }
+    let rest = match args.rest.options() {
+        Ok(rest) => rest,
+        Err(e) => {
+            eprintln!("byokd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let timeouts = match (|| {
         Ok::<_, String>(Timeouts {
             connect: seconds("connect-timeout", args.connect_timeout)?,
@@ -166,6 +180,7 @@ fn main() -> ExitCode {
         data_dir,
         socket,
         http: args.http,
+        rest,
         system,
         timeouts,
         log_requests: args.log_requests,
