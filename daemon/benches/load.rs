@@ -252,7 +252,8 @@ fn main() {
         tx.commit().unwrap();
         // Fill the daily totals from the logs, as the migration that added them does.
         conn.execute_batch(
-            "DROP TABLE usage_daily; DROP TABLE routing_settings; PRAGMA user_version = 2;",
+            "DROP TABLE usage_daily; DROP TABLE routing_settings; DROP TABLE http_tokens;
+             DROP TABLE usage_repriced; PRAGMA user_version = 2;",
         )
         .unwrap();
         drop(conn);
