@@ -499,6 +499,20 @@ pub struct ChatParams {
     pub stream: bool,
 }
 
+/// The method of the notification a streaming `chat` sends for each piece of text.
+pub const CHAT_DELTA: &str = "chat.delta";
+
+/// A [`CHAT_DELTA`] notification's parameters: the next piece of a streaming chat's text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct ChatDelta {
+    /// The `id` of the `chat` request it belongs to.
+    #[cfg_attr(feature = "ts", ts(type = "number | string | null"))]
+    pub id: serde_json::Value,
+    /// The text.
+    pub text: String,
+}
+
 /// `chat`'s result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(

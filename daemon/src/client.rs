@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use byokit_core::protocol::{ChatDelta, CHAT_DELTA};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub use byokit_client::Error as CallError;
@@ -106,6 +108,24 @@ impl Client {
     /// Calls `method` with `params`; returns the result.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, ClientError> {
         Ok(self.0.call(method, params)?)
+    }
+
+    /// `chat` with `"stream": true` in `params`: each [`ChatDelta`] is handed to `on_delta` as
+    /// it comes; returns the chat's result.
+    pub fn chat_streaming(
+        &mut self,
+        params: Value,
+        mut on_delta: impl FnMut(&ChatDelta),
+    ) -> Result<Value, ClientError> {
+        Ok(self
+            .0
+            .call_with_notifications("chat", params, |method, params| {
+                if method == CHAT_DELTA {
+                    if let Ok(delta) = ChatDelta::deserialize(params) {
+                        on_delta(&delta);
+                    }
+                }
+            })?)
     }
 
     /// Calls `method`, handing each notification that arrives before the reply (such as

@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use byokit_core::protocol::{ChatParams, Error, ErrorKind, VaultRotateResult};
+use byokit_core::protocol::{
+    ChatDelta, ChatParams, Error, ErrorKind, VaultRotateResult, CHAT_DELTA,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -194,10 +196,18 @@ async fn chat(
         return to_value(service.chat(p, None).await?);
     }
     let (tx, mut deltas) = tokio::sync::mpsc::channel::<String>(64);
-    let (out, id) = (out.clone(), id.unwrap_or(RawValue::NULL).to_owned());
+    let out = out.clone();
+    // The request's id, as every delta repeats it.
+    let id: serde_json::Value = id
+        .and_then(|id| serde_json::from_str(id.get()).ok())
+        .unwrap_or_default();
     let forward = tokio::spawn(async move {
         while let Some(text) = deltas.recv().await {
-            let note = json!({"jsonrpc": "2.0", "method": "chat.delta", "params": {"id": id, "text": text}});
+            let delta = ChatDelta {
+                id: id.clone(),
+                text,
+            };
+            let note = json!({"jsonrpc": "2.0", "method": CHAT_DELTA, "params": delta});
             if out.send(json_line(&note)).await.is_err() {
                 return; // the client is gone; dropping `deltas` tells the call
             }

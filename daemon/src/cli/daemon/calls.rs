@@ -77,15 +77,11 @@ pub(crate) fn chat(t: &Target, a: ChatArgs, out: &mut dyn std::io::Write) -> Res
                "feature": a.feature, "max_output_tokens": a.max_tokens, "stream": a.stream && !a.json});
     params["user"] = json!(t.user);
     let mut streamed = false;
-    let v = t
-        .connect()?
-        .call_with_notifications("chat", params, |note| {
-            if let Some(text) = note["params"]["text"].as_str() {
-                let _ = write!(out, "{text}");
-                let _ = out.flush();
-                streamed = true;
-            }
-        })?;
+    let v = t.connect()?.chat_streaming(params, |delta| {
+        let _ = write!(out, "{}", delta.text);
+        let _ = out.flush();
+        streamed = true;
+    })?;
     if a.json {
         return write_json(out, &v);
     }
