@@ -14,29 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
+
+mod common;
+use common::{bin, contains, dechunk, fresh_dir, read_request, respond};
 use serde_json::{json, Value};
 
 const OPENAI_KEY: &str =
     "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
 const ANTHROPIC_KEY: &str =
     "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
-
-fn bin(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_byokit")).with_file_name(name)
-}
-
-/// A new empty folder for a daemon's data, socket and log.
-fn fresh_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "byokd-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A byokd process on a fresh data directory; killed when dropped.
 struct Daemon {
@@ -173,62 +159,6 @@ impl Drop for Daemon {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
-
-/// Reads one HTTP/1.1 request from a mock provider's connection: its head and its body.
-fn read_request(stream: &std::net::TcpStream) -> (String, Vec<u8>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = reader.read_exact(&mut body);
-    (head, body)
-}
-
-/// Answers a mock provider's request: `status` (`"200 OK"`), `headers` (each ending in `\r\n`)
-/// and a JSON `body`, then closes.
-fn respond(stream: &mut std::net::TcpStream, status: &str, headers: &str, body: &[u8]) {
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(body);
-}
-
-/// The payload of an HTTP/1.1 chunked body (`<hex size>\r\n<bytes>\r\n` … `0\r\n\r\n`).
-fn dechunk(mut body: &[u8]) -> String {
-    let mut out = Vec::new();
-    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&body[end + 2..end + 2 + size]);
-        body = &body[end + 2 + size + 2..];
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// A mock OpenAI on 127.0.0.1: `GET /v1/models` answers the shared fixture to the right key,

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -17,28 +17,15 @@ use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+mod common;
+use common::{bin, dechunk, fresh_dir, read_request, respond};
+
 const OPENAI_KEY: &str =
     "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
 const OTHER_KEY: &str = "sk-proj-Bb8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe9z9z";
 const ISSUER: &str = "https://auth.example.test";
 const AUDIENCE: &str = "authenticated";
 const SERVICE_TOKEN: &str = "svc-test-0123456789abcdef0123456789abcdef";
-
-fn bin(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_byokit")).with_file_name(name)
-}
-
-fn fresh_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "byokd-rest-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -212,52 +199,6 @@ fn raw_request(
     }
 }
 
-fn dechunk(mut body: &[u8]) -> String {
-    let mut out = Vec::new();
-    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&body[end + 2..end + 2 + size]);
-        body = &body[end + 2 + size + 2..];
-    }
-    String::from_utf8(out).unwrap()
-}
-
-fn read_request(stream: &std::net::TcpStream) -> (String, Vec<u8>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = reader.read_exact(&mut body);
-    (head, body)
-}
-
-fn respond(stream: &mut std::net::TcpStream, status: &str, body: &[u8]) {
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(body);
-}
-
 /// A mock OpenAI on 127.0.0.1 (the shared fixtures) that answers only `key`.
 fn mock_openai(key: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -280,6 +221,7 @@ fn mock_openai(key: &'static str) -> String {
             respond(
                 &mut stream,
                 status,
+                "",
                 &std::fs::read(fixtures.join(file)).unwrap(),
             );
         }
@@ -389,9 +331,9 @@ fn jwks_server(body: String) -> JwksServer {
             fetches.fetch_add(1, Ordering::SeqCst);
             if up.load(Ordering::SeqCst) {
                 let text = body.lock().unwrap().clone();
-                respond(&mut stream, "200 OK", text.as_bytes());
+                respond(&mut stream, "200 OK", "", text.as_bytes());
             } else {
-                respond(&mut stream, "503 Service Unavailable", b"{}");
+                respond(&mut stream, "503 Service Unavailable", "", b"{}");
             }
         }
     });

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
 use serde_json::{json, Value};
+
+mod common;
+use common::{bin, contains, fresh_dir, read_request, respond};
 
 const OPENAI_KEY: &str =
     "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
@@ -34,24 +37,6 @@ const PROVIDERS: [(&str, &str, &str); 5] = [
     ("gemini", "gemini-2.5-flash", GEMINI_KEY),
     ("mistral", "mistral-small-latest", MISTRAL_KEY),
 ];
-
-fn bin(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_byokit")).with_file_name(name)
-}
-
-/// A new empty folder (0755, as `mkdir` makes it) for a daemon's data, socket and log.
-fn fresh_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "byokd-sec-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
 
 /// byokd on `dir/data`, listening on `socket`.
 fn byokd(dir: &Path, socket: &Path, extra: &[&str]) -> Command {
@@ -164,38 +149,6 @@ impl Drop for Daemon {
     }
 }
 
-/// Reads one HTTP/1.1 request's head (and skips its body).
-fn read_request(stream: &std::net::TcpStream) -> String {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = reader.read_exact(&mut body);
-    head
-}
-
-fn respond(stream: &mut std::net::TcpStream, status: &str, headers: &str, body: &str) {
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-}
-
 /// A listener that answers every request with `reply(head)` (status, headers, body); returns
 /// its base URL and how many connections it accepted.
 fn mock(
@@ -209,9 +162,9 @@ fn mock(
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             seen.fetch_add(1, Ordering::SeqCst);
-            let head = read_request(&stream);
+            let (head, _) = read_request(&stream);
             let (status, headers, body) = reply(&head);
-            respond(&mut stream, &status, &headers, &body);
+            respond(&mut stream, &status, &headers, body.as_bytes());
         }
     });
     (base, count)
@@ -245,10 +198,6 @@ fn models_provider() -> (String, Arc<AtomicUsize>) {
         let body = json!({"object": "list", "data": [{"id": "gpt-4o", "object": "model"}]});
         ("200 OK".into(), String::new(), body.to_string())
     })
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn mode(path: &Path) -> u32 {
