@@ -4,7 +4,7 @@
 
 use byokit_core::{Headers, HttpRequest, Method};
 
-use crate::server::Timeouts;
+use crate::options::Timeouts;
 
 /// byokd's HTTP client for provider calls.
 #[derive(Clone)]

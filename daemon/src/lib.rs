@@ -11,11 +11,13 @@ pub mod cli;
 pub mod client;
 mod gateway;
 pub mod http;
+pub mod options;
 pub mod paths;
 pub mod rest;
 mod rpc;
 pub mod server;
 pub mod service;
+mod status;
 pub mod store;
 pub mod vault;
 

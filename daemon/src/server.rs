@@ -2,68 +2,18 @@
 //! store and the vault opened under that lock, then the front ends (the local socket, and the
 //! HTTP door when asked) serving one [`Service`] until `daemon.stop` or a signal.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use byokit_core::routing::SystemKeyPolicy;
 use time::OffsetDateTime;
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::paths::{private_dir, private_file, private_file_if_any, remove_stale_socket};
 use crate::service::Service;
 use crate::store::SqliteStore;
-use crate::vault::{MasterKeyHome, Vault};
+use crate::vault::Vault;
 use crate::LOG;
 
-/// How byokd runs.
-pub struct Options {
-    /// The data directory (database, master key).
-    pub data_dir: PathBuf,
-    /// Where a new data dir keeps its master key (an existing one keeps it where it is; once
-    /// byokd has started, where this one keeps it).
-    pub master_key: MasterKeyHome,
-    /// The socket path.
-    pub socket: PathBuf,
-    /// Where to serve the OpenAI-compatible HTTP endpoint and the REST door; off when `None`.
-    pub http: Option<std::net::SocketAddr>,
-    /// Who the REST door admits, from where.
-    pub rest: crate::rest::RestOptions,
-    /// The app's shared system key.
-    pub system: SystemKeyOptions,
-    /// Timeouts of provider calls.
-    pub timeouts: Timeouts,
-    /// Log every request (method, outcome, time), not only failures.
-    pub log_requests: bool,
-    /// Catalog files merged over the built-in catalog, in order (read again by
-    /// `catalog.reload` and SIGHUP).
-    pub catalog: Vec<PathBuf>,
-    /// Accept a configuration's `base_url` in plain `http://` to another machine (by default
-    /// only `https://`, or `http://` to loopback).
-    pub allow_http_base_url: bool,
-}
-
-/// The system key: read from an environment variable at start; when it is unset, users without
-/// their own key are refused.
-#[derive(Debug, Clone)]
-pub struct SystemKeyOptions {
-    /// The variable holding the key (`ANTHROPIC_API_KEY`).
-    pub key_env: String,
-    /// Which provider, model and monthly per-user token cap it serves.
-    pub policy: SystemKeyPolicy,
-    /// A base URL in place of the provider's (a proxy; a mock in tests).
-    pub base_url: Option<String>,
-}
-
-/// How long byokd waits on a provider (byokd's flags give the defaults).
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// To open a connection.
-    pub connect: std::time::Duration,
-    /// Between two reads, the first byte included.
-    pub read: std::time::Duration,
-    /// For the whole call, streamed reply included.
-    pub total: std::time::Duration,
-}
+pub use crate::options::{Options, SystemKeyOptions, Timeouts};
 
 /// The file whose exclusive lock a running byokd holds, in its data directory.
 pub const LOCK_FILE: &str = "byokd.lock";

@@ -27,51 +27,7 @@ const JWKS_MAX_BYTES: usize = 1024 * 1024;
 /// Clock skew allowed on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
 
-/// Where the key set comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwksSource {
-    /// A JWKS file, read again as the cache says.
-    File(std::path::PathBuf),
-    /// An `https://` URL (or `http://` on loopback).
-    Url(String),
-}
-
-impl JwksSource {
-    /// A URL if it has a scheme, else a file; plain `http://` only for a loopback host.
-    pub fn parse(text: &str) -> Result<JwksSource, String> {
-        if let Some(rest) = text.strip_prefix("http://") {
-            let host = rest.split(['/', '?']).next().unwrap_or_default();
-            let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
-            if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
-                return Err(format!(
-                    "--jwt-jwks {text}: only https:// (plain http:// is allowed on loopback only)"
-                ));
-            }
-            return Ok(JwksSource::Url(text.to_owned()));
-        }
-        if text.starts_with("https://") {
-            return Ok(JwksSource::Url(text.to_owned()));
-        }
-        if text.contains("://") {
-            return Err(format!(
-                "--jwt-jwks {text}: expected a file or an https:// URL"
-            ));
-        }
-        Ok(JwksSource::File(text.into()))
-    }
-}
-
-/// How JWTs are checked.
-pub struct JwtOptions {
-    /// The key set of asymmetric keys, if any.
-    pub jwks: Option<JwksSource>,
-    /// The `iss` every token must have.
-    pub issuer: String,
-    /// The `aud` every token must have, when set.
-    pub audience: Option<String>,
-    /// The shared secret of HS256 tokens, when they are accepted.
-    pub hs256_secret: Option<zeroize::Zeroizing<String>>,
-}
+pub use crate::options::{JwksSource, JwtOptions};
 
 /// The keys fetched last, and when.
 #[derive(Default)]

@@ -7,7 +7,7 @@
 //! or a JWT of the app's sign-in, checked against its JWKS ([`jwt`]). A body never names a user.
 //! Like `/v1`, the door only translates: each endpoint is one [`Service`] call, and a
 //! [`protocol::Error`](byokit_core::protocol::Error) becomes its HTTP status by the rule `/v1`
-//! answers by (`status_of` in [`crate::http`]), with a JSON body `{"error": {"kind", "message", …}}`.
+//! answers by (`status_of` in `crate::status`), with a JSON body `{"error": {"kind", "message", …}}`.
 
 mod auth;
 pub mod jwt;
@@ -25,20 +25,7 @@ use serde_json::Value;
 
 use crate::service::Service;
 
-/// How the REST door admits callers (byokd's flags, [`RestArgs`]).
-#[derive(Default)]
-pub struct RestOptions {
-    /// `Host` names answered besides loopback's (the public name a reverse proxy forwards).
-    pub hosts: Vec<String>,
-    /// The SHA-256 of the app backend's service token, if it has one.
-    pub service_token: Option<[u8; 32]>,
-    /// The app's sign-in, if its JWTs are accepted.
-    pub jwt: Option<jwt::JwtOptions>,
-    /// Origins whose browsers may call the door (CORS); none when empty.
-    pub cors_origins: Vec<String>,
-    /// Requests per minute each user may make to `/api/settings/*` (0: the default, 120).
-    pub rate_per_minute: u32,
-}
+pub use crate::options::RestOptions;
 
 /// The REST door's flags, shared by `byokd`'s command line.
 #[derive(Debug, Clone, clap::Args)]
@@ -259,7 +246,7 @@ impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         match self {
             RestError::Service(e) => {
-                let (status, _, _) = crate::http::status_of(&e.kind);
+                let (status, _, _) = crate::status::status_of(&e.kind);
                 let mut fields = match serde_json::to_value(&e.kind) {
                     Ok(Value::Object(map)) => map,
                     _ => serde_json::Map::new(),
@@ -273,7 +260,7 @@ impl IntoResponse for RestError {
                     },
                 };
                 let mut response = (status, Json(body)).into_response();
-                crate::http::set_retry_after(&mut response, &e.kind);
+                crate::status::set_retry_after(&mut response, &e.kind);
                 response
             }
             RestError::Refused {

@@ -20,7 +20,7 @@ use byokit_core::{ApiKey, Catalog};
 use tokio::sync::watch;
 
 use crate::gateway::Gateway;
-use crate::server::Options;
+use crate::options::Options;
 use crate::store::{Store, StoreError};
 use crate::vault::Vault;
 
