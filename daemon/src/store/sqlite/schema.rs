@@ -207,21 +207,8 @@ pub(super) fn rebuild_daily(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for user in users {
-        let mut daily = Daily::default();
-        for e in events_between(tx, &user, OffsetDateTime::UNIX_EPOCH, far_future())? {
-            daily
-                .entry((
-                    user.clone(),
-                    day_number(e.at),
-                    e.provider,
-                    e.payer,
-                    e.feature.clone(),
-                    e.model.clone(),
-                ))
-                .or_default()
-                .add_event(&e);
-        }
-        add_daily(tx, daily)?;
+        let events = events_between(tx, &user, OffsetDateTime::UNIX_EPOCH, far_future())?;
+        add_daily(tx, daily_totals(&user, &events))?;
     }
     Ok(())
 }

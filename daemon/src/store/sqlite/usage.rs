@@ -474,22 +474,28 @@ pub(super) fn reprice(
             "DELETE FROM usage_daily WHERE clerk_id = ?1 AND day = ?2",
             params![user, day],
         )?;
-        let mut daily = Daily::default();
         let start = day_date(day).midnight().assume_utc();
-        for e in events_between(tx, user, start, start + time::Duration::DAY)? {
-            daily
-                .entry((
-                    user.to_owned(),
-                    day,
-                    e.provider,
-                    e.payer,
-                    e.feature.clone(),
-                    e.model.clone(),
-                ))
-                .or_default()
-                .add_event(&e);
-        }
-        add_daily(tx, daily)?;
+        let events = events_between(tx, user, start, start + time::Duration::DAY)?;
+        add_daily(tx, daily_totals(user, &events))?;
     }
     Ok(changed)
+}
+
+/// The daily totals of a user's events, by day, provider, payer, feature and model.
+pub(super) fn daily_totals(user: &str, events: &[UsageEvent]) -> Daily {
+    let mut daily = Daily::default();
+    for e in events {
+        daily
+            .entry((
+                user.to_owned(),
+                day_number(e.at),
+                e.provider,
+                e.payer,
+                e.feature.clone(),
+                e.model.clone(),
+            ))
+            .or_default()
+            .add_event(e);
+    }
+    daily
 }
