@@ -16,6 +16,9 @@ use byokit_core::protocol::{ErrorKind, MAX_MESSAGE_BYTES};
 use byokit_daemon::client::Client;
 use serde_json::json;
 
+mod common;
+use common::wait_for_socket;
+
 /// A byokd on a fresh folder; killed when dropped.
 struct Daemon {
     dir: PathBuf,
@@ -49,11 +52,7 @@ impl Daemon {
             .spawn()
             .unwrap();
         let d = Daemon { dir, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while UnixStream::connect(d.socket()).is_err() {
-            assert!(Instant::now() < deadline, "byokd did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_socket(&d.socket());
         d
     }
 

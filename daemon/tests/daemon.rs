@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use byokit_daemon::client::Client;
 
 mod common;
-use common::{bin, contains, dechunk, fresh_dir, read_request, respond};
+use common::{bin, contains, dechunk, fresh_dir, read_request, respond, wait_for_socket};
 use serde_json::{json, Value};
 
 const OPENAI_KEY: &str =
@@ -64,11 +64,7 @@ impl Daemon {
             .spawn()
             .unwrap();
         let d = Daemon { dir, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while UnixStream::connect(d.socket()).is_err() {
-            assert!(Instant::now() < deadline, "byokd did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_socket(&d.socket());
         d
     }
 
@@ -2286,6 +2282,34 @@ fn settle_to_one(data_dir: &Path) -> usize {
     }
 }
 
+/// Starts `n` recorders on `socket` and `data_dir` at once (each finds no daemon and starts
+/// one); checks that every one succeeded, that exactly one byokd serves the data dir afterwards,
+/// and that it holds every record.
+fn race_recorders(socket: &Path, data_dir: &Path, n: u64) {
+    let recorders: Vec<Child> = (0..n)
+        .map(|_| start_recorder(socket, data_dir, "race"))
+        .collect();
+    for r in recorders {
+        let out = r.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        settle_to_one(data_dir),
+        1,
+        "{:?}",
+        daemons_serving(data_dir)
+    );
+    let summary = Client::connect(socket)
+        .unwrap()
+        .call("usage.summary", json!({"user": "race", "days": 1}))
+        .unwrap();
+    assert_eq!(summary["totals"]["requests"], n, "{summary}");
+}
+
 /// After a `kill -9`, eight scripts recording at the same moment each find no daemon and start
 /// one: exactly one byokd serves the data dir afterwards, and every record is in it. On a new data
 /// dir, seven simultaneous starts all succeed (the schema is made once).
@@ -2296,39 +2320,12 @@ fn racing_auto_starts_after_a_crash_leave_exactly_one_byokd() {
     let _reaper = Reaper(data.clone());
     d.kill(); // SIGKILL: the socket file stays behind
     assert!(d.socket().exists());
-    let recorders: Vec<Child> = (0..8)
-        .map(|_| start_recorder(&d.socket(), &data, "race"))
-        .collect();
-    for r in recorders {
-        let out = r.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(settle_to_one(&data), 1, "{:?}", daemons_serving(&data));
-    let summary = d
-        .client()
-        .call("usage.summary", json!({"user": "race", "days": 1}))
-        .unwrap();
-    assert_eq!(summary["totals"]["requests"], 8, "{summary}");
+    race_recorders(&d.socket(), &data, 8);
 
     let fresh = fresh_dir();
     let (data, socket) = (fresh.join("data"), fresh.join("run/byokd.sock"));
     let _reaper = Reaper(data.clone());
-    let recorders: Vec<Child> = (0..7)
-        .map(|_| start_recorder(&socket, &data, "new"))
-        .collect();
-    for r in recorders {
-        let out = r.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(settle_to_one(&data), 1, "{:?}", daemons_serving(&data));
+    race_recorders(&socket, &data, 7);
     let _ = std::fs::remove_dir_all(&fresh);
 }
 

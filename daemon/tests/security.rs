@@ -19,7 +19,7 @@ use byokit_daemon::client::Client;
 use serde_json::{json, Value};
 
 mod common;
-use common::{bin, contains, fresh_dir, read_request, respond};
+use common::{bin, contains, fresh_dir, read_request, respond, wait_for_socket};
 
 const OPENAI_KEY: &str =
     "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
@@ -76,11 +76,7 @@ impl Daemon {
             .spawn()
             .unwrap();
         let d = Daemon { dir, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while UnixStream::connect(d.socket()).is_err() {
-            assert!(Instant::now() < deadline, "byokd did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_socket(&d.socket());
         d
     }
 

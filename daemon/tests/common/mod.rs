@@ -83,3 +83,16 @@ pub fn dechunk(mut body: &[u8]) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// Waits (20 s at most) until something accepts connections on the Unix socket `path`.
+pub fn wait_for_socket(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::os::unix::net::UnixStream::connect(path).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "byokd did not start on {}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
