@@ -32,6 +32,24 @@ pub struct Options {
     /// Accept a configuration's `base_url` in plain `http://` to another machine (by default
     /// only `https://`, or `http://` to loopback).
     pub allow_http_base_url: bool,
+    /// A PostgreSQL database in place of the data dir's SQLite file.
+    pub database: Option<DatabaseOptions>,
+}
+
+/// The PostgreSQL database several byokd share.
+#[derive(Clone)]
+pub struct DatabaseOptions {
+    /// The role byokd serves as (`--database-url`): held to row-level security.
+    pub url: String,
+    /// The role that applies the migrations (`--database-owner-url`), when not the same.
+    pub owner_url: Option<String>,
+}
+
+impl std::fmt::Debug for DatabaseOptions {
+    /// Without the URLs, which may hold passwords.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseOptions { .. }")
+    }
 }
 
 /// The system key: read from an environment variable at start; when it is unset, users without

@@ -9,7 +9,8 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::paths::{private_dir, private_file, private_file_if_any, remove_stale_socket};
 use crate::service::Service;
-use crate::store::SqliteStore;
+use crate::store::postgres::PgStore;
+use crate::store::{SqliteStore, Store};
 use crate::vault::Vault;
 use crate::LOG;
 
@@ -42,26 +43,8 @@ fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
     }
 }
 
-/// Runs byokd until `daemon.stop` or a termination signal.
-pub async fn run(mut options: Options) -> Result<(), String> {
-    crate::paths::check_data_dir_choice(&options.data_dir)?;
-    // Whatever byokd or SQLite creates (the database's -wal and -shm files, temp files) is its
-    // owner's alone.
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    private_dir(&options.data_dir)
-        .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
-    // Everything below (migrations, the master key, replacing a stale socket) happens under the
-    // lock, in one process at a time.
-    let _lock = lock_data_dir(&options.data_dir)?;
-    if let Some(dir) = options.socket.parent() {
-        private_dir(dir).map_err(|e| format!("socket directory {}: {e}", dir.display()))?;
-    }
-    if UnixStream::connect(&options.socket).await.is_ok() {
-        return Err(format!(
-            "a daemon is already listening on {}",
-            options.socket.display()
-        ));
-    }
+/// The embedded store: `byokit.db` in the data dir, its keys sealed by the data dir's master key.
+fn open_sqlite(options: &mut Options) -> Result<(Arc<dyn Store>, Arc<Vault>), String> {
     let db = options.data_dir.join("byokit.db");
     let mut conn = crate::store::open(&db).map_err(|e| e.to_string())?;
     private_file(&db).map_err(|e| format!("database {}: {e}", db.display()))?;
@@ -104,9 +87,73 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     for row in failed {
         tracing::warn!(target: LOG, "not used: {row}");
     }
+    let store = SqliteStore::start(conn).map_err(|e| format!("opening the store: {e}"))?;
+    Ok((Arc::new(store), vault))
+}
+
+/// A PostgreSQL database shared with other byokd: migrated (as its owner, when given), its
+/// keys sealed by the master key every instance shares (the data dir's, copied to each).
+async fn open_postgres(
+    options: &mut Options,
+    db: &crate::options::DatabaseOptions,
+) -> Result<(Arc<dyn Store>, Arc<Vault>), String> {
+    let store = PgStore::connect(&db.url, db.owner_url.as_deref()).await?;
+    let check = store.vault_check().await.map_err(|e| e.to_string())?;
+    let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
+        .map_err(|e| e.to_string())?;
+    options.master_key = home;
+    let vault =
+        Vault::open_checked(&options.data_dir, home, check.as_deref()).map_err(|e| match e {
+            crate::vault::VaultError::Tampered => format!(
+                "{e}: every byokd serving one database needs the same master key (copy the \
+                 first one's master.key into this data dir, docs/postgres.md)"
+            ),
+            e => e.to_string(),
+        })?;
+    if check.is_none() {
+        // Two byokd starting on an empty database: the first check value stored wins, and the
+        // other's master key must open it.
+        let stored = store
+            .set_vault_check(&vault.seal_check())
+            .await
+            .map_err(|e| e.to_string())?;
+        if !vault.opens_check(&stored) {
+            return Err(
+                "another byokd stored its master key's check value first, and this \
+                        byokd's master key does not open it: copy that byokd's master.key here"
+                    .into(),
+            );
+        }
+    }
+    Ok((Arc::new(store), Arc::new(vault)))
+}
+
+/// Runs byokd until `daemon.stop` or a termination signal.
+pub async fn run(mut options: Options) -> Result<(), String> {
+    crate::paths::check_data_dir_choice(&options.data_dir)?;
+    // Whatever byokd or SQLite creates (the database's -wal and -shm files, temp files) is its
+    // owner's alone.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    private_dir(&options.data_dir)
+        .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
+    // Everything below (migrations, the master key, replacing a stale socket) happens under the
+    // lock, in one process at a time.
+    let _lock = lock_data_dir(&options.data_dir)?;
+    if let Some(dir) = options.socket.parent() {
+        private_dir(dir).map_err(|e| format!("socket directory {}: {e}", dir.display()))?;
+    }
+    if UnixStream::connect(&options.socket).await.is_ok() {
+        return Err(format!(
+            "a daemon is already listening on {}",
+            options.socket.display()
+        ));
+    }
+    let (store, vault) = match options.database.clone() {
+        Some(db) => open_postgres(&mut options, &db).await?,
+        None => open_sqlite(&mut options)?,
+    };
     let sources = crate::catalog_files::read(&options.catalog)?;
     let catalog = crate::catalog_files::build(&sources, None, OffsetDateTime::now_utc().date())?;
-    let store = Arc::new(SqliteStore::start(conn).map_err(|e| format!("opening the store: {e}"))?);
     let service = Arc::new(Service::new(options, store, vault, catalog, sources)?);
     service
         .import_legacy_tokens(&service.options().data_dir)

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use byokit_daemon::client::Client;
 
 mod common;
-use common::{bin, contains, dechunk, fresh_dir, read_request, respond, wait_for_socket};
+use common::{
+    bin, contains, dechunk, fresh_dir, read_request, respond, test_database, wait_for_socket,
+};
 use serde_json::{json, Value};
 
 const OPENAI_KEY: &str =
@@ -28,6 +30,8 @@ const ANTHROPIC_KEY: &str =
 struct Daemon {
     dir: PathBuf,
     child: Child,
+    /// Its PostgreSQL database, when the tests run on one.
+    database: Option<String>,
 }
 
 impl Daemon {
@@ -49,11 +53,18 @@ impl Daemon {
             .append(true)
             .open(dir.join("test.log"))
             .unwrap();
+        // On the PostgreSQL test server too, when there is one: a database per data dir.
+        let database = test_database(&dir);
+        let database_args: Vec<String> = database
+            .iter()
+            .flat_map(|url| ["--database-url".to_owned(), url.clone()])
+            .collect();
         let child = Command::new(bin("byokd"))
             .arg("--data-dir")
             .arg(dir.join("data"))
             .arg("--socket")
             .arg(dir.join("run/byokd.sock"))
+            .args(&database_args)
             .args(extra)
             .env_remove("ANTHROPIC_API_KEY")
             .env_remove("BYOKIT_MASTER_KEY")
@@ -63,7 +74,11 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .unwrap();
-        let d = Daemon { dir, child };
+        let d = Daemon {
+            dir,
+            child,
+            database,
+        };
         wait_for_socket(&d.socket());
         d
     }
@@ -135,9 +150,44 @@ impl Daemon {
         let _ = self.child.wait();
     }
 
-    /// Every byte byokd wrote: database (and its WAL), logs.
+    /// One number from the store, by SQL: from byokit.db, or from the PostgreSQL database.
+    fn sql_i64(&self, sql: &str) -> i64 {
+        match &self.database {
+            Some(url) => {
+                let out = Command::new("psql")
+                    .args(["-X", "-tA", "-d", url, "-c", sql])
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8(out.stdout)
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap()
+            }
+            None => rusqlite::Connection::open_with_flags(
+                self.dir.join("data/byokit.db"),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap(),
+        }
+    }
+
+    /// Every byte byokd wrote: database (and its WAL, or a dump of its PostgreSQL database),
+    /// logs.
     fn written_bytes(&self) -> Vec<u8> {
         let mut all = Vec::new();
+        if let Some(url) = &self.database {
+            let dump = Command::new("pg_dump").args(["-d", url]).output().unwrap();
+            assert!(dump.status.success());
+            all.extend(dump.stdout);
+        }
         for dir in [self.dir.clone(), self.dir.join("data")] {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -630,7 +680,9 @@ fn the_database_and_master_key_are_private_and_migrations_reapply_cleanly() {
     let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(d.dir.join("data")), 0o700);
     assert_eq!(mode(d.dir.join("data/master.key")), 0o600);
-    assert_eq!(mode(d.dir.join("data/byokit.db")), 0o600);
+    if d.database.is_none() {
+        assert_eq!(mode(d.dir.join("data/byokit.db")), 0o600);
+    }
     assert_eq!(mode(d.dir.join("run")), 0o700);
     assert_eq!(mode(d.socket()) & 0o077, 0);
     // An empty database (schema 0) migrates to the latest; a migrated one is left as it is.
@@ -1192,6 +1244,35 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
             None,
         );
         assert_eq!(got, serde_json::to_value(&want).unwrap(), "{days} days");
+        // The database's own summary function gives the same figures.
+        if let Some(url) = &d.database {
+            let sql = format!(
+                "SELECT get_user_usage_summary('hist', {days}, '{}')",
+                got["window"]["end"].as_str().unwrap()
+            );
+            let out = Command::new("psql")
+                .args(["-X", "-tA", "-d", url, "-c", &sql])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let sql: Value = serde_json::from_slice(&out.stdout).unwrap();
+            for part in [
+                "totals",
+                "by_provider",
+                "by_payer",
+                "by_feature",
+                "by_model",
+            ] {
+                assert_eq!(sql[part], got[part], "{part} over {days} days");
+            }
+        }
+    }
+    if d.database.is_some() {
+        return; // the rest is SQLite's own migration
     }
     // A database of schema 2 (before daily totals) gets them filled from its logs.
     let db = d.dir.join("data/byokit.db");
@@ -1273,19 +1354,7 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
     for _ in 0..5 {
         c.call("chat", ask.clone()).unwrap();
     }
-    let db = rusqlite::Connection::open_with_flags(
-        d.dir.join("data/byokit.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let stored = || {
-        db.query_row(
-            "SELECT COUNT(*) FROM api_usage_logs WHERE clerk_id = 'fast'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap()
-    };
+    let stored = || d.sql_i64("SELECT COUNT(*) FROM api_usage_logs WHERE clerk_id = 'fast'");
     let deadline = Instant::now() + Duration::from_secs(5);
     while stored() < 25 {
         assert!(
@@ -1295,7 +1364,6 @@ fn a_chat_answered_before_its_record_commits_is_still_recorded() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    drop(db);
     // Calls answered, then byokd told to stop at once: their records are there after a restart.
     for _ in 0..20 {
         c.call("chat", ask.clone()).unwrap();
@@ -2367,6 +2435,9 @@ fn a_named_socket_without_its_data_dir_gets_no_daemon_of_the_default_one() {
 #[test]
 fn a_damaged_row_is_named_not_read_as_a_default() {
     let d = Daemon::start();
+    if d.database.is_some() {
+        return; // PostgreSQL's CHECK constraints refuse such values: nothing to read back
+    }
     let mut c = d.client();
     c.call(
         "usage.record",
@@ -2594,6 +2665,13 @@ output = "12.00"
         .unwrap();
     assert_eq!(r["repriced"], 0);
     // The change is noted with what it replaced.
+    assert_eq!(
+        d.sql_i64("SELECT COUNT(*) FROM usage_repriced WHERE from_status = 'unpriced'"),
+        1
+    );
+    if d.database.is_some() {
+        return;
+    }
     let db = rusqlite::Connection::open(d.dir.join("data/byokit.db")).unwrap();
     let (from, to): (String, String) = db
         .query_row(

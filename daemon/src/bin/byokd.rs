@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use byokit_core::routing::SystemKeyPolicy;
 use byokit_core::Provider;
+use byokit_daemon::options::DatabaseOptions;
 use byokit_daemon::server::{run, Options, SystemKeyOptions, Timeouts};
 use byokit_daemon::vault::MasterKeyHome;
 use clap::Parser;
@@ -85,6 +86,26 @@ struct Args {
     /// cross the network unencrypted); by default only https://, or http:// to loopback.
     #[arg(long)]
     allow_http_base_url: bool,
+    /// Keep configurations and usage in this PostgreSQL database (postgres://user@host/db, TLS
+    /// with sslmode=require) instead of byokit.db, shared with other byokd; migrated at start.
+    /// Several byokd on one database each have their own data dir holding the same master.key.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BYOKIT_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Apply the database's migrations as this role (the tables' owner) before serving as
+    /// --database-url's role, which then need not own them.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BYOKIT_DATABASE_OWNER_URL",
+        hide_env_values = true,
+        requires = "database_url"
+    )]
+    database_owner_url: Option<String>,
 }
 
 /// How log lines are written.
@@ -187,6 +208,10 @@ fn main() -> ExitCode {
         master_key: args.master_key,
         catalog: args.catalog,
         allow_http_base_url: args.allow_http_base_url,
+        database: args.database_url.map(|url| DatabaseOptions {
+            url,
+            owner_url: args.database_owner_url,
+        }),
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

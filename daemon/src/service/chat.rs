@@ -242,7 +242,7 @@ impl Service {
         if let Some(hold) = &routed.system_hold {
             hold.settle(reply.usage.total_tokens(decision.provider));
         }
-        let (usage_id, committed) = self.store.record(record, Commit::Soon)?;
+        let (usage_id, committed) = self.store.record(record, Commit::Soon).await?;
         // The store logs a failed commit; the hold, if any, waits for the commit's answer.
         if let Some(hold) = routed.system_hold {
             tokio::spawn(async move {

@@ -21,7 +21,7 @@ impl Service {
             return Err(invalid("invalid params: `model` is empty"));
         }
         let record = self.price(p, OffsetDateTime::now_utc());
-        let (_, committed) = self.store.record(record, Commit::Now)?;
+        let (_, committed) = self.store.record(record, Commit::Now).await?;
         Ok(committed.await.map_err(|_| StoreError::Closed)??)
     }
 

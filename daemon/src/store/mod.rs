@@ -6,7 +6,9 @@
 //!
 //! Every operation is scoped to one user, named in its arguments.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod summary;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +32,13 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("storage: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The database (PostgreSQL) failed: its message and code, never a row's values.
+    #[error("storage: {0}")]
+    Database(String),
+    /// The database asked for the transaction to be tried again (a deadlock, a serialization
+    /// failure); the store does, a few times.
+    #[error("storage: {0}")]
+    Retry(String),
     /// A stored value cannot be read back.
     #[error("storage: damaged row: {0}")]
     Damaged(String),
@@ -65,7 +74,8 @@ pub trait Store: Send + Sync {
     /// What routing reads about the user on every call.
     fn routing_inputs(&self, user: &str) -> StoreFuture<'_, Arc<RoutingInputs>>;
 
-    /// Sends a priced usage record to be stored and returns at once: the id it is stored under
+    /// Sends a priced usage record to be stored and returns without waiting for its commit: the
+    /// id it is stored under
     /// (a retry of a recorded idempotency key keeps the first id, which the answer gives), and
     /// the answer, which comes once the record is durable. Every read of usage after this call
     /// sees it.
@@ -73,7 +83,7 @@ pub trait Store: Send + Sync {
         &self,
         record: PricedRecord,
         commit: Commit,
-    ) -> Result<(i64, Acknowledgement), StoreError>;
+    ) -> StoreFuture<'_, (i64, Acknowledgement)>;
     /// The user's records after `since` whose cost is not exact (unpriced or estimated), with
     /// their ids, for repricing.
     fn inexact_records(

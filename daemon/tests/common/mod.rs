@@ -96,3 +96,41 @@ pub fn wait_for_socket(path: &std::path::Path) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The PostgreSQL server the tests run against as well, when `scripts/test-postgres.sh` has
+/// started one: its superuser's URL, without a database.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("BYOKIT_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database of its own for a test's data dir on the test server (made on first use), as
+/// `byokd --database-url` takes it; `None` when the tests run on SQLite only.
+pub fn test_database(dir: &std::path::Path) -> Option<String> {
+    let server = postgres_server()?;
+    let name: String = dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let out = std::process::Command::new("createdb")
+        .arg(format!("--maintenance-db={server}/postgres"))
+        .arg(&name)
+        .output()
+        .expect("createdb runs (postgresql-client)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() || err.contains("already exists"),
+        "createdb {name}: {err}"
+    );
+    Some(format!("{server}/{name}"))
+}

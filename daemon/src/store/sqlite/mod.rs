@@ -13,7 +13,7 @@ use std::sync::{mpsc, Arc};
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, FiredAlerts, Month};
 use byokit_core::protocol::{ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordResult};
-use byokit_core::usage::{DayGroup, Summarizer};
+use byokit_core::usage::DayGroup;
 use byokit_core::{
     CostStatus, Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window,
 };
@@ -27,6 +27,7 @@ use super::{
     Resealer, RoutingInputs, Sealed, Store, StoreError, StoreFuture, StoredConfig, SystemHold,
     TokenHash,
 };
+use crate::store::summary::SummaryPlan;
 
 mod columns;
 mod holds;
@@ -435,18 +436,19 @@ impl Store for SqliteStore {
         &self,
         record: PricedRecord,
         commit: Commit,
-    ) -> Result<(i64, Acknowledgement), StoreError> {
+    ) -> StoreFuture<'_, (i64, Acknowledgement)> {
         let id = self.next_usage_id.fetch_add(1, Ordering::Relaxed);
         let (reply, rx) = oneshot::channel();
-        self.tx
+        let sent = self
+            .tx
             .send(Command::Record {
                 record,
                 id,
                 commit,
                 reply,
             })
-            .map_err(|_| StoreError::Closed)?;
-        Ok((id, rx))
+            .map_err(|_| StoreError::Closed);
+        Box::pin(std::future::ready(sent.map(|()| (id, rx))))
     }
 
     fn inexact_records(

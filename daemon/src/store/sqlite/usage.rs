@@ -3,44 +3,30 @@
 
 use super::*;
 
-pub(super) fn day_number(at: OffsetDateTime) -> i64 {
-    at.unix_timestamp().div_euclid(86_400)
-}
-
-pub(super) fn day_date(n: i64) -> time::Date {
-    (OffsetDateTime::UNIX_EPOCH + time::Duration::days(n)).date()
-}
+pub(super) use crate::store::summary::{day_date, day_number};
 
 pub(super) fn far_future() -> OffsetDateTime {
     time::Date::MAX.midnight().assume_utc()
 }
 
-/// The summary of a window: whole days from `usage_daily`, the two edge days from the logs.
+/// The summary of a window, read as [`SummaryPlan`] says.
 pub(super) fn summary(
     tx: &Transaction<'_>,
     user: &str,
     window: Window,
     cap: Option<u64>,
 ) -> Result<UsageSummary, StoreError> {
-    let mut s = Summarizer::new(window);
-    let first_day = day_number(s.first_day().midnight().assume_utc());
-    let end_day = day_number(window.end);
-    let month_day = day_number(Month::containing(window.end).start());
-    let day_start = |day: i64| day_date(day).midnight().assume_utc();
-    // The edge days come whole from the daily totals too, when that is exact: the first day's
-    // events at or before the window's start are then taken away (fewer events are read than
-    // the whole day's), and the last day comes whole when no event follows the window's end.
-    let whole_edges = first_day < end_day;
-    let last_day_whole = whole_edges
-        && !tx
+    let plan = SummaryPlan::new(window);
+    let after_end = match plan.after_end() {
+        Some((from, until)) => tx
             .prepare_cached(
                 "SELECT EXISTS(SELECT 1 FROM api_usage_logs
                  WHERE clerk_id = ?1 AND created_at > ?2 AND created_at < ?3)",
             )?
-            .query_row(
-                params![user, ms(window.end), ms(day_start(end_day + 1))],
-                |r| r.get::<_, bool>(0),
-            )?;
+            .query_row(params![user, ms(from), ms(until)], |r| r.get::<_, bool>(0))?,
+        None => false,
+    };
+    let (from_day, to_day) = plan.days();
     let mut groups = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
@@ -48,7 +34,7 @@ pub(super) fn summary(
                     unpriced_requests, estimated_requests
              FROM usage_daily WHERE clerk_id = ?1 AND day >= ?2 AND day <= ?3",
         )?;
-        let rows = stmt.query_map(params![user, first_day.min(month_day), end_day], |r| {
+        let rows = stmt.query_map(params![user, from_day, to_day], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -89,61 +75,26 @@ pub(super) fn summary(
             ));
         }
     }
-    // The events still needed: the smaller part of the first day (those before the window's
-    // start, taken away from the whole day, or those after it, added to the day's month share),
-    // or the edge days themselves.
-    let start_late_in_day =
-        whole_edges && window.start() - day_start(first_day) > time::Duration::hours(12);
-    let one_day = |day: i64| events_between(tx, user, day_start(day), day_start(day + 1));
-    let (early, after_start) = match (whole_edges, start_late_in_day) {
-        (true, true) => (
-            Vec::new(),
-            events_between(
-                tx,
-                user,
-                window.start() - time::Duration::MILLISECOND,
-                day_start(first_day + 1),
-            )?,
-        ),
-        (true, false) => (
-            events_between(
-                tx,
-                user,
-                day_start(first_day),
-                window.start() + time::Duration::MILLISECOND,
-            )?,
-            Vec::new(),
-        ),
-        (false, _) => (Vec::new(), Vec::new()),
+    let reads = plan.events(after_end);
+    let read = |span: Option<(OffsetDateTime, OffsetDateTime)>| match span {
+        Some((from, until)) => events_between(tx, user, from, until),
+        None => Ok(Vec::new()),
     };
-    let edge = if !whole_edges {
-        one_day(first_day)?
-    } else if last_day_whole {
-        Vec::new()
-    } else {
-        one_day(end_day)?
-    };
-    for (day, g) in &groups {
-        match *day {
-            d if start_late_in_day && d == first_day => s.add_day(g),
-            d if whole_edges && d == first_day => s.add_first_day(g),
-            d if d == first_day => {}
-            d if d == end_day && last_day_whole => s.add_last_day(g),
-            d if d == end_day => {}
-            _ => s.add_day(g),
-        }
-    }
-    for e in &early {
-        s.remove_event(e);
-    }
-    for e in &after_start {
-        s.add_window_event(e);
-    }
-    for e in &edge {
-        s.add_event(e);
-    }
+    let (early, after_start, edge) = (
+        read(reads.early)?,
+        read(reads.after_start)?,
+        read(reads.edge)?,
+    );
     let budget = get_budget(tx, user)?;
-    Ok(s.finish(cap, budget.as_ref()))
+    Ok(plan.finish(
+        &groups,
+        after_end,
+        &early,
+        &after_start,
+        &edge,
+        cap,
+        budget.as_ref(),
+    ))
 }
 
 pub(super) fn record(

@@ -1,0 +1,113 @@
+//! The schema: plain SQL files under [`MIGRATIONS_DIR`], one per version, applied in order at
+//! start and recorded in `byokit_migrations`. A team can apply them with its own tools instead:
+//! byokd then finds them recorded (or, applied without the record, finds the tables and stops
+//! with a message rather than apply them twice).
+
+use deadpool_postgres::Pool;
+use tokio_postgres::types::Type;
+
+use super::{begin, Scope};
+use crate::store::StoreError;
+
+/// Where the migration files are, in the repository and in a release's source.
+pub const MIGRATIONS_DIR: &str = "daemon/migrations/postgres";
+
+/// The migrations, in order: (version, file name, SQL). Never edit one that has shipped: add
+/// the next.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_tables.sql",
+        include_str!("../../../migrations/postgres/0001_tables.sql"),
+    ),
+    (
+        2,
+        "0002_usage_summary.sql",
+        include_str!("../../../migrations/postgres/0002_usage_summary.sql"),
+    ),
+];
+
+/// Any number the migrations' advisory lock is known by: two byokd starting at once take turns.
+const MIGRATION_LOCK: i64 = 0x6279_6f6b_6974; // "byokit"
+
+/// Applies the migrations past the database's version, up to `through` (all of them when
+/// `None`), each in its own transaction, under a session advisory lock.
+pub async fn migrate_through(pool: &Pool, through: Option<i32>) -> Result<i32, StoreError> {
+    let mut client = pool.get().await?;
+    client
+        .execute_typed(
+            "SELECT pg_advisory_lock($1)",
+            &[(&MIGRATION_LOCK, Type::INT8)],
+        )
+        .await?;
+    let result = apply(&mut client, through).await;
+    client
+        .execute_typed(
+            "SELECT pg_advisory_unlock($1)",
+            &[(&MIGRATION_LOCK, Type::INT8)],
+        )
+        .await?;
+    result
+}
+
+/// Applies every pending migration.
+pub async fn migrate(pool: &Pool) -> Result<i32, StoreError> {
+    migrate_through(pool, None).await
+}
+
+async fn apply(
+    client: &mut deadpool_postgres::Object,
+    through: Option<i32>,
+) -> Result<i32, StoreError> {
+    let mut version = current_version(client).await?;
+    for (v, name, sql) in MIGRATIONS {
+        if *v <= version || through.is_some_and(|t| *v > t) {
+            continue;
+        }
+        let tx = begin(client, Scope::Service).await?;
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| StoreError::Database(format!("{name}: {}", StoreError::from(e))))?;
+        tx.execute_typed(
+            "INSERT INTO byokit_migrations (version, name) VALUES ($1, $2)",
+            &[(v, Type::INT4), (name, Type::TEXT)],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(target: crate::LOG, "database migrated to version {v} ({name})");
+        version = *v;
+    }
+    Ok(version)
+}
+
+/// The last migration recorded (0 for an empty database).
+async fn current_version(client: &mut deadpool_postgres::Object) -> Result<i32, StoreError> {
+    let tx = begin(client, Scope::Service).await?;
+    let exists: bool = tx
+        .query_typed_one("SELECT to_regclass('byokit_migrations') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    let version = if exists {
+        tx.query_typed_one(
+            "SELECT COALESCE(MAX(version), 0) FROM byokit_migrations",
+            &[],
+        )
+        .await?
+        .get(0)
+    } else {
+        let tables: bool = tx
+            .query_typed_one("SELECT to_regclass('api_usage_logs') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        if tables {
+            return Err(StoreError::Database(
+                "the database has an api_usage_logs table but no byokit_migrations: its tables \
+                 are not byokit's (the spec's own migration?); use another database or schema"
+                    .into(),
+            ));
+        }
+        0
+    };
+    tx.commit().await?;
+    Ok(version)
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A PostgreSQL cluster of its own for the tests, never the system's: made with initdb in a
+# temporary folder, owned by the `postgres` OS user, listening on 127.0.0.1 only and on a socket
+# in that folder. Installs Debian's postgresql if it is missing.
+#
+# Usage: source scripts/postgres.sh; pg_start      (sets PGHOST, PGPORT, PGUSER and
+#        BYOKIT_TEST_DATABASE_URL, the superuser's URL without a database); pg_stop at the end.
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] && echo "$dir"
+}
+
+pg_install() {
+  if [ -z "$(pg_bin)" ]; then
+    echo "installing postgresql from Debian"
+    apt-get install -y -qq postgresql >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+  fi
+}
+
+pg_start() {
+  pg_install
+  local bin
+  bin=$(pg_bin)
+  PG_DIR=$(mktemp -d /tmp/byokit-pg.XXXXXX)
+  chown postgres: "$PG_DIR"
+  PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync -E UTF8 \
+    --locale=C.UTF-8 >/dev/null
+  runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PG_DIR -c fsync=on -c max_connections=300" \
+    >/dev/null
+  export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PG_DIR
+  export BYOKIT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT ($PG_DIR)"
+}
+
+pg_stop() {
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+    runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+    rm -rf "$PG_DIR"
+  fi
+}
