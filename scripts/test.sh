@@ -61,6 +61,9 @@ bash scripts/wasm-build.sh byokit-core
 step "the npm package: built, packed, installed into an empty folder, tested with node --test"
 bash scripts/test-npm.sh
 
+step "byokd on PostgreSQL: the daemon's tests, row-level security, two byokd on one database"
+bash scripts/test-postgres.sh
+
 step "byokd as a gateway: the openai client and curl through byokd to the mock providers"
 bash scripts/test-gateway.sh
 

@@ -2,8 +2,9 @@
 -- alerts, routing settings, bearer tokens, system-key holds; row-level security on every table,
 -- forced, so that every statement sees one user's rows only.
 --
--- byokd applies this file at start (recording it in byokit_migrations); a team can apply it with
--- its own tools instead (psql -f, `supabase migration up`), then byokd finds it applied.
+-- byokd applies this file at start, in one transaction; a team can apply it with its own tools
+-- instead (psql -1 -f, `supabase migration up`): the file records itself in byokit_migrations,
+-- where byokd finds it applied.
 --
 -- Who is the user. byokd names the user of each transaction with
 --   SELECT set_config('byokit.user', '<user>', true)      -- local to the transaction
@@ -191,12 +192,15 @@ BEGIN
     EXECUTE format('CREATE POLICY byokit_update ON %I FOR UPDATE USING (clerk_id = byokit_writer()) WITH CHECK (clerk_id = byokit_writer())', t);
     EXECUTE format('CREATE POLICY byokit_delete ON %I FOR DELETE USING (clerk_id = byokit_writer())', t);
   END LOOP;
-  FOREACH t IN ARRAY ARRAY['byokit_migrations', 'byokit_vault'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY byokit_service ON %I USING (byokit_service()) WITH CHECK (byokit_service())', t);
-  END LOOP;
 END $$;
+ALTER TABLE byokit_vault ENABLE ROW LEVEL SECURITY;
+ALTER TABLE byokit_vault FORCE ROW LEVEL SECURITY;
+CREATE POLICY byokit_service ON byokit_vault USING (byokit_service()) WITH CHECK (byokit_service());
+-- Which versions are applied is no secret; who may add one is a matter of grants (the owner).
+ALTER TABLE byokit_migrations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE byokit_migrations FORCE ROW LEVEL SECURITY;
+CREATE POLICY byokit_read ON byokit_migrations FOR SELECT USING (true);
+CREATE POLICY byokit_record ON byokit_migrations FOR INSERT WITH CHECK (true);
 CREATE POLICY byokit_token_lookup ON http_tokens FOR SELECT USING (token_hash = byokit_token_hash());
 
 -- The role byokd serves as: not the tables' owner, no BYPASSRLS. Operators grant it to byokd's
@@ -230,3 +234,5 @@ BEGIN
       byokit_migrations FROM anon;
   END IF;
 END $$;
+
+INSERT INTO byokit_migrations (version, name) VALUES (1, '0001_tables.sql');

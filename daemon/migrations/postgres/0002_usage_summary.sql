@@ -67,3 +67,5 @@ BEGIN
     GRANT EXECUTE ON FUNCTION get_user_usage_summary(text, integer, timestamptz) TO authenticated;
   END IF;
 END $$;
+
+INSERT INTO byokit_migrations (version, name) VALUES (2, '0002_usage_summary.sql');

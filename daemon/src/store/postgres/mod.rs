@@ -15,7 +15,7 @@
 //!   arrays) and acknowledged only after it commits, as in SQLite.
 
 mod records;
-mod schema;
+pub mod schema;
 mod usage;
 
 use std::sync::Arc;

@@ -1,7 +1,6 @@
 //! The schema: plain SQL files under [`MIGRATIONS_DIR`], one per version, applied in order at
-//! start and recorded in `byokit_migrations`. A team can apply them with its own tools instead:
-//! byokd then finds them recorded (or, applied without the record, finds the tables and stops
-//! with a message rather than apply them twice).
+//! start, each in one transaction. Each file records itself in `byokit_migrations`, so that a
+//! team can apply them with its own tools instead (`psql -1 -f`): byokd then finds them applied.
 
 use deadpool_postgres::Pool;
 use tokio_postgres::types::Type;
@@ -68,11 +67,7 @@ async fn apply(
         tx.batch_execute(sql)
             .await
             .map_err(|e| StoreError::Database(format!("{name}: {}", StoreError::from(e))))?;
-        tx.execute_typed(
-            "INSERT INTO byokit_migrations (version, name) VALUES ($1, $2)",
-            &[(v, Type::INT4), (name, Type::TEXT)],
-        )
-        .await?;
+        // The file records itself in byokit_migrations, for those who apply it with psql.
         tx.commit().await?;
         tracing::info!(target: crate::LOG, "database migrated to version {v} ({name})");
         version = *v;

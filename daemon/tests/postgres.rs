@@ -1,0 +1,576 @@
+//! byokd on PostgreSQL, as a service with many users runs it: several byokd processes on one
+//! database, serving as a role held to row-level security. Needs a server:
+//! `scripts/test-postgres.sh` starts a cluster of its own and sets BYOKIT_TEST_DATABASE_URL;
+//! without it these tests say so and pass.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use byokit_core::Decimal;
+use byokit_daemon::client::Client;
+use serde_json::{json, Value};
+
+mod common;
+use common::{bin, fresh_dir, postgres_server, read_request, respond, wait_for_socket};
+
+const ANTHROPIC_KEY: &str =
+    "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
+
+/// The test server, or `None` (and a note) when there is none.
+fn server() -> Option<String> {
+    let server = postgres_server();
+    if server.is_none() {
+        eprintln!("no PostgreSQL server (BYOKIT_TEST_DATABASE_URL): scripts/test-postgres.sh runs this test");
+    }
+    server
+}
+
+/// Runs SQL (and psql's commands) with psql on `url`; answers its output (tuples only,
+/// unaligned).
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-f",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    } else {
+        Err(String::from_utf8(out.stderr).unwrap())
+    }
+}
+
+/// A new database on the server, owned by `owner` (the superuser's when `None`).
+fn new_database(server: &str, name: &str, owner: Option<&str>) -> String {
+    let admin = format!("{server}/postgres");
+    let _ = psql(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    let owner = owner.map(|o| format!(" OWNER {o}")).unwrap_or_default();
+    psql(&admin, &format!("CREATE DATABASE {name}{owner}")).unwrap();
+    format!("{server}/{name}")
+}
+
+/// A byokd process; killed when dropped.
+struct Byokd {
+    dir: PathBuf,
+    child: Child,
+}
+
+impl Byokd {
+    /// Starts byokd on `dir` (data and socket) and the database at `url`.
+    fn start(dir: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("test.log"))
+            .unwrap();
+        let child = Command::new(bin("byokd"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--socket")
+            .arg(dir.join("run/byokd.sock"))
+            .args(["--database-url", url])
+            .args(extra)
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("BYOKIT_MASTER_KEY")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let d = Byokd {
+            dir: dir.to_owned(),
+            child,
+        };
+        wait_for_socket(&d.socket());
+        d
+    }
+
+    /// A second byokd for the same database: a data dir of its own holding the first one's
+    /// master key.
+    fn beside(first: &Byokd, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
+        let dir = fresh_dir();
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::copy(first.dir.join("data/master.key"), data.join("master.key")).unwrap();
+        Byokd::start(&dir, url, extra, env)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("run/byokd.sock")
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.socket()).unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("test.log")).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Byokd {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn record(user: &str, key: &str, input: u64, output: u64) -> Value {
+    json!({"user": user, "provider": "openai", "model": "gpt-4o", "feature": "chat",
+           "usage": {"input_tokens": input, "output_tokens": output}, "idempotency_key": key})
+}
+
+#[test]
+fn row_level_security_holds_byokds_role_to_one_user_per_transaction() {
+    let Some(server) = server() else { return };
+    let admin = format!("{server}/postgres");
+    // The roles docs/postgres.md describes: the tables' owner applies the migrations; byokd
+    // serves as a member of byokit_app, which owns nothing and does not bypass RLS.
+    psql(
+        &admin,
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'byokit_app') THEN CREATE ROLE byokit_app NOLOGIN; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rls_owner') THEN CREATE ROLE rls_owner LOGIN; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rls_byokd') THEN CREATE ROLE rls_byokd LOGIN IN ROLE byokit_app; END IF;
+         END $$",
+    )
+    .unwrap();
+    let owner_url =
+        new_database(&server, "rls", Some("rls_owner")).replace("postgres@", "rls_owner@");
+    let url = owner_url.replace("rls_owner@", "rls_byokd@");
+    let dir = fresh_dir();
+    let d = Byokd::start(&dir, &url, &["--database-owner-url", &owner_url], &[]);
+    assert!(
+        !d.log().contains("bypasses row-level security"),
+        "{}",
+        d.log()
+    );
+    let mut c = d.client();
+    for (user, n) in [("alice", 3), ("bob", 5)] {
+        for i in 0..n {
+            c.call(
+                "usage.record",
+                record(user, &format!("{user}-{i}"), 100, 10),
+            )
+            .unwrap();
+        }
+        c.call(
+            "budget.set",
+            json!({"user": user, "monthly_limit_usd": "10"}),
+        )
+        .unwrap();
+    }
+    let as_byokd = |sql: &str| psql(&url, sql);
+    // byokd's role owns no table.
+    assert_eq!(
+        as_byokd("SELECT DISTINCT tableowner FROM pg_tables WHERE tablename IN ('api_usage_logs', 'user_api_configs', 'usage_daily')")
+            .unwrap(),
+        "rls_owner"
+    );
+    // Without a user, nothing: not even with SQL that has no WHERE.
+    assert_eq!(
+        as_byokd("SELECT count(*) FROM api_usage_logs").unwrap(),
+        "0"
+    );
+    assert_eq!(as_byokd("SELECT count(*) FROM usage_daily").unwrap(), "0");
+    assert_eq!(as_byokd("SELECT count(*) FROM byokit_vault").unwrap(), "0");
+    // Scoped to alice: hers, and only hers, whatever the statement says.
+    let scoped = |sql: &str| {
+        as_byokd(&format!(
+            "BEGIN; SELECT set_config('byokit.user', 'alice', true) \\g /dev/null\n{sql}; ROLLBACK;"
+        ))
+    };
+    assert_eq!(scoped("SELECT count(*) FROM api_usage_logs").unwrap(), "3");
+    assert_eq!(
+        scoped("SELECT string_agg(DISTINCT clerk_id, ',') FROM api_usage_logs").unwrap(),
+        "alice"
+    );
+    assert_eq!(
+        scoped("WITH gone AS (DELETE FROM api_usage_logs RETURNING 1) SELECT count(*) FROM gone")
+            .unwrap(),
+        "3",
+        "a DELETE without WHERE reaches alice's rows only"
+    );
+    assert_eq!(
+        scoped("WITH changed AS (UPDATE budgets SET monthly_limit_usd = 0 RETURNING clerk_id) SELECT string_agg(clerk_id, ',') FROM changed").unwrap(),
+        "alice"
+    );
+    let refused = scoped(
+        "INSERT INTO budgets (clerk_id, monthly_limit_usd, policy, alert_thresholds) VALUES ('bob', 1, 'block', '{}')",
+    )
+    .unwrap_err();
+    assert!(refused.contains("row-level security"), "{refused}");
+    // A setting local to a transaction does not outlive it on the connection.
+    assert_eq!(
+        as_byokd(
+            "BEGIN; SELECT set_config('byokit.user', 'alice', true) \\g /dev/null\nCOMMIT; SELECT count(*) FROM api_usage_logs"
+        )
+        .unwrap(),
+        "0"
+    );
+    // Supabase's sign-in (request.jwt.claims, what auth.uid() reads) reads its user's rows and
+    // writes nothing: a signed-in user cannot delete their usage to get quota back.
+    let supabase = |sql: &str| {
+        as_byokd(&format!(
+            "BEGIN; SELECT set_config('request.jwt.claims', '{{\"sub\": \"bob\"}}', true) \\g /dev/null\n{sql}; ROLLBACK;"
+        ))
+    };
+    assert_eq!(
+        supabase("SELECT count(*) FROM api_usage_logs").unwrap(),
+        "5"
+    );
+    assert_eq!(
+        supabase("WITH gone AS (DELETE FROM api_usage_logs RETURNING 1) SELECT count(*) FROM gone")
+            .unwrap(),
+        "0"
+    );
+    // The spec's summary function runs as its caller: another user's summary is empty.
+    let summary: Value =
+        serde_json::from_str(&supabase("SELECT get_user_usage_summary('alice', 30)").unwrap())
+            .unwrap();
+    assert_eq!(summary["totals"]["requests"], 0);
+    let own: Value =
+        serde_json::from_str(&supabase("SELECT get_user_usage_summary('bob', 30)").unwrap())
+            .unwrap();
+    assert_eq!(own["totals"]["requests"], 5);
+    // And byokd still serves both, each their own.
+    let s = c
+        .call("usage.summary", json!({"user": "bob", "days": 1}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 5);
+}
+
+#[test]
+fn two_daemons_recording_for_the_same_users_at_once_give_exact_totals() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "two_recorders", None);
+    let a = Byokd::start(&fresh_dir(), &url, &[], &[]);
+    let b = Byokd::beside(&a, &url, &[], &[]);
+    let users = ["ann", "ben", "cy", "dee"];
+    // 2 × 16 clients, each its own connection, all at once.
+    let acked: Mutex<Vec<(String, Value)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for (d, name) in [(&a, "a"), (&b, "b")] {
+            for t in 0..16 {
+                let acked = &acked;
+                s.spawn(move || {
+                    let mut c = d.client();
+                    for i in 0..150u64 {
+                        let user = users[(t + i as usize) % users.len()];
+                        let key = format!("{name}-{t}-{i}");
+                        let r = c
+                            .call("usage.record", record(user, &key, 1000 + i, 17 * i))
+                            .unwrap();
+                        acked.lock().unwrap().push((user.to_owned(), r));
+                    }
+                });
+            }
+        }
+    });
+    let acked = acked.into_inner().unwrap();
+    assert_eq!(acked.len(), 2 * 16 * 150);
+    for user in users {
+        let mine: Vec<&Value> = acked
+            .iter()
+            .filter(|(u, _)| u == user)
+            .map(|(_, r)| r)
+            .collect();
+        let cost: Decimal = mine
+            .iter()
+            .map(|r| Decimal::from_str(r["cost_usd"].as_str().unwrap()).unwrap())
+            .sum();
+        let ids: std::collections::BTreeSet<i64> =
+            mine.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len(), mine.len(), "ids are unique across both byokd");
+        // Both byokd read the same totals, exact to the last digit.
+        for d in [&a, &b] {
+            let s = d
+                .client()
+                .call("usage.summary", json!({"user": user, "days": 1}))
+                .unwrap();
+            assert_eq!(s["totals"]["requests"], mine.len() as u64);
+            assert_eq!(s["totals"]["cost_usd"], cost.normalize().to_string());
+        }
+    }
+}
+
+/// A mock Anthropic on 127.0.0.1 whose replies (the shared fixture) come after `delay`.
+fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&served);
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/providers/anthropic/chat.json"),
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (body, count) = (body.clone(), Arc::clone(&count));
+            std::thread::spawn(move || {
+                read_request(&stream);
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(delay);
+                respond(&mut stream, "200 OK", "", &body);
+            });
+        }
+    });
+    (base, served)
+}
+
+#[test]
+fn two_daemons_never_admit_more_than_the_system_cap_between_them() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "one_cap", None);
+    let (base, served) = mock_anthropic(Duration::from_millis(800));
+    let flags = [
+        "--system-key-env",
+        "TEST_SYSTEM_KEY",
+        "--system-token-cap",
+        "1000000",
+        "--system-base-url",
+        &base,
+    ];
+    let env = [("TEST_SYSTEM_KEY", ANTHROPIC_KEY)];
+    let a = Byokd::start(&fresh_dir(), &url, &flags, &env);
+    let b = Byokd::beside(&a, &url, &flags, &env);
+    // What each call holds while it runs: byokd's estimate of its prompt and its output.
+    let ask = json!({"user": "edge", "max_output_tokens": 500,
+                     "messages": [{"role": "user", "content": "hi"}]});
+    let request: byokit_core::ChatRequest = serde_json::from_value(ask.clone()).unwrap();
+    let (prompt, output) = byokit_core::approximate_chat(&request, 1024);
+    let hold = prompt.tokens + output;
+    // The month so far: all but the room of exactly ten calls.
+    let before = 1_000_000 - 10 * hold;
+    a.client()
+        .call(
+            "usage.record",
+            json!({"user": "edge", "provider": "anthropic", "model": "claude-sonnet-4",
+                   "payer": "system", "usage": {"input_tokens": before, "output_tokens": 0}}),
+        )
+        .unwrap();
+    let s = b
+        .client()
+        .call("usage.summary", json!({"user": "edge", "days": 1}))
+        .unwrap();
+    assert_eq!(s["system_quota"]["used_tokens"], before);
+    // 24 calls at once, 12 through each byokd: exactly ten fit.
+    let results: Vec<Result<Value, String>> = std::thread::scope(|s| {
+        let calls: Vec<_> = (0..24)
+            .map(|i| {
+                let (ask, d) = (ask.clone(), if i % 2 == 0 { &a } else { &b });
+                s.spawn(move || d.client().call("chat", ask).map_err(|e| e.to_string()))
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(answered, 10, "{results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(refused.contains("please add your own API key"), "{refused}");
+    }
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        10,
+        "refused calls never reach the provider"
+    );
+    // What they used is recorded, once, and the month stays within the cap.
+    let used: u64 = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| {
+            r["usage"]["input_tokens"].as_u64().unwrap()
+                + r["usage"]["output_tokens"].as_u64().unwrap()
+        })
+        .sum();
+    // Each byokd's answered calls are recorded within moments of their reply (its reads wait
+    // for them); read through both, the month is complete.
+    b.client()
+        .call("usage.summary", json!({"user": "edge", "days": 1}))
+        .unwrap();
+    let s = a
+        .client()
+        .call("usage.summary", json!({"user": "edge", "days": 1}))
+        .unwrap();
+    assert_eq!(s["system_quota"]["used_tokens"], before + used);
+    assert!(before + used <= 1_000_000);
+}
+
+#[test]
+fn killing_one_daemon_under_load_loses_nothing_it_acknowledged() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "kill_one", None);
+    let mut a = Byokd::start(&fresh_dir(), &url, &[], &[]);
+    let b = Byokd::beside(&a, &url, &[], &[]);
+    // Every key a client sent, and whether it was acknowledged.
+    let sent: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for (d, name) in [(&a, "a"), (&b, "b")] {
+            for t in 0..8 {
+                let (socket, sent) = (d.socket(), &sent);
+                s.spawn(move || {
+                    let Ok(mut c) = Client::connect(&socket) else {
+                        return;
+                    };
+                    for i in 0..400 {
+                        let key = format!("{name}-{t}-{i}");
+                        let ok = c
+                            .call("usage.record", record("crash", &key, 100, 10))
+                            .is_ok();
+                        sent.lock().unwrap().push((key, ok));
+                        if !ok {
+                            return; // its byokd died under it
+                        }
+                    }
+                });
+            }
+        }
+        // Let the load run on both, then SIGKILL one mid-flight.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, ok)| *ok && k.starts_with("a-"))
+            .count()
+            < 1000
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        a.kill();
+    });
+    let sent = sent.into_inner().unwrap();
+    let acked: Vec<&String> = sent.iter().filter(|(_, ok)| *ok).map(|(k, _)| k).collect();
+    assert!(acked.iter().filter(|k| k.starts_with("a-")).count() >= 1000);
+    assert!(
+        sent.iter().any(|(k, ok)| !ok && k.starts_with("a-")),
+        "the kill came while a's clients were recording"
+    );
+    // The clients of the dead byokd send their unacknowledged records again, to the other, with
+    // the same idempotency keys; every acknowledged one comes back a duplicate.
+    let mut c = b.client();
+    for (key, ok) in &sent {
+        let r = c
+            .call("usage.record", record("crash", key, 100, 10))
+            .unwrap();
+        if *ok {
+            assert_eq!(r["duplicate"], true, "{key} was acknowledged but lost");
+        }
+    }
+    let stored = c
+        .call("usage.summary", json!({"user": "crash", "days": 1}))
+        .unwrap()["totals"]["requests"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(stored, sent.len() as u64, "every record once, none twice");
+}
+
+#[test]
+fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_rows() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "from_v1", None);
+    // A team applied version 1 with its own tools, and a byokd of that version stored usage.
+    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres/0001_tables.sql");
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+        .arg(&v1)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    psql(
+        &url,
+        "BEGIN;
+         SELECT set_config('byokit.user', 'old', true);
+         INSERT INTO api_usage_logs (id, clerk_id, provider, model, feature, payer, prompt_tokens,
+           completion_tokens, input_tokens, output_tokens, total_tokens, estimated_cost_usd,
+           cost_status, catalog_version, created_at)
+         VALUES (1, 'old', 'openai', 'gpt-4o', 'chat', 'user', 1000, 100, 1000, 100, 1100, 0.0035,
+           'exact', 'test', now() - interval '1 hour');
+         INSERT INTO usage_daily VALUES ('old', (now() - interval '1 hour')::date, 'openai', 'user',
+           'chat', 'gpt-4o', 1, 1000, 100, 1100, 0.0035, 0, 0);
+         COMMIT;",
+    )
+    .unwrap();
+    assert_eq!(
+        psql(&url, "SELECT max(version) FROM byokit_migrations").unwrap(),
+        "1"
+    );
+    let d = Byokd::start(&fresh_dir(), &url, &[], &[]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM byokit_migrations"
+        )
+        .unwrap(),
+        (1..=byokit_daemon::store::postgres::MIGRATIONS.len())
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let s = d
+        .client()
+        .call("usage.summary", json!({"user": "old", "days": 2}))
+        .unwrap();
+    assert_eq!(s["totals"]["requests"], 1);
+    assert_eq!(s["totals"]["cost_usd"], "0.0035");
+    let sql: Value = serde_json::from_str(
+        &psql(
+            &url,
+            &format!(
+                "SELECT get_user_usage_summary('old', 2, '{}')",
+                s["window"]["end"].as_str().unwrap()
+            ),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sql["totals"], s["totals"]);
+    // Another byokd starting on it finds nothing to do.
+    let again = Byokd::beside(&d, &url, &[], &[]);
+    assert!(!again.log().contains("migrated"), "{}", again.log());
+}
