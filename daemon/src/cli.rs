@@ -3,6 +3,7 @@
 mod cost;
 mod daemon;
 mod models;
+mod store;
 mod table;
 
 use std::path::PathBuf;
@@ -78,6 +79,9 @@ pub enum Command {
     /// The daemon itself.
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
+    /// The store itself: `store copy` moves a desktop store into PostgreSQL.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// A failure reported to the user as one line on stderr, with exit code 1.
@@ -150,6 +154,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         Command::Vault(c) => daemon::vault(&daemon, c, out),
         Command::Http(c) => daemon::http(&daemon, c, out),
         Command::Daemon(c) => daemon::daemon(&daemon, c, out),
+        Command::Store(c) => store::run(c, out),
     }
 }
 

@@ -22,7 +22,7 @@ pub const LOCK_FILE: &str = "byokd.lock";
 /// Takes the data directory's lock, held until the returned file is dropped (or the process
 /// ends, however it ends: the OS releases it). A second byokd on the same data dir stops here,
 /// before it touches the database or the socket.
-fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
+pub(crate) fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()

@@ -89,6 +89,11 @@ struct Byokd {
 impl Byokd {
     /// Starts byokd on `dir` (data and socket) and the database at `url`.
     fn start(dir: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
+        Byokd::start_on(dir, Some(url), extra, env)
+    }
+
+    /// Starts byokd on `dir` and the database at `url`, or its SQLite store when `None`.
+    fn start_on(dir: &Path, url: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -99,7 +104,7 @@ impl Byokd {
             .arg(dir.join("data"))
             .arg("--socket")
             .arg(dir.join("run/byokd.sock"))
-            .args(["--database-url", url])
+            .args(url.iter().flat_map(|u| ["--database-url", u]))
             .args(extra)
             .env_remove("ANTHROPIC_API_KEY")
             .env_remove("BYOKIT_MASTER_KEY")
@@ -573,4 +578,156 @@ fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_r
     // Another byokd starting on it finds nothing to do.
     let again = Byokd::beside(&d, &url, &[], &[]);
     assert!(!again.log().contains("migrated"), "{}", again.log());
+}
+
+/// `byokit store copy` with the test server's database; answers its exit status and output.
+fn store_copy(data_dir: &Path, url: &str) -> Child {
+    Command::new(bin("byokit"))
+        .args(["store", "copy", "--from"])
+        .arg(data_dir)
+        .args(["--to", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finished(copy: Child) -> String {
+    let out = copy.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "moving_up", None);
+    let (base, served) = mock_anthropic(Duration::ZERO);
+    // A desktop byokd with a key, calls, many records, a budget with its alerts, a token.
+    let dir = fresh_dir();
+    let desktop = Byokd::start_on(&dir, None, &[], &[]);
+    let mut c = desktop.client();
+    c.call(
+        "config.save",
+        json!({"user": "mo", "provider": "anthropic", "api_key": ANTHROPIC_KEY, "base_url": base}),
+    )
+    .unwrap();
+    c.call("budget.set", json!({"user": "mo", "monthly_limit_usd": "0.01", "policy": "allow_and_alert", "alert_thresholds": [50, 100]})).unwrap();
+    for _ in 0..3 {
+        c.call("chat", json!({"user": "mo", "feature": "cover_letter", "messages": [{"role": "user", "content": "hi"}]})).unwrap();
+    }
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let desktop = &desktop;
+            s.spawn(move || {
+                let mut c = desktop.client();
+                for i in 0..750 {
+                    let user = ["mo", "jo", "flo"][i % 3];
+                    let key = (i % 2 == 0).then(|| format!("{t}-{i}"));
+                    c.call("usage.record", json!({"user": user, "provider": "openai", "model": "gpt-4o-mini",
+                        "feature": "resume", "usage": {"input_tokens": 1000 + i, "output_tokens": 50}, "idempotency_key": key}))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let token = c
+        .call("http.token", json!({"user": "mo", "name": "web"}))
+        .unwrap();
+    let before: Vec<Value> = ["mo", "jo", "flo"]
+        .iter()
+        .map(|u| {
+            c.call("usage.summary", json!({"user": u, "days": 30}))
+                .unwrap()
+        })
+        .collect();
+    let alerts = c.call("alerts.list", json!({"user": "mo"})).unwrap();
+    assert_eq!(alerts.as_array().unwrap().len(), 2, "{alerts}");
+    let configs = c.call("config.get", json!({"user": "mo"})).unwrap();
+    c.call("daemon.stop", json!({})).unwrap();
+    drop(c);
+    let data = dir.join("data");
+    while std::os::unix::net::UnixStream::connect(desktop.socket()).is_ok() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The copy, stopped dead after its first chunk, then run again to the end: it goes on from
+    // where it was, copying nothing twice.
+    let mut first = store_copy(&data, &url);
+    let copied_through = || {
+        psql(&url, "SELECT set_config('byokit.scope', 'service', false) \\g /dev/null\nSELECT COALESCE(max(usage_copied_through), 0) FROM byokit_store_copies")
+            .unwrap_or_default()
+            .parse::<i64>()
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while copied_through() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = first.kill();
+    let _ = first.wait();
+    let at_kill = copied_through();
+    assert!(at_kill > 0, "the first chunk committed");
+    if at_kill >= 12_003 {
+        eprintln!("note: the first copy finished before it could be stopped");
+    }
+    let out = finished(store_copy(&data, &url));
+    assert!(out.contains("usage record(s)"), "{out}");
+    let again = finished(store_copy(&data, &url));
+    assert!(
+        again.starts_with("copied 0 configuration(s), 0 usage record(s) (0 already there)"),
+        "{again}"
+    );
+    assert_eq!(
+        psql(&url, "SELECT count(*) FROM api_usage_logs").unwrap(),
+        "12003",
+        "every record once"
+    );
+    // A byokd on the database, with the desktop's master key, serves it all as before.
+    let dir2 = fresh_dir();
+    let served_dir = dir2.join("data");
+    std::fs::create_dir_all(&served_dir).unwrap();
+    std::fs::set_permissions(&served_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::copy(data.join("master.key"), served_dir.join("master.key")).unwrap();
+    let server_side = Byokd::start(&dir2, &url, &[], &[]);
+    let mut c = server_side.client();
+    for (user, was) in ["mo", "jo", "flo"].iter().zip(&before) {
+        let now = c
+            .call("usage.summary", json!({"user": user, "days": 30}))
+            .unwrap();
+        for part in [
+            "totals",
+            "by_provider",
+            "by_payer",
+            "by_feature",
+            "by_model",
+        ] {
+            assert_eq!(now[part], was[part], "{user}: {part}");
+        }
+    }
+    assert_eq!(
+        c.call("alerts.list", json!({"user": "mo"})).unwrap(),
+        alerts
+    );
+    assert_eq!(
+        c.call("config.get", json!({"user": "mo"})).unwrap(),
+        configs
+    );
+    assert_eq!(
+        c.call("http.token", json!({"user": "mo", "name": "web"}))
+            .unwrap(),
+        token
+    );
+    // The key opens: a call goes out with it.
+    let calls = served.load(Ordering::SeqCst);
+    c.call(
+        "chat",
+        json!({"user": "mo", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .unwrap();
+    assert_eq!(served.load(Ordering::SeqCst), calls + 1);
+    drop(desktop);
 }

@@ -14,6 +14,7 @@
 //! - **Records** are batched by a writer task into one transaction (multi-row inserts from
 //!   arrays) and acknowledged only after it commits, as in SQLite.
 
+mod copy;
 mod records;
 pub mod schema;
 mod usage;
@@ -35,6 +36,7 @@ use super::{
 };
 use crate::vault::SEAL_VERSION;
 
+pub use copy::{copy_store, CopyProgress, CopyReport};
 pub use schema::{MIGRATIONS, MIGRATIONS_DIR};
 
 /// Runs `body` in a transaction for `scope` on a pooled connection, and commits it; an error

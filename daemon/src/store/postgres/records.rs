@@ -289,7 +289,8 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         .await
         .map_err(retryable)?;
         let group: Vec<&Pending> = indexes.iter().map(|&i| &records[i]).collect();
-        let inserted = insert(&tx, &group).await?;
+        let rows: Vec<(i64, &PricedRecord)> = group.iter().map(|p| (p.id, &p.record)).collect();
+        let inserted = insert(&tx, &rows).await?;
         let mut user_daily = Daily::new();
         let mut new_events = Vec::new();
         for (&i, p) in indexes.iter().zip(&group) {
@@ -335,7 +336,7 @@ fn retryable(e: tokio_postgres::Error) -> StoreError {
 }
 
 /// The event a record stands for, at the millisecond it is stored with.
-fn event_of(p: &PricedRecord) -> UsageEvent {
+pub(super) fn event_of(p: &PricedRecord) -> UsageEvent {
     UsageEvent {
         at: to_ms(p.at),
         provider: p.record.provider,
@@ -350,7 +351,10 @@ fn event_of(p: &PricedRecord) -> UsageEvent {
 
 /// Inserts one user's records; answers the ids inserted (the others' idempotency keys were
 /// taken).
-async fn insert(tx: &Transaction<'_>, group: &[&Pending]) -> Result<BTreeSet<i64>, StoreError> {
+pub(super) async fn insert(
+    tx: &Transaction<'_>,
+    group: &[(i64, &PricedRecord)],
+) -> Result<BTreeSet<i64>, StoreError> {
     let len = group.len();
     let mut ids = Vec::with_capacity(len);
     let mut text: [Vec<&str>; 7] = Default::default();
@@ -360,18 +364,18 @@ async fn insert(tx: &Transaction<'_>, group: &[&Pending]) -> Result<BTreeSet<i64
     let mut keys: Vec<Option<&str>> = Vec::with_capacity(len);
     let mut latency: Vec<Option<i64>> = Vec::with_capacity(len);
     let mut at = Vec::with_capacity(len);
-    for p in group {
-        let (r, u) = (&p.record.record, &p.record.record.usage);
+    for &(id, p) in group {
+        let (r, u) = (&p.record, &p.record.usage);
         let (input, output) = u.sent_and_received(r.provider);
-        ids.push(p.id);
+        ids.push(id);
         for (v, s) in text.iter_mut().zip([
             r.user.as_str(),
             r.provider.as_str(),
             r.model.as_str(),
             r.feature.as_deref().unwrap_or(""),
             r.payer.as_str(),
-            status_str(p.record.cost_status),
-            p.record.catalog_version.as_str(),
+            status_str(p.cost_status),
+            p.catalog_version.as_str(),
         ]) {
             v.push(s);
         }
@@ -388,14 +392,14 @@ async fn insert(tx: &Transaction<'_>, group: &[&Pending]) -> Result<BTreeSet<i64
             v.push(int(what, x)?);
         }
         estimated.push(u.estimated);
-        cost.push(p.record.cost_usd);
+        cost.push(p.cost_usd);
         keys.push(r.idempotency_key.as_deref());
         latency.push(r.latency_ms.map(|v| int("latency_ms", v)).transpose()?);
-        at.push(to_ms(p.record.at));
+        at.push(to_ms(p.at));
     }
     let outcomes: Vec<&str> = group
         .iter()
-        .map(|p| p.record.record.outcome.as_deref().unwrap_or("ok"))
+        .map(|(_, p)| p.record.outcome.as_deref().unwrap_or("ok"))
         .collect();
     let rows = tx
         .query_typed(

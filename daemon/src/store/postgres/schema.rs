@@ -24,46 +24,37 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0002_usage_summary.sql",
         include_str!("../../../migrations/postgres/0002_usage_summary.sql"),
     ),
+    (
+        3,
+        "0003_store_copies.sql",
+        include_str!("../../../migrations/postgres/0003_store_copies.sql"),
+    ),
 ];
 
 /// Any number the migrations' advisory lock is known by: two byokd starting at once take turns.
 const MIGRATION_LOCK: i64 = 0x6279_6f6b_6974; // "byokit"
 
 /// Applies the migrations past the database's version, up to `through` (all of them when
-/// `None`), each in its own transaction, under a session advisory lock.
+/// `None`), each in its own transaction under a transaction-scoped advisory lock (a session
+/// lock could be taken and released on two different connections behind a pooler); answers the
+/// version reached.
 pub async fn migrate_through(pool: &Pool, through: Option<i32>) -> Result<i32, StoreError> {
     let mut client = pool.get().await?;
-    client
-        .execute_typed(
-            "SELECT pg_advisory_lock($1)",
-            &[(&MIGRATION_LOCK, Type::INT8)],
-        )
-        .await?;
-    let result = apply(&mut client, through).await;
-    client
-        .execute_typed(
-            "SELECT pg_advisory_unlock($1)",
-            &[(&MIGRATION_LOCK, Type::INT8)],
-        )
-        .await?;
-    result
-}
-
-/// Applies every pending migration.
-pub async fn migrate(pool: &Pool) -> Result<i32, StoreError> {
-    migrate_through(pool, None).await
-}
-
-async fn apply(
-    client: &mut deadpool_postgres::Object,
-    through: Option<i32>,
-) -> Result<i32, StoreError> {
-    let mut version = current_version(client).await?;
+    let mut version = 0;
     for (v, name, sql) in MIGRATIONS {
-        if *v <= version || through.is_some_and(|t| *v > t) {
-            continue;
+        if through.is_some_and(|t| *v > t) {
+            break;
         }
-        let tx = begin(client, Scope::Service).await?;
+        let tx = begin(&mut client, Scope::Service).await?;
+        tx.execute_typed(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[(&MIGRATION_LOCK, Type::INT8)],
+        )
+        .await?;
+        version = current_version(&tx).await?;
+        if *v <= version {
+            continue; // applied (by another byokd meanwhile, or by hand)
+        }
         tx.batch_execute(sql)
             .await
             .map_err(|e| StoreError::Database(format!("{name}: {}", StoreError::from(e))))?;
@@ -75,34 +66,36 @@ async fn apply(
     Ok(version)
 }
 
+/// Applies every pending migration.
+pub async fn migrate(pool: &Pool) -> Result<i32, StoreError> {
+    migrate_through(pool, None).await
+}
+
 /// The last migration recorded (0 for an empty database).
-async fn current_version(client: &mut deadpool_postgres::Object) -> Result<i32, StoreError> {
-    let tx = begin(client, Scope::Service).await?;
+async fn current_version(tx: &tokio_postgres::Transaction<'_>) -> Result<i32, StoreError> {
     let exists: bool = tx
         .query_typed_one("SELECT to_regclass('byokit_migrations') IS NOT NULL", &[])
         .await?
         .get(0);
-    let version = if exists {
-        tx.query_typed_one(
-            "SELECT COALESCE(MAX(version), 0) FROM byokit_migrations",
-            &[],
-        )
-        .await?
-        .get(0)
-    } else {
-        let tables: bool = tx
-            .query_typed_one("SELECT to_regclass('api_usage_logs') IS NOT NULL", &[])
+    if exists {
+        return Ok(tx
+            .query_typed_one(
+                "SELECT COALESCE(MAX(version), 0) FROM byokit_migrations",
+                &[],
+            )
             .await?
-            .get(0);
-        if tables {
-            return Err(StoreError::Database(
-                "the database has an api_usage_logs table but no byokit_migrations: its tables \
-                 are not byokit's (the spec's own migration?); use another database or schema"
-                    .into(),
-            ));
-        }
-        0
-    };
-    tx.commit().await?;
-    Ok(version)
+            .get(0));
+    }
+    let tables: bool = tx
+        .query_typed_one("SELECT to_regclass('api_usage_logs') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if tables {
+        return Err(StoreError::Database(
+            "the database has an api_usage_logs table but no byokit_migrations: its tables are \
+             not byokit's (the spec's own migration?); use another database or schema"
+                .into(),
+        ));
+    }
+    Ok(0)
 }
