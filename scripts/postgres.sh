@@ -4,7 +4,9 @@
 # in that folder. Installs Debian's postgresql if it is missing.
 #
 # Usage: source scripts/postgres.sh; pg_start      (sets PGHOST, PGPORT, PGUSER and
-#        BYOKIT_TEST_DATABASE_URL, the superuser's URL without a database); pg_stop at the end.
+#        BYOKIT_TEST_DATABASE_URL, the superuser's URL without a database); pgbouncer_start
+#        (a PgBouncer in transaction mode in front of it: BYOKIT_TEST_POOLER_URL); pg_stop at
+#        the end stops both.
 
 pg_bin() {
   local dir
@@ -37,7 +39,37 @@ pg_start() {
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT ($PG_DIR)"
 }
 
+pgbouncer_start() {
+  command -v pgbouncer >/dev/null || apt-get install -y -qq pgbouncer >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '"postgres" ""\n' >"$PG_DIR/userlist.txt"
+  cat >"$PG_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PGPORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $PG_DIR/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+logfile = $PG_DIR/pgbouncer.log
+pidfile = $PG_DIR/pgbouncer.pid
+INI
+  chown postgres: "$PG_DIR/pgbouncer.ini" "$PG_DIR/userlist.txt"
+  runuser -u postgres -- pgbouncer -d "$PG_DIR/pgbouncer.ini"
+  export BYOKIT_TEST_POOLER_URL="postgres://postgres@127.0.0.1:$port"
+  echo "PgBouncer $(pgbouncer --version | head -n 1 | awk '{print $2}') (transaction mode) on 127.0.0.1:$port"
+}
+
 pg_stop() {
+  if [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/pgbouncer.pid" ]; then
+    kill "$(cat "$PG_DIR/pgbouncer.pid")" 2>/dev/null || true
+  fi
   if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
     runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
     rm -rf "$PG_DIR"

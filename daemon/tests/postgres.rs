@@ -286,7 +286,37 @@ fn row_level_security_holds_byokds_role_to_one_user_per_transaction() {
 #[test]
 fn two_daemons_recording_for_the_same_users_at_once_give_exact_totals() {
     let Some(server) = server() else { return };
-    let url = new_database(&server, "two_recorders", None);
+    record_through_two(&new_database(&server, "two_recorders", None));
+}
+
+/// A PgBouncer in transaction mode in front of the test server, when there is one.
+fn pooler() -> Option<String> {
+    let pooler = std::env::var("BYOKIT_TEST_POOLER_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if pooler.is_none() {
+        eprintln!("no PgBouncer (BYOKIT_TEST_POOLER_URL): scripts/test-postgres.sh runs this test");
+    }
+    pooler
+}
+
+/// Behind a transaction-mode pooler, a transaction may run on any server connection and the
+/// next on another: byokd names no statement and sets nothing outside a transaction, so it
+/// records and holds the cap there as well.
+#[test]
+fn behind_a_transaction_pooler_two_daemons_record_and_share_one_cap() {
+    let (Some(server), Some(pooler)) = (server(), pooler()) else {
+        return;
+    };
+    new_database(&server, "pooled_records", None);
+    record_through_two(&format!("{pooler}/pooled_records"));
+    new_database(&server, "pooled_cap", None);
+    cap_across_two(&format!("{pooler}/pooled_cap"));
+}
+
+/// 2 × 16 clients recording through two byokd on `url`: exact totals in both.
+fn record_through_two(url: &str) {
+    let url = url.to_owned();
     let a = Byokd::start(&fresh_dir(), &url, &[], &[]);
     let b = Byokd::beside(&a, &url, &[], &[]);
     let users = ["ann", "ben", "cy", "dee"];
@@ -366,7 +396,11 @@ fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
 #[test]
 fn two_daemons_never_admit_more_than_the_system_cap_between_them() {
     let Some(server) = server() else { return };
-    let url = new_database(&server, "one_cap", None);
+    cap_across_two(&new_database(&server, "one_cap", None));
+}
+
+/// 24 calls at once through two byokd on `url`, with room for exactly ten under the cap.
+fn cap_across_two(url: &str) {
     let (base, served) = mock_anthropic(Duration::from_millis(800));
     let flags = [
         "--system-key-env",
@@ -377,8 +411,8 @@ fn two_daemons_never_admit_more_than_the_system_cap_between_them() {
         &base,
     ];
     let env = [("TEST_SYSTEM_KEY", ANTHROPIC_KEY)];
-    let a = Byokd::start(&fresh_dir(), &url, &flags, &env);
-    let b = Byokd::beside(&a, &url, &flags, &env);
+    let a = Byokd::start(&fresh_dir(), url, &flags, &env);
+    let b = Byokd::beside(&a, url, &flags, &env);
     // What each call holds while it runs: byokd's estimate of its prompt and its output.
     let ask = json!({"user": "edge", "max_output_tokens": 500,
                      "messages": [{"role": "user", "content": "hi"}]});
