@@ -204,6 +204,11 @@ fn main() {
     );
     drop(daemon);
 
+    if common::bench_server().is_some() {
+        println!("(the summary over stored events on PostgreSQL: --bench postgres)");
+        return;
+    }
+
     // 3. A summary over a user with many stored events across 90 days, written straight into a
     //    fresh database (the same schema byokd uses), then asked of byokd.
     let dir2 = dir.with_extension("summary");

@@ -15,14 +15,20 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts byokd with `extra` arguments and waits until it answers on its socket.
+    /// Starts byokd with `extra` arguments and waits until it answers on its socket. With
+    /// BYOKIT_BENCH_DATABASE_URL (a PostgreSQL server's URL, without a database), byokd keeps
+    /// its store in a new database there.
     pub fn start(dir: &Path, extra: &[&str]) -> Daemon {
+        let database: Vec<String> = bench_database()
+            .map(|url| vec!["--database-url".to_owned(), url])
+            .unwrap_or_default();
         let daemon = Daemon {
             child: Command::new(env!("CARGO_BIN_EXE_byokd"))
                 .arg("--data-dir")
                 .arg(dir.join("data"))
                 .arg("--socket")
                 .arg(dir.join("byokd.sock"))
+                .args(&database)
                 .args(extra)
                 .stderr(Stdio::null())
                 .spawn()
@@ -61,4 +67,26 @@ impl Drop for Daemon {
 /// The `p` percentile (0 to 1) of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The PostgreSQL server the benchmarks run on, if BYOKIT_BENCH_DATABASE_URL names one.
+pub fn bench_server() -> Option<String> {
+    std::env::var("BYOKIT_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A new, empty database on the benchmark server.
+pub fn bench_database() -> Option<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let server = bench_server()?;
+    let name = format!("bench_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let status = Command::new("createdb")
+        .arg(format!("--maintenance-db={server}/postgres"))
+        .arg(&name)
+        .status()
+        .unwrap();
+    assert!(status.success(), "createdb {name}");
+    Some(format!("{server}/{name}"))
 }

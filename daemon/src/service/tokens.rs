@@ -109,7 +109,9 @@ impl Service {
             return Ok(Some(user.clone()));
         }
         let user = self.store.http_token_user(hash).await?;
-        if let Some(user) = &user {
+        // A store that other byokd share is asked every time: a token revoked through one of
+        // them stops working at once on all.
+        if let Some(user) = user.as_ref().filter(|_| !self.store.shared()) {
             let mut known = self.token_users.write().unwrap_or_else(|e| e.into_inner());
             if known.len() >= TOKEN_CACHE_ENTRIES {
                 known.clear();

@@ -146,6 +146,13 @@ pub trait Store: Send + Sync {
     /// Revokes the user's token of that name; answers how many were revoked.
     fn revoke_http_token(&self, user: &str, name: &str) -> StoreFuture<'_, u64>;
 
+    /// Whether other processes share this store (several byokd on one database): then what one
+    /// byokd might keep in memory between requests (which user a bearer token is) another may
+    /// change, and nothing is kept.
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Re-seals every stored secret with `reseal` and records the new master key's `check`
     /// value, in one transaction; answers how many provider keys were re-sealed.
     fn reseal(&self, reseal: Box<Resealer>, check: Vec<u8>) -> StoreFuture<'_, u64>;

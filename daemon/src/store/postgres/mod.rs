@@ -774,6 +774,11 @@ impl Store for PgStore {
         })
     }
 
+    /// Several byokd share the database.
+    fn shared(&self) -> bool {
+        true
+    }
+
     /// Every user's keys and tokens, in one transaction: only a role that bypasses row-level
     /// security sees them all, so byokd refuses with another.
     fn reseal(&self, mut reseal: Box<Resealer>, check: Vec<u8>) -> StoreFuture<'_, u64> {

@@ -1,0 +1,264 @@
+//! Load harness for byokd on PostgreSQL: two release byokd on one database, on loopback.
+//!
+//! Run: `BYOKIT_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:PORT cargo bench -p
+//! byokit-daemon --bench postgres` (options after `--`: `--seconds N`, `--clients N` per byokd,
+//! `--rate N`, `--events N`). It measures:
+//! 1. durable `usage.record` throughput from two byokd at once, clients pipelining;
+//! 2. round-trip latency percentiles at a fixed total rate, spread over both;
+//! 3. `usage.summary` over 90 days for one user among `--events` stored events (written
+//!    straight into the database with SQL, daily totals included, as byokd would have).
+//!
+//! Figures are in `docs/benchmarks.md`.
+
+// A harness binary, not a library.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+#[allow(dead_code)] // each harness uses part of it
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use byokit_daemon::client::Client;
+use common::{bench_server, percentile, Daemon};
+use serde_json::json;
+
+struct Options {
+    seconds: u64,
+    clients: usize,
+    rate: u64,
+    events: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        seconds: 5,
+        clients: 16,
+        rate: 5_000,
+        events: 10_000_000,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(2) {
+        let value = || pair[1].parse::<u64>().unwrap();
+        match pair[0].as_str() {
+            "--seconds" => o.seconds = value(),
+            "--clients" => o.clients = value() as usize,
+            "--rate" => o.rate = value(),
+            "--events" => o.events = value(),
+            _ => {}
+        }
+    }
+    o
+}
+
+fn line(user: &str, n: u64) -> String {
+    let mut l = json!({"jsonrpc": "2.0", "id": n, "method": "usage.record", "params": {
+        "user": user, "provider": "openai", "model": "gpt-4o-mini", "feature": "chat",
+        "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": format!("{user}-{n}")}})
+    .to_string();
+    l.push('\n');
+    l
+}
+
+/// Two byokd on one new database; the second has the first one's master key.
+fn two(url: &str, tag: &str) -> (Daemon, Daemon) {
+    let base = std::env::temp_dir().join(format!("byokd-pgbench-{}-{tag}", std::process::id()));
+    let (a_dir, b_dir) = (base.with_extension("a"), base.with_extension("b"));
+    for d in [&a_dir, &b_dir] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let a = Daemon::start(&a_dir, &["--database-url", url]);
+    let data = b_dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::os::unix::fs::chmod(&data, 0o700).unwrap();
+    std::fs::copy(a_dir.join("data/master.key"), data.join("master.key")).unwrap();
+    let b = Daemon::start(&b_dir, &["--database-url", url]);
+    (a, b)
+}
+
+fn createdb(server: &str, name: &str) -> String {
+    let admin = format!("{server}/postgres");
+    let _ = Command::new("dropdb")
+        .args(["--if-exists", "--force", &format!("--maintenance-db={admin}"), name])
+        .status();
+    assert!(Command::new("createdb")
+        .arg(format!("--maintenance-db={admin}"))
+        .arg(name)
+        .status()
+        .unwrap()
+        .success());
+    format!("{server}/{name}")
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let Some(server) = bench_server() else {
+        eprintln!("set BYOKIT_BENCH_DATABASE_URL to a PostgreSQL server (scripts/postgres.sh starts one)");
+        return;
+    };
+    let o = options();
+    let url = createdb(&server, "bench_two");
+    let (a, b) = two(&url, "tput");
+    let sockets = [a.socket(), b.socket()];
+
+    // 1. Throughput: both byokd at once, each client keeping 64 records in flight.
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (d, socket) in sockets.iter().enumerate() {
+            for i in 0..o.clients {
+                let (done, stop) = (&done, &stop);
+                s.spawn(move || {
+                    let user = format!("tput{d}-{i}");
+                    let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let mut sent = 0u64;
+                    for _ in 0..64 {
+                        writer.write_all(line(&user, sent).as_bytes()).unwrap();
+                        sent += 1;
+                    }
+                    let mut reply = String::new();
+                    loop {
+                        reply.clear();
+                        if reader.read_line(&mut reply).unwrap() == 0 {
+                            return;
+                        }
+                        assert!(reply.contains("\"result\""), "{reply}");
+                        done.fetch_add(1, Ordering::Relaxed);
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        writer.write_all(line(&user, sent).as_bytes()).unwrap();
+                        sent += 1;
+                    }
+                });
+            }
+        }
+        std::thread::sleep(Duration::from_secs(o.seconds));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = done.load(Ordering::Relaxed);
+    println!(
+        "usage.record throughput, two byokd x {} clients, 64 in flight each, {elapsed:.1} s: {total} durable records, {:.0} records/s",
+        o.clients,
+        total as f64 / elapsed
+    );
+
+    // 2. Latency at a fixed total rate, spread over both byokd's clients.
+    let clients = 2 * o.clients;
+    let interval = Duration::from_secs_f64(clients as f64 / o.rate as f64);
+    let mut all: Vec<Duration> = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|i| {
+                let socket = sockets[i % 2].clone();
+                let seconds = o.seconds;
+                s.spawn(move || {
+                    let mut c = Client::connect(&socket).unwrap();
+                    let mut times = Vec::new();
+                    let begin = Instant::now();
+                    let mut next = begin;
+                    let mut n = 0;
+                    while begin.elapsed() < Duration::from_secs(seconds) {
+                        let now = Instant::now();
+                        if now < next {
+                            std::thread::sleep(next - now);
+                        }
+                        let t = Instant::now();
+                        c.call("usage.record", json!({"user": format!("lat{i}"), "provider": "openai",
+                            "model": "gpt-4o-mini", "usage": {"input_tokens": 1500, "output_tokens": 400},
+                            "idempotency_key": n.to_string()}))
+                            .unwrap();
+                        times.push(t.elapsed());
+                        n += 1;
+                        next += interval;
+                    }
+                    times
+                })
+            })
+            .collect();
+        for h in handles {
+            all.extend(h.join().unwrap());
+        }
+    });
+    all.sort_unstable();
+    println!(
+        "usage.record round trip at {} records/s through two byokd for {} s ({} records): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        o.rate,
+        o.seconds,
+        all.len(),
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+    );
+    drop((a, b));
+
+    // 3. The 90-day summary of one user among many stored events: 1,000 users, the one asked
+    //    for with 1 in 1,000 of them, spread over 90 days; daily totals as byokd keeps them.
+    let url = createdb(&server, "bench_summary");
+    let (a, b) = two(&url, "summary");
+    drop(b);
+    let started = Instant::now();
+    psql(
+        &url,
+        &format!(
+            "SET byokit.user = '';
+             SELECT set_config('byokit.scope', 'service', false);
+             INSERT INTO api_usage_logs (id, clerk_id, provider, model, feature, payer,
+               prompt_tokens, completion_tokens, input_tokens, output_tokens, total_tokens,
+               estimated_cost_usd, cost_status, catalog_version, created_at)
+             SELECT 1000000000 + g, 'u' || (g % 1000), 'openai', 'gpt-4o-mini',
+               (ARRAY['chat', 'resume', 'cover_letter'])[1 + g % 3], 'user', 1500, 400, 1500, 400,
+               1900, 0.000465, 'exact', 'bench',
+               now() - (g % 7776000) * interval '1 second'
+             FROM generate_series(1, {}) g;
+             INSERT INTO usage_daily
+             SELECT clerk_id, (created_at AT TIME ZONE 'UTC')::date, provider, payer, feature,
+               model, count(*), sum(input_tokens), sum(output_tokens), sum(total_tokens),
+               sum(estimated_cost_usd), 0, 0
+             FROM api_usage_logs GROUP BY 1, 2, 3, 4, 5, 6;
+             ANALYZE;",
+            o.events
+        ),
+    );
+    println!(
+        "{} events written with SQL in {:.0} s",
+        o.events,
+        started.elapsed().as_secs_f64()
+    );
+    let mut c = a.client();
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let t = Instant::now();
+        let s = c
+            .call("usage.summary", json!({"user": "u7", "days": 90}))
+            .unwrap();
+        times.push(t.elapsed());
+        assert!(s["totals"]["requests"].as_u64().unwrap() > 0);
+    }
+    times.sort_unstable();
+    println!(
+        "usage.summary of one user (1 in 1,000) among {} stored events, 90 days: median {:.2} ms, best {:.2} ms (21 runs)",
+        o.events,
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3
+    );
+    let _ = Path::new(&url);
+}
