@@ -43,6 +43,9 @@ legend { font-weight: 600; margin-bottom: .35rem; }
 #outcome:empty, #check:empty { display: none; }
 #outcome { margin-top: .5rem; font-weight: 600; }
 td .active { color: var(--byokit-ok); font-weight: 600; }
+label.check { display: flex; gap: .5rem; align-items: flex-start; }
+label.check input { margin-top: .3em; }
+#keys code { overflow-wrap: anywhere; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;
 
@@ -117,7 +120,7 @@ export class ByokitApiConfig extends HTMLElement {
       <input id="key" part="key" type="password" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="check keyhelp"></label>
     <p id="keyhelp" class="muted"></p>
     <p id="check" part="key-check" aria-live="polite"></p>
-    <label class="row"><input type="checkbox" id="add"> Keep this provider's other keys (calls rotate among them)</label>
+    <label class="check"><input type="checkbox" id="add"> <span>Keep this provider's other keys (calls rotate among them)</span></label>
     <details part="advanced"><summary>Advanced</summary>
       <label class="field"><span>Base URL (a proxy; empty for the provider's own)</span><input id="base" type="url" spellcheck="false"></label>
     </details>
@@ -129,7 +132,7 @@ export class ByokitApiConfig extends HTMLElement {
   </form>
   <h3 id="saved-title">Saved keys</h3>
   <div class="scroll" tabindex="0" aria-label="Saved keys"><table id="keys" part="keys" aria-labelledby="saved-title">
-    <thead><tr><th scope="col">Provider</th><th scope="col">Key</th><th scope="col">Model</th><th scope="col">Saved</th><th scope="col">State</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Provider and model</th><th scope="col">Key</th><th scope="col">Saved</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody></tbody></table></div>
   <p class="row" style="margin-top:.75rem"><button type="button" id="delete-all" part="button delete-all">Delete all keys</button></p>
 </section>`;
@@ -213,13 +216,13 @@ export class ByokitApiConfig extends HTMLElement {
     const tbody = this.shadowRoot.querySelector('#keys tbody');
     const configs = this._state.config?.configs ?? [];
     const active = this._state.config?.active;
-    const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short' });
+    const date = new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' });
     tbody.innerHTML = configs.length === 0
-      ? '<tr><td colspan="6" class="muted">No saved keys.</td></tr>'
+      ? '<tr><td colspan="4" class="muted">No saved keys.</td></tr>'
       : configs.map((c) => `<tr data-key-id="${esc(c.key_id)}" data-provider="${esc(c.provider)}">
-        <td>${esc(providerName(c.provider))}</td><td><code class="masked">${esc(c.api_key)}</code></td>
-        <td>${esc(c.model ?? 'default')}</td><td><time datetime="${esc(c.saved_at)}">${esc(date.format(new Date(c.saved_at)))}</time></td>
-        <td>${c.is_active ? '<span class="active">Active</span>' : c.provider === active?.provider ? '<span class="muted">In rotation</span>' : '<span class="muted">Saved</span>'}</td>
+        <td>${esc(providerName(c.provider))}<br><small class="muted">${esc(c.model ?? 'default model')}</small></td>
+        <td><code class="masked">${esc(c.api_key)}</code><br>${c.is_active ? '<small class="active">Active</small>' : c.provider === active?.provider ? '<small class="muted">In rotation</small>' : '<small class="muted">Not in use</small>'}</td>
+        <td><time datetime="${esc(c.saved_at)}">${esc(date.format(new Date(c.saved_at)))}</time></td>
         <td class="row"><button type="button" data-action="test" data-provider="${esc(c.provider)}" aria-label="Test the ${esc(providerName(c.provider))} key ${esc(c.api_key)}">Test</button>
           <button type="button" data-action="delete" data-key="${esc(c.key_id)}" aria-label="Delete the ${esc(providerName(c.provider))} key ${esc(c.api_key)}">Delete</button></td></tr>`).join('');
     this.shadowRoot.querySelector('#delete-all').disabled = configs.length === 0;

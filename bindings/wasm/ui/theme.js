@@ -48,8 +48,11 @@ caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 .row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 @media (max-width: 30rem) {
   :host { padding: var(--byokit-padding, .75rem); font-size: .95em; }
-  th, td { padding: .3rem .3rem; }
+  th, td { padding: .3rem .25rem; }
+  table { font-size: .85em; }
 }
+td.num { white-space: nowrap; }
+th[scope="row"] { overflow-wrap: anywhere; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 

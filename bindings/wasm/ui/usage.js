@@ -15,11 +15,11 @@ const WINDOWS = [7, 30, 90];
 
 const css = `${baseCss}${uplotCss}
 .windows { display: inline-flex; gap: .35rem; margin-bottom: .75rem; }
-.totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .75rem; margin: .5rem 0 1rem; }
+.totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 11rem), 1fr)); gap: .75rem; margin: .5rem 0 1rem; }
 .total { background: var(--byokit-surface); border: 1px solid var(--byokit-border); border-radius: 8px; padding: .6rem .8rem; }
 .total dt { color: var(--byokit-muted); font-size: .9em; }
 .total dd { margin: 0; font-size: 1.35em; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-x: auto; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 0 1.5rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr)); gap: 0 1.5rem; }
 .chart { min-height: 240px; }
 .legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .35rem 0; font-size: .9em; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .3em; vertical-align: -.05em; }
