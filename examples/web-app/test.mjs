@@ -318,6 +318,19 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   assert.equal(csv.length - 1, s.totals.requests);
   assert.equal(download.suggestedFilename(), 'usage-last-90-days.csv');
 
+  // The theme attribute overrides the colour scheme, both ways.
+  const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('byokit-usage')).getPropertyValue('--byokit-bg').trim());
+  assert.equal(await bg(), '#ffffff');
+  await page.selectOption('#theme', 'dark');
+  assert.equal(await use('').getAttribute('theme'), 'dark');
+  assert.equal(await bg(), '#15181e');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.selectOption('#theme', 'light');
+  assert.equal(await bg(), '#ffffff');
+  await page.selectOption('#theme', '');
+  assert.equal(await bg(), '#15181e');
+  await page.emulateMedia({ colorScheme: 'light' });
+
   // Both pages at desktop and phone widths, light and dark: axe-core finds nothing serious or
   // critical, and the screenshots, filled from the real calls, are kept.
   const shots = await screenshots('');

@@ -233,7 +233,13 @@ export class ByokitApiConfig extends HTMLElement {
     const key = this.shadowRoot.querySelector('#key').value;
     const out = this.shadowRoot.querySelector('#check');
     const provider = this.provider;
-    if (!key) { out.textContent = ''; out.className = ''; this._keyOk = false; return false; }
+    if (!key) {
+      out.textContent = '';
+      out.className = '';
+      this.shadowRoot.querySelector('#key').removeAttribute('aria-invalid');
+      this._keyOk = false;
+      return false;
+    }
     try {
       await this.checkKey(provider, key);
       if (key !== this.shadowRoot.querySelector('#key').value || provider !== this.provider) return this._keyOk;
