@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { DaemonClient } from 'byokit/daemon';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = process.env.BYOKIT_ARTIFACTS;
@@ -92,6 +93,7 @@ before(async () => {
   children.push(child);
   await waitFor(`${byokd}/openapi.json`);
   jwt = (await (await fetch(`${app}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'alice' }) })).json()).token;
+  await seedHistory();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -103,6 +105,31 @@ before(async () => {
   page.setDefaultTimeout(10000);
   await page.goto(`${app}/?user=alice`);
 });
+
+/**
+ * Alice's earlier months, recorded through byokd's socket as an app would backfill them
+ * (`usage.record` with the time of each call), so that the 7-, 30- and 90-day windows differ
+ * and the chart has days to stack.
+ */
+async function seedHistory() {
+  const catalog = await api('/api/catalog');
+  const model = (provider) => catalog.models.find((m) => m.provider === provider && !m.deprecated && m.prices?.length).id;
+  const features = ['portfolio_chat', 'resume_generation', 'cover_letter', 'assistant', 'job_matching'];
+  const providers = ['groq', 'openai', 'gemini', 'mistral', 'openai', 'groq'];
+  const daemon = await DaemonClient.connect(join(dir, 'byokd.sock'));
+  try {
+    for (const [i, daysAgo] of [2, 3, 3, 5, 9, 14, 21, 21, 33, 47, 58, 71, 86].entries()) {
+      const provider = providers[i % providers.length];
+      await daemon.usageRecord({
+        user: 'alice', provider, model: model(provider), feature: features[i % features.length],
+        usage: { inputTokens: 3000 + 1700 * i, outputTokens: 400 + 230 * i },
+        at: new Date(Date.now() - daysAgo * 86400000 - i * 60000).toISOString(),
+      });
+    }
+  } finally {
+    daemon.close();
+  }
+}
 
 after(async () => {
   await browser?.close();
@@ -301,10 +328,13 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   // The usage page: every figure, for each window, equal to the API's summary.
   await tab('usage');
   let s;
-  for (const days of [7, 30, 90]) s = await checkUsage(days);
-  assert.deepEqual(Object.keys(s.by_provider).sort(), ['anthropic', 'groq', 'openai'], 'both providers in the history (and the shared key\'s)');
-  assert.equal(s.totals.requests, 7);
-  assert.equal(s.by_feature.job_matching.requests, 2);
+  const windows = {};
+  for (const days of [7, 30, 90]) windows[days] = s = await checkUsage(days);
+  assert.deepEqual([7, 30, 90].map((d) => windows[d].totals.requests), [7 + 4, 7 + 8, 7 + 13], 'each window holds its own calls');
+  for (const p of ['anthropic', 'groq', 'openai']) assert.ok(windows[7].by_provider[p], `${p} in the last 7 days`);
+  assert.equal(windows[7].by_provider.groq.requests, 4 + 1, 'the calls with the Groq key, and one recorded');
+  assert.equal(windows[7].by_provider.openai.requests, 2 + 1);
+  assert.deepEqual(Object.keys(s.by_provider).sort(), ['anthropic', 'gemini', 'groq', 'mistral', 'openai']);
   // The budget and its alerts, as the API has them.
   const alerts = await api('/api/settings/alerts');
   const alertList = Array.isArray(alerts) ? alerts : alerts.alerts;
@@ -374,7 +404,7 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   assert.equal(await cfg('#keys tbody tr[data-key-id]').count(), 0);
   assert.match(await words(cfg('#using')), /Using the shared key/);
   await tab('usage');
-  s = await checkUsage(30);
-  assert.equal(s.totals.requests, 7, 'the history is kept');
-  assert.deepEqual(Object.keys(s.by_provider).sort(), ['anthropic', 'groq', 'openai']);
+  s = await checkUsage(7);
+  assert.deepEqual(s, { ...windows[7], window: s.window, system_quota: s.system_quota, budget: s.budget }, 'the history is kept');
+  assert.ok(s.by_provider.groq && s.by_provider.openai);
 });

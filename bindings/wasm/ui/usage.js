@@ -254,7 +254,8 @@ export class ByokitUsage extends HTMLElement {
     const money = (v) => tick.format(v);
     const opts = {
       width: this._chartWidth(), height: 240, legend: { show: false }, cursor: { show: false }, select: { show: false },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      // Half a day of room on each side, so that the first and last days' bars are whole.
+      scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, values: (u, ticks) => ticks.map((t) => fmtDay.format(new Date(t * 1000))) },
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 70, values: (u, ticks) => ticks.map(money) },
