@@ -27,6 +27,7 @@ const KEYS = {
   mistral: alnum(32),
 };
 let app; let byokd; let mock; let browser; let page; let jwt;
+const pageErrors = [];
 
 const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
@@ -101,7 +102,7 @@ before(async () => {
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
   page = await context.newPage();
-  page.on('pageerror', (e) => { throw e; });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(10000);
   await page.goto(`${app}/?user=alice`);
 });
@@ -407,4 +408,24 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   s = await checkUsage(7);
   assert.deepEqual(s, { ...windows[7], window: s.window, system_quota: s.system_quota, budget: s.budget }, 'the history is kept');
   assert.ok(s.by_provider.groq && s.by_provider.openai);
+});
+
+test('money in the page: formatted with every digit, summed exactly, whatever the locale', async () => {
+  const r = await page.evaluate(async () => {
+    const { formatMoney, sumDecimals } = await import('byokit/ui');
+    return {
+      long: formatMoney('0.1234567890123456789', 'en-US'),
+      big: formatMoney('12345678901234567890.12', 'de-DE', 'EUR'),
+      two: formatMoney('0.1', 'en-US'),
+      sum: sumDecimals(['0.1', '0.2']),
+      carry: sumDecimals(['0.00000001', '99999999999999999999.99999999']),
+      negative: sumDecimals(['-0.5', '0.25']),
+      refused: (() => { try { formatMoney('1e-7', 'en-US'); return 'accepted'; } catch (e) { return e.name; } })(),
+    };
+  });
+  assert.deepEqual(r, {
+    long: '$0.1234567890123456789', big: '12.345.678.901.234.567.890,12\u00a0€', two: '$0.10',
+    sum: '0.3', carry: '100000000000000000000', negative: '-0.25', refused: 'TypeError',
+  });
+  assert.deepEqual(pageErrors, [], 'no error in the page all along');
 });
