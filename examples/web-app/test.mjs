@@ -261,6 +261,8 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   const usd = (v) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: Math.max(2, canonical(v).split('.')[1]?.length ?? 0) }).format(v);
   assert.equal(option, `${groqModel.id} — ${usd(price.input)}/M input, ${usd(price.output)}/M output`);
   await cfg('#model').selectOption(groqModel.id);
+  const offered = await cfg('#model option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.deepEqual(offered, catalog.models.filter((m) => m.provider === 'groq' && !m.deprecated).map((m) => m.id), 'the catalog\'s current Groq models');
 
   // Paste a key: its format is checked as it is typed.
   await cfg('#key').focus();

@@ -182,7 +182,8 @@ export class ByokitApiConfig extends HTMLElement {
 
   _renderModels() {
     const select = this.shadowRoot.querySelector('#model');
-    const models = (this._state.catalog?.models ?? []).filter((m) => m.provider === this.provider);
+    // Retired models (`deprecated` in the catalog, kept there to price old calls) are not offered.
+    const models = (this._state.catalog?.models ?? []).filter((m) => m.provider === this.provider && !m.deprecated);
     const today = new Date().toISOString().slice(0, 10);
     const price = (m) => {
       const current = (m.prices ?? []).filter((p) => !p.effective || p.effective <= today).at(-1) ?? m.prices?.[0];
