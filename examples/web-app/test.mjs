@@ -278,7 +278,7 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   assert.match(await outcome().textContent(), /Save the key first/);
   // Save, by the keyboard: the form submits on Enter.
   await cfg('#key').press('Enter');
-  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved'));
+  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved: your Groq key'));
   const saved = await api('/api/settings/api-config');
   assert.equal(saved.configs.length, 1);
   assert.equal(saved.active.provider, 'groq');
@@ -323,7 +323,7 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   await cfg('#model').selectOption('gpt-4o-mini');
   await cfg('#key').fill(KEYS.openai);
   await cfg('#save').click();
-  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved'));
+  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved: your OpenAI key'));
   assert.equal((await api('/api/settings/api-config')).active.provider, 'openai');
   assert.equal(await cfg('#keys tbody tr[data-key-id]').count(), 2);
   for (const f of ['assistant', 'portfolio_chat']) await feature(f, /answered by openai \(your key\)/);
@@ -381,7 +381,7 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   await cfg('#base').fill('http://127.0.0.1:9/mistral/v1');
   await cfg('#key').fill(KEYS.mistral);
   await cfg('#save').click();
-  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved'));
+  await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').textContent.startsWith('Saved: your Mistral key'));
   await cfg('#test').click();
   await page.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#outcome').dataset.outcome === 'unreachable');
   assert.match(await outcome().textContent(), /^Mistral: Unreachable: the provider could not be reached/);
