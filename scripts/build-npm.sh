@@ -47,9 +47,23 @@ for build in node web; do
   cat "$out/$build/byokit_wasm.d.ts" "$out/types.d.ts" >"$out/$build/byokit.d.ts"
 done
 rm "$out/types.d.ts"
+# byokit/ui: the web components and uPlot bundled into one module by esbuild, both at the exact
+# versions of the manifest's devDependencies, installed beside the build (not in the sources).
+tools="${CARGO_TARGET_DIR:-target}/ui-tools"
+manifest="$PWD/bindings/wasm/package.json"
+mkdir -p "$tools"
+ui_deps=$(node -e 'const d = require("./bindings/wasm/package.json").devDependencies; console.log(Object.entries(d).map(([n, v]) => `${n}@${v}`).join(" "))')
+if ! (cd "$tools" && node -e 'const d = require(process.argv[1]).devDependencies; for (const [n, v] of Object.entries(d)) if (require(`./node_modules/${n}/package.json`).version !== v) process.exit(1)' "$manifest") 2>/dev/null; then
+  echo "installing $ui_deps (byokit/ui's bundler and chart library)"
+  # shellcheck disable=SC2086
+  (cd "$tools" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent --no-audit --no-fund --save-exact $ui_deps)
+fi
+node bindings/wasm/ui/build.mjs "$(cd "$tools" && pwd)" "$out/ui"
+cp bindings/wasm/ui/byokit-ui.d.ts "$out/ui/"
 cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts bindings/wasm/js/keys.js "$out/"
 # The manifest's `prepack` guards the source folder (bindings/wasm) against `npm pack`; the
 # package needs none.
 (cd "$out" && npm pkg delete scripts >/dev/null && npm pack --silent >/dev/null)
 ls -l "$out"/*.tgz "$out"/node/*.wasm
 echo "gzipped wasm: $(gzip -9 -c "$out/node/byokit_wasm_bg.wasm" | wc -c) bytes"
+echo "gzipped byokit/ui (elements and uPlot, without the wasm): $(gzip -9 -c "$out/ui/byokit-ui.js" | wc -c) bytes"

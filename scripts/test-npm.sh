@@ -23,6 +23,10 @@ cp bindings/wasm/tests/ts/usage.ts "$dir/"
   --types node usage.ts &&
   npx tsc --strict --module nodenext --moduleResolution nodenext --target es2022 --types node --outDir out usage.ts &&
   node out/usage.js)
+echo "== TypeScript: byokit/ui's declarations as an app uses them (tsc --strict, DOM)"
+cp bindings/wasm/tests/ts/ui.ts "$dir/"
+(cd "$dir" && npx tsc --strict --noEmit --module nodenext --moduleResolution nodenext --target es2022 \
+  --lib es2022,dom,dom.iterable --types node ui.ts)
 
 echo "== node --test, and the daemon client against a real byokd"
 cargo build --locked -q -p byokit-daemon --bin byokd

@@ -76,5 +76,8 @@ bash scripts/test-node-server.sh
 step "the REST door attacked: schemathesis against /openapi.json on a live byokd and the mock provider"
 bash scripts/rest-api-fuzz.sh 60
 
+step "examples/web-app: the two settings pages in headless Chromium"
+bash scripts/test-web-app.sh
+
 echo
 echo "all checks passed"

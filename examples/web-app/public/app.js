@@ -1,0 +1,85 @@
+// The settings page: sign in to the app, point byokit/ui at byokd with the app's JWT, and wire
+// the AI feature buttons and the tabs.
+import { configure, TEST_OUTCOMES } from 'byokit/ui';
+
+const user = new URLSearchParams(location.search).get('user') ?? 'demo';
+let session = null;
+
+/** The app's JWT, signed in again shortly before it expires (15 minutes). */
+async function token() {
+  if (!session || Date.now() > session.at + 10 * 60 * 1000) {
+    const r = await fetch('/api/login', { method: 'POST', body: JSON.stringify({ user }) });
+    session = { ...(await r.json()), at: Date.now() };
+  }
+  return session.token;
+}
+
+await token();
+document.querySelector('#who').textContent = `Signed in as ${user}`;
+const config = document.querySelector('byokit-api-config');
+const usage = document.querySelector('byokit-usage');
+config.baseUrls = session.baseUrls;
+configure({ baseUrl: session.byokd, getToken: token });
+
+// Tabs: click, or the arrow keys between them.
+const tabs = [...document.querySelectorAll('[role=tab]')];
+function select(tab) {
+  for (const t of tabs) {
+    const on = t === tab;
+    t.setAttribute('aria-selected', String(on));
+    t.tabIndex = on ? 0 : -1;
+    document.getElementById(t.getAttribute('aria-controls')).hidden = !on;
+  }
+  tab.focus();
+  (tab.id === 'tab-usage' ? usage : config).refresh();
+}
+for (const t of tabs) {
+  t.addEventListener('click', () => select(t));
+  t.addEventListener('keydown', (e) => {
+    const i = tabs.indexOf(t);
+    if (e.key === 'ArrowRight') select(tabs[(i + 1) % tabs.length]);
+    if (e.key === 'ArrowLeft') select(tabs[(i + tabs.length - 1) % tabs.length]);
+  });
+}
+
+document.querySelector('#theme').addEventListener('change', (e) => {
+  const theme = e.target.value;
+  for (const el of [document.documentElement, config, usage]) {
+    if (el === document.documentElement) theme ? el.setAttribute('data-theme', theme) : el.removeAttribute('data-theme');
+    else theme ? el.setAttribute('theme', theme) : el.removeAttribute('theme');
+  }
+});
+
+// What byokd's /v1 errors mean, in words (its error codes are OpenAI's, for OpenAI clients).
+const WORDS = {
+  invalid_api_key: TEST_OUTCOMES.invalid_key,
+  no_api_key: 'No key: add your own API key in API Configuration.',
+  permission_denied: TEST_OUTCOMES.permission_denied,
+  insufficient_quota: 'A limit is reached: no credit at the provider, the shared key\'s month, or your budget.',
+  rate_limit_exceeded: TEST_OUTCOMES.rate_limited,
+  bad_request: TEST_OUTCOMES.bad_request,
+  model_not_found: TEST_OUTCOMES.model_not_found,
+  overloaded: TEST_OUTCOMES.overloaded,
+  upstream: 'The provider failed or could not be reached. Try again later.',
+  unauthorized: 'Not signed in.',
+};
+
+const result = document.querySelector('#result');
+for (const b of document.querySelectorAll('[data-feature]')) {
+  b.addEventListener('click', async () => {
+    result.className = '';
+    result.textContent = `${b.textContent}…`;
+    const r = await fetch(`/api/ai/${b.dataset.feature}`, { method: 'POST', headers: { authorization: `Bearer ${await token()}` }, body: JSON.stringify({ text: 'Hello' }) });
+    const body = await r.json();
+    if (r.ok) {
+      result.dataset.outcome = 'ok';
+      result.textContent = `${b.textContent}: answered by ${body.provider} (${body.payer === 'system' ? 'shared key' : 'your key'}), cost $${body.cost_usd}.`;
+    } else {
+      result.dataset.outcome = body.error.kind;
+      result.className = 'error';
+      result.textContent = `${b.textContent} failed: ${WORDS[body.error.kind] ?? body.error.message}`;
+      result.title = body.error.message;
+    }
+    config.refresh();
+  });
+}
