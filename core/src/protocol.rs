@@ -177,7 +177,8 @@ pub struct ConfigGetResult {
     pub configs: Vec<ConfigView>,
 }
 
-/// `config.delete` and `config.test`: one provider's configuration, or the active one.
+/// `config.delete` and `config.test`: one provider's configuration, or the active one; for
+/// `config.test`, also a key not saved yet (`api_key`, with its `provider`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
@@ -196,6 +197,17 @@ pub struct ConfigTarget {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub key_id: Option<String>,
+    /// `config.test` only: a key typed but not saved, tested as it would be sent (with
+    /// `provider`, and `base_url` when it goes elsewhere). Never stored.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<String>"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub api_key: Option<ApiKey>,
+    /// `config.test` with `api_key` only: where its requests would go instead of the
+    /// provider's URL.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub base_url: Option<String>,
 }
 
 /// `routing.set`: how byokd routes the user's calls beyond the active key. Replaces the previous

@@ -23,6 +23,8 @@ use common::{bin, dechunk, fresh_dir, read_request, respond};
 const OPENAI_KEY: &str =
     "sk-proj-Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe4c2e";
 const OTHER_KEY: &str = "sk-proj-Bb8Xw7Vu6Ts5Rq4Po3Nm2Lk1Ji0Hg9Fe8Dc7Ba6ZyXwVuTsRqPoNmLkJiHgFe9z9z";
+const ANTHROPIC_KEY: &str =
+    "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
 const ISSUER: &str = "https://auth.example.test";
 const AUDIENCE: &str = "authenticated";
 const SERVICE_TOKEN: &str = "svc-test-0123456789abcdef0123456789abcdef";
@@ -377,6 +379,31 @@ fn the_spec_endpoints_end_to_end_with_a_signed_in_user() {
     let r = d.call(&alice, "GET", "/api/settings/api-config", "");
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["active"], Value::Null);
+
+    // Test Connection before Save: the typed key is tested as it would be sent, and not stored.
+    let typed = json!({"provider": "openai", "api_key": OPENAI_KEY, "base_url": base});
+    let r = d.call(
+        &alice,
+        "POST",
+        "/api/settings/api-config/test",
+        &typed.to_string(),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["outcome"], "valid", "{}", r.text);
+    assert!(!r.text.contains(OPENAI_KEY));
+    let r = d.call(&alice, "GET", "/api/settings/api-config", "");
+    assert_eq!(r.json()["configs"], json!([]), "a test stores nothing");
+    // A key of another provider, or one without its provider, is refused before it is sent.
+    for (body, kind) in [
+        (json!({"provider": "openai", "api_key": ANTHROPIC_KEY}), "bad_key"),
+        (json!({"api_key": OPENAI_KEY}), "invalid_params"),
+        (json!({"provider": "openai", "base_url": base}), "invalid_params"),
+    ] {
+        let r = d.call(&alice, "POST", "/api/settings/api-config/test", &body.to_string());
+        assert_eq!(r.status, 400, "{r:?}");
+        assert_eq!(r.json()["error"]["kind"], kind, "{}", r.text);
+        assert!(!r.text.contains(OPENAI_KEY) && !r.text.contains(ANTHROPIC_KEY));
+    }
 
     let save =
         json!({"provider": "openai", "api_key": OPENAI_KEY, "base_url": base, "model": "gpt-4o"});

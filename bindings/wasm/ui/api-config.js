@@ -286,16 +286,26 @@ export class ByokitApiConfig extends HTMLElement {
     }
   }
 
-  /** Tests `provider`'s stored key (the chosen provider's by default); resolves with the outcome. */
+  /**
+   * Tests the key typed in the form, before it is saved (it is sent for the test, never stored),
+   * or else `provider`'s stored key (the chosen provider's by default); resolves with the outcome.
+   */
   async test(provider = this.provider) {
-    const typed = this.shadowRoot.querySelector('#key').value;
-    if (typed && provider === this.provider && !(this._state.config?.configs ?? []).some((c) => c.provider === provider)) {
-      this._say('Save the key first: the connection test uses the stored key.', 'warn');
-      return null;
+    const $ = (s) => this.shadowRoot.querySelector(s);
+    const typed = $('#key').value;
+    let target = provider;
+    if (typed && provider === this.provider) {
+      if (!(await this._check())) {
+        this._say(`Not tested: ${$('#check').textContent.replace(/^✗ /, '')}`, 'error');
+        $('#key').focus();
+        return null;
+      }
+      target = { provider, api_key: typed };
+      if ($('#base').value.trim()) target.base_url = $('#base').value.trim();
     }
     this._say(`Testing the ${providerName(provider)} key…`, 'muted');
     try {
-      const r = await this.client.testConfig(provider);
+      const r = await this.client.testConfig(target);
       const words = TEST_OUTCOMES[r.outcome] ?? r.outcome;
       const extra = r.outcome === 'valid' && r.models?.length ? ` ${r.models.length} models reachable.` : r.message ? ` (${r.message})` : '';
       this._say(`${providerName(r.provider)}: ${words}${extra}`, r.outcome === 'valid' ? 'ok' : 'error', r.outcome);

@@ -76,7 +76,7 @@ export class ByokitClient {
   getConfig(): Promise<{ active: SavedConfig | null; configs: SavedConfig[] }>;
   saveConfig(config: { provider: string; api_key: string; model?: string; base_url?: string; add?: boolean }): Promise<unknown>;
   deleteConfig(target?: { provider?: string; keyId?: string }): Promise<{ deleted: number }>;
-  testConfig(provider?: string): Promise<ConfigTestResult>;
+  testConfig(target?: string | { provider: string; api_key: string; base_url?: string }): Promise<ConfigTestResult>;
   usage(days: number): Promise<UsageSummaryJson>;
   exportUsage(days: number, format?: 'csv'): Promise<string>;
   exportUsage(days: number, format: 'jsonl'): Promise<Record<string, unknown>[]>;

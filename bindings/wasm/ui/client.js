@@ -61,8 +61,14 @@ export class ByokitClient {
     const q = keyId ? `?key_id=${encodeURIComponent(keyId)}` : provider ? `?provider=${encodeURIComponent(provider)}` : '';
     return this.json('DELETE', `/api/settings/api-config${q}`);
   }
-  /** POST /api/settings/api-config/test: a cheap real request with the provider's stored key. */
-  testConfig(provider) { return this.json('POST', '/api/settings/api-config/test', provider ? { provider } : {}); }
+  /**
+   * POST /api/settings/api-config/test: a cheap real request with the provider's stored key, or
+   * with a key not saved yet (`{ provider, api_key, base_url }`), which is never stored.
+   */
+  testConfig(target) {
+    const body = typeof target === 'string' ? { provider: target } : (target ?? {});
+    return this.json('POST', '/api/settings/api-config/test', body);
+  }
   /** GET /api/settings/usage?days=N. */
   usage(days) { return this.json('GET', `/api/settings/usage?days=${days}`); }
   /** GET /api/settings/usage/export: the window's events, `csv` text or parsed `jsonl`. */

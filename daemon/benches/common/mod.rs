@@ -17,11 +17,14 @@ pub struct Daemon {
 impl Daemon {
     /// Starts byokd with `extra` arguments and waits until it answers on its socket. With
     /// BYOKIT_BENCH_DATABASE_URL (a PostgreSQL server's URL, without a database), byokd keeps
-    /// its store in a new database there.
+    /// its store in a new database there (unless `extra` names one).
     pub fn start(dir: &Path, extra: &[&str]) -> Daemon {
-        let database: Vec<String> = bench_database()
-            .map(|url| vec!["--database-url".to_owned(), url])
-            .unwrap_or_default();
+        let database: Vec<String> = match extra.contains(&"--database-url") {
+            true => Vec::new(),
+            false => bench_database()
+                .map(|url| vec!["--database-url".to_owned(), url])
+                .unwrap_or_default(),
+        };
         let daemon = Daemon {
             child: Command::new(env!("CARGO_BIN_EXE_byokd"))
                 .arg("--data-dir")

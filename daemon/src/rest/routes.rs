@@ -224,7 +224,7 @@ pub(super) async fn config_delete(
 }
 
 #[utoipa::path(post, path = "/api/settings/api-config/test", tag = "settings", summary = "Tests a key with a cheap real request to its provider",
-    request_body(content = Option<ConfigTarget>, description = "The provider to test; the active key when absent"),
+    request_body(content = Option<ConfigTarget>, description = "The provider whose stored key to test (the active key when absent), or a key not saved yet: `provider` with `api_key` (and `base_url`), never stored"),
     responses(
         (status = 200, description = "The outcome, in the provider's words when it refused", body = ConfigTestResult),
         (status = "4XX", description = "Refused: the error's kind says why (`unauthorized`, `forbidden`, `forbidden_host`, `invalid_params`, `parse_error`, `too_large`, `not_found`, `rate_limited` with `Retry-After`, ...)", body = ErrorBody),

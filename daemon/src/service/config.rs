@@ -140,8 +140,13 @@ impl Service {
         })
     }
 
-    /// `config.delete`: by provider or key id, or all of the user's; usage is kept.
+    /// `config.delete`: by provider or key id, or the active one; usage is kept.
     pub async fn config_delete(&self, p: ConfigTarget) -> Result<ConfigDeleteResult> {
+        if p.api_key.is_some() || p.base_url.is_some() {
+            return Err(invalid(
+                "invalid params: `api_key` and `base_url` are for config.test",
+            ));
+        }
         let deleted = self
             .store
             .delete_config(&p.user, p.provider, p.key_id)
@@ -149,8 +154,59 @@ impl Service {
         Ok(ConfigDeleteResult { deleted })
     }
 
-    /// `config.test`: a cheap real request with the stored key; the outcome in words.
+    /// `config.test`: a cheap real request with the stored key, or with a key typed but not
+    /// saved (`api_key`, checked as `config.save` checks it, never stored); the outcome in words.
     pub async fn config_test(&self, p: ConfigTarget) -> Result<ConfigTestResult> {
+        let (provider, key, base_url) = match p.api_key {
+            Some(key) => {
+                let provider = p.provider.ok_or_else(|| {
+                    invalid("invalid params: `provider` is needed to test an `api_key`")
+                })?;
+                if p.key_id.is_some() {
+                    return Err(invalid(
+                        "invalid params: `key_id` and `api_key` name two different keys",
+                    ));
+                }
+                check_key(provider, key.expose())
+                    .map_err(|e| Error::new(ErrorKind::BadKey, e.to_string()))?;
+                if let Some(url) = &p.base_url {
+                    check_label("base_url", url)?;
+                    self.check_base_url(url)?;
+                }
+                (provider, key, p.base_url)
+            }
+            None => {
+                if p.base_url.is_some() {
+                    return Err(invalid(
+                        "invalid params: `base_url` goes with `api_key` (a stored key is tested \
+                         where it is sent)",
+                    ));
+                }
+                self.stored_key(&p).await?
+            }
+        };
+        let options = RequestOptions {
+            base_url,
+            browser: false,
+        };
+        let request = build_test_request(provider, &key, &options);
+        let (status, headers, body) = match self.gateway.send(&request).await {
+            Ok(r) => r,
+            Err(e) => return Ok(ConfigTestResult::unreachable(provider, key.scrub(&e))),
+        };
+        let now = OffsetDateTime::now_utc();
+        let reply = interpret_test_response(provider, status, &headers, &body, now);
+        let mut result = ConfigTestResult::from_reply(provider, reply);
+        // A provider may quote the key it refused.
+        result.message = result.message.map(|m| key.scrub(&m));
+        Ok(result)
+    }
+
+    /// The stored key `p` names (the active one by default), opened, with where it is sent.
+    async fn stored_key(
+        &self,
+        p: &ConfigTarget,
+    ) -> Result<(byokit_core::Provider, ApiKey, Option<String>)> {
         let configs = self.store.configs(&p.user).await?;
         let config = configs
             .into_iter()
@@ -165,22 +221,7 @@ impl Service {
                     "no such configuration; save one with config.save",
                 )
             })?;
-        let provider = config.view.provider;
         let key: ApiKey = self.open_key(&p.user, &config).await?;
-        let options = RequestOptions {
-            base_url: config.view.base_url.clone(),
-            browser: false,
-        };
-        let request = build_test_request(provider, &key, &options);
-        let (status, headers, body) = match self.gateway.send(&request).await {
-            Ok(r) => r,
-            Err(e) => return Ok(ConfigTestResult::unreachable(provider, key.scrub(&e))),
-        };
-        let now = OffsetDateTime::now_utc();
-        let reply = interpret_test_response(provider, status, &headers, &body, now);
-        let mut result = ConfigTestResult::from_reply(provider, reply);
-        // A provider may quote the key it refused.
-        result.message = result.message.map(|m| key.scrub(&m));
-        Ok(result)
+        Ok((config.view.provider, key, config.view.base_url))
     }
 }

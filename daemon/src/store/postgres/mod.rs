@@ -218,7 +218,7 @@ impl PgStore {
             None => schema::migrate(&pool).await,
         }
         .map_err(|e| format!("migrating the database: {e}"))?;
-        let mut client = pool
+        let client = pool
             .get()
             .await
             .map_err(|e| format!("--database-url: {}", StoreError::from(e)))?;
@@ -237,7 +237,7 @@ impl PgStore {
                  fine to try byokd, not for production; docs/postgres.md describes the roles"
             );
         }
-        let _ = &mut client;
+        drop(client);
         let writer = records::Writer::start(pool.clone());
         Ok(PgStore {
             pool,

@@ -272,31 +272,58 @@ async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Message>) {
 
 /// One batch in one transaction: each user's records (in the order of their users, so that
 /// every byokd locks rows in the same order) as a multi-row insert, the daily totals, alerts.
+///
+/// The statements of all users are pipelined: each user's `set_config` and insert (and whether
+/// the user has a budget) go out together, answered in one round trip, then each user's daily
+/// totals likewise; only duplicates and users with a budget take round trips of their own.
 async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult>, StoreError> {
+    type Step<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<BTreeSet<i64>>, StoreError>> + Send + 'a>,
+    >;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in records.iter().enumerate() {
         by_user.entry(&p.record.record.user).or_default().push(i);
     }
+    let rows: Vec<Vec<(i64, &PricedRecord)>> = by_user
+        .values()
+        .map(|indexes| indexes.iter().map(|&i| (records[i].id, &records[i].record)).collect())
+        .collect();
     let mut client = pool.get().await?;
+    let txn = client.transaction().await.map_err(retryable)?;
+    let tx: &Transaction<'_> = &txn;
+    // 1. Per user, in order: who, the insert, whether there is a budget.
+    let mut steps: Vec<Step<'_>> = Vec::new();
+    for (user, rows) in by_user.keys().zip(&rows) {
+        let user: &str = user;
+        steps.push(Box::pin(async move {
+            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(&user, Type::TEXT)])
+                .await
+                .map_err(retryable)?;
+            Ok(None)
+        }));
+        steps.push(Box::pin(async move { insert(tx, rows).await.map(Some) }));
+        steps.push(Box::pin(async move {
+            let budget = tx
+                .query_typed_opt("SELECT 1 FROM budgets WHERE clerk_id = $1", &[(&user, Type::TEXT)])
+                .await
+                .map_err(retryable)?;
+            Ok(budget.map(|_| BTreeSet::new()))
+        }));
+    }
+    let answers = futures_util::future::try_join_all(steps).await?;
     let mut results: Vec<Option<UsageRecordResult>> = vec![None; records.len()];
-    let mut daily = Daily::new();
-    let tx = client.transaction().await.map_err(retryable)?;
-    for (user, indexes) in &by_user {
-        tx.execute_typed(
-            "SELECT set_config('byokit.user', $1, true)",
-            &[(user, Type::TEXT)],
-        )
-        .await
-        .map_err(retryable)?;
-        let group: Vec<&Pending> = indexes.iter().map(|&i| &records[i]).collect();
-        let rows: Vec<(i64, &PricedRecord)> = group.iter().map(|p| (p.id, &p.record)).collect();
-        let inserted = insert(&tx, &rows).await?;
-        let mut user_daily = Daily::new();
+    let mut dailies = Vec::with_capacity(by_user.len());
+    for ((user, indexes), answer) in by_user.iter().zip(answers.chunks(3)) {
+        let inserted = answer[1].as_ref().ok_or_else(|| StoreError::Damaged("no insert".into()))?;
+        let has_budget = answer[2].is_some();
+        let mut daily = Daily::new();
         let mut new_events = Vec::new();
-        for (&i, p) in indexes.iter().zip(&group) {
+        let mut duplicates = Vec::new();
+        for &i in indexes {
+            let p = &records[i];
             if inserted.contains(&p.id) {
                 let event = event_of(&p.record);
-                add_to_daily(&mut user_daily, user, &event);
+                add_to_daily(&mut daily, user, &event);
                 new_events.push((p, event));
                 results[i] = Some(UsageRecordResult {
                     id: p.id,
@@ -306,19 +333,45 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
                     duplicate: false,
                 });
             } else {
-                results[i] = Some(stored_record(&tx, p).await?);
+                duplicates.push(i);
             }
         }
-        fire_alerts(&tx, user, &new_events).await?;
-        daily.append(&mut user_daily);
-        write_daily(&tx, &daily).await?;
-        daily.clear();
+        // 2. Retries of stored records, and alerts: this user's own round trips.
+        if !duplicates.is_empty() || has_budget {
+            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(user, Type::TEXT)])
+                .await
+                .map_err(retryable)?;
+            for i in duplicates {
+                results[i] = Some(stored_record(tx, &records[i]).await?);
+            }
+            if has_budget {
+                fire_alerts(tx, user, &new_events).await?;
+            }
+        }
+        dailies.push((*user, daily));
     }
-    tx.commit().await.map_err(retryable)?;
-    results
+    // 3. Per user, in order: who, the daily totals.
+    let mut steps: Vec<Step<'_>> = Vec::new();
+    for (user, daily) in &dailies {
+        if daily.is_empty() {
+            continue;
+        }
+        let user: &str = user;
+        steps.push(Box::pin(async move {
+            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(&user, Type::TEXT)])
+                .await
+                .map_err(retryable)?;
+            Ok(None)
+        }));
+        steps.push(Box::pin(async move { write_daily(tx, daily).await.map(|()| None) }));
+    }
+    futures_util::future::try_join_all(steps).await?;
+    txn.commit().await.map_err(retryable)?;
+    let results: Vec<UsageRecordResult> = results
         .into_iter()
         .map(|r| r.ok_or_else(|| StoreError::Damaged("a record without an answer".into())))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(results)
 }
 
 /// A database error, marked for a retry when the database asks for one.
@@ -470,7 +523,7 @@ async fn stored_record(tx: &Transaction<'_>, p: &Pending) -> Result<UsageRecordR
 async fn fire_alerts(
     tx: &Transaction<'_>,
     user: &str,
-    new: &[(&&Pending, UsageEvent)],
+    new: &[(&Pending, UsageEvent)],
 ) -> Result<(), StoreError> {
     let paid = |e: &UsageEvent| e.payer == Payer::User && e.cost_usd.is_some();
     if !new.iter().any(|(_, e)| paid(e)) {
