@@ -31,11 +31,23 @@ pg_start() {
   PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync -E UTF8 \
     --locale=C.UTF-8 >/dev/null
+  # TLS with a CA of its own (clients may also connect in plain text, as the tests mostly do).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=byokit test CA" \
+    -keyout "$PG_DIR/ca.key" -out "$PG_DIR/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$PG_DIR/server.key" \
+    -out "$PG_DIR/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$PG_DIR/san.ext"
+  openssl x509 -req -in "$PG_DIR/server.csr" -CA "$PG_DIR/ca.pem" -CAkey "$PG_DIR/ca.key" \
+    -CAcreateserial -days 2 -extfile "$PG_DIR/san.ext" -out "$PG_DIR/server.pem" 2>/dev/null
+  chown postgres: "$PG_DIR/server.key" "$PG_DIR/server.pem"
+  chmod 600 "$PG_DIR/server.key"
   runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PG_DIR -c fsync=on -c max_connections=300" \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PG_DIR -c fsync=on -c max_connections=300 \
+        -c ssl=on -c ssl_cert_file=$PG_DIR/server.pem -c ssl_key_file=$PG_DIR/server.key" \
     >/dev/null
   export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PG_DIR
   export BYOKIT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT"
+  export BYOKIT_TEST_DATABASE_CA="$PG_DIR/ca.pem"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT ($PG_DIR)"
 }
 

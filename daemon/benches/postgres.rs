@@ -83,7 +83,12 @@ fn two(url: &str, tag: &str) -> (Daemon, Daemon) {
 fn createdb(server: &str, name: &str) -> String {
     let admin = format!("{server}/postgres");
     let _ = Command::new("dropdb")
-        .args(["--if-exists", "--force", &format!("--maintenance-db={admin}"), name])
+        .args([
+            "--if-exists",
+            "--force",
+            &format!("--maintenance-db={admin}"),
+            name,
+        ])
         .status();
     assert!(Command::new("createdb")
         .arg(format!("--maintenance-db={admin}"))
@@ -99,7 +104,11 @@ fn psql(url: &str, sql: &str) {
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn main() {
@@ -107,7 +116,9 @@ fn main() {
         return;
     }
     let Some(server) = bench_server() else {
-        eprintln!("set BYOKIT_BENCH_DATABASE_URL to a PostgreSQL server (scripts/postgres.sh starts one)");
+        eprintln!(
+            "set BYOKIT_BENCH_DATABASE_URL to a PostgreSQL server (scripts/postgres.sh starts one)"
+        );
         return;
     };
     let o = options();

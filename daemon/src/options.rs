@@ -43,6 +43,9 @@ pub struct DatabaseOptions {
     pub url: String,
     /// The role that applies the migrations (`--database-owner-url`), when not the same.
     pub owner_url: Option<String>,
+    /// The CA certificates (PEM) the server's TLS certificate is checked against in place of
+    /// the Mozilla roots (`--database-ca-file`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for DatabaseOptions {

@@ -97,7 +97,7 @@ async fn open_postgres(
     options: &mut Options,
     db: &crate::options::DatabaseOptions,
 ) -> Result<(Arc<dyn Store>, Arc<Vault>), String> {
-    let store = PgStore::connect(&db.url, db.owner_url.as_deref()).await?;
+    let store = PgStore::connect(&db.url, db.owner_url.as_deref(), db.ca_file.as_deref()).await?;
     let check = store.vault_check().await.map_err(|e| e.to_string())?;
     let home = crate::vault::master_key_home(&options.data_dir, options.master_key)
         .map_err(|e| e.to_string())?;

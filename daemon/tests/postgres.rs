@@ -476,6 +476,58 @@ fn cap_across_two(url: &str) {
 }
 
 #[test]
+fn a_hold_left_by_a_dead_byokd_lapses_and_the_next_byokd_removes_it() {
+    let Some(server) = server() else { return };
+    let url = new_database(&server, "dead_hold", None);
+    let (base, served) = mock_anthropic(Duration::ZERO);
+    let flags = [
+        "--system-key-env",
+        "TEST_SYSTEM_KEY",
+        "--system-token-cap",
+        "1000000",
+        "--system-base-url",
+        &base,
+    ];
+    let env = [("TEST_SYSTEM_KEY", ANTHROPIC_KEY)];
+    let d = Byokd::start(&fresh_dir(), &url, &flags, &env);
+    // A byokd that died mid-call left holds: one still within its deadline, taking the whole
+    // month, and one past it.
+    let hold = |tokens: u64, expires: &str| {
+        psql(
+            &url,
+            &format!(
+                "INSERT INTO system_holds (clerk_id, month, tokens, expires_at)
+                 VALUES ('gone', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), {tokens}, now() + interval '{expires}')"
+            ),
+        )
+        .unwrap();
+    };
+    hold(1_000_000, "1 minute");
+    let ask = json!({"user": "gone", "max_output_tokens": 100, "messages": [{"role": "user", "content": "hi"}]});
+    let refused = d
+        .client()
+        .call("chat", ask.clone())
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("please add your own API key"), "{refused}");
+    psql(
+        &url,
+        "UPDATE system_holds SET expires_at = now() - interval '1 second'",
+    )
+    .unwrap();
+    hold(500_000, "-1 second");
+    let r = d.client().call("chat", ask).unwrap();
+    assert_eq!(r["payer"], "system");
+    assert_eq!(served.load(Ordering::SeqCst), 1);
+    // Gone from the table, once the call's own hold is given back too.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while psql(&url, "SELECT count(*) FROM system_holds").unwrap() != "0" {
+        assert!(Instant::now() < deadline, "the lapsed holds stay");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn killing_one_daemon_under_load_loses_nothing_it_acknowledged() {
     let Some(server) = server() else { return };
     let url = new_database(&server, "kill_one", None);
@@ -764,4 +816,47 @@ fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
     .unwrap();
     assert_eq!(served.load(Ordering::SeqCst), calls + 1);
     drop(desktop);
+}
+
+#[test]
+fn tls_to_the_database_is_checked_against_the_ca_given() {
+    let Some(server) = server() else { return };
+    let Ok(ca) = std::env::var("BYOKIT_TEST_DATABASE_CA") else {
+        eprintln!("no CA of the test server (BYOKIT_TEST_DATABASE_CA): scripts/test-postgres.sh runs this test");
+        return;
+    };
+    new_database(&server, "over_tls", None);
+    let url = format!("{server}/over_tls?sslmode=require");
+    // With the server's CA: served, over TLS.
+    let d = Byokd::start(&fresh_dir(), &url, &["--database-ca-file", &ca], &[]);
+    d.client()
+        .call("usage.record", record("tls", "one", 10, 1))
+        .unwrap();
+    assert_eq!(
+        psql(
+            &format!("{server}/postgres"),
+            "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.datname = 'over_tls'"
+        )
+        .unwrap(),
+        "t",
+        "byokd's connections use TLS"
+    );
+    // Against the Mozilla roots, which did not sign it: refused, and said why.
+    let dir = fresh_dir();
+    let out = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--socket")
+        .arg(dir.join("run/byokd.sock"))
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("certificate") || err.contains("Certificate"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -395,11 +395,22 @@ fn the_spec_endpoints_end_to_end_with_a_signed_in_user() {
     assert_eq!(r.json()["configs"], json!([]), "a test stores nothing");
     // A key of another provider, or one without its provider, is refused before it is sent.
     for (body, kind) in [
-        (json!({"provider": "openai", "api_key": ANTHROPIC_KEY}), "bad_key"),
+        (
+            json!({"provider": "openai", "api_key": ANTHROPIC_KEY}),
+            "bad_key",
+        ),
         (json!({"api_key": OPENAI_KEY}), "invalid_params"),
-        (json!({"provider": "openai", "base_url": base}), "invalid_params"),
+        (
+            json!({"provider": "openai", "base_url": base}),
+            "invalid_params",
+        ),
     ] {
-        let r = d.call(&alice, "POST", "/api/settings/api-config/test", &body.to_string());
+        let r = d.call(
+            &alice,
+            "POST",
+            "/api/settings/api-config/test",
+            &body.to_string(),
+        );
         assert_eq!(r.status, 400, "{r:?}");
         assert_eq!(r.json()["error"]["kind"], kind, "{}", r.text);
         assert!(!r.text.contains(OPENAI_KEY) && !r.text.contains(ANTHROPIC_KEY));

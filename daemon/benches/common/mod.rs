@@ -84,7 +84,11 @@ pub fn bench_database() -> Option<String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let server = bench_server()?;
-    let name = format!("bench_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "bench_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
     let status = Command::new("createdb")
         .arg(format!("--maintenance-db={server}/postgres"))
         .arg(&name)

@@ -106,6 +106,15 @@ struct Args {
         requires = "database_url"
     )]
     database_owner_url: Option<String>,
+    /// Check the database server's TLS certificate against these CA certificates (PEM) instead
+    /// of the Mozilla roots: a database whose certificate a private CA signed.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BYOKIT_DATABASE_CA_FILE",
+        requires = "database_url"
+    )]
+    database_ca_file: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -211,6 +220,7 @@ fn main() -> ExitCode {
         database: args.database_url.map(|url| DatabaseOptions {
             url,
             owner_url: args.database_owner_url,
+            ca_file: args.database_ca_file,
         }),
     })) {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,9 @@ pub struct CopyArgs {
         hide_env_values = true
     )]
     pub to: String,
+    /// Check the database server's TLS certificate against these CA certificates (PEM).
+    #[arg(long, value_name = "FILE", env = "BYOKIT_DATABASE_CA_FILE")]
+    pub database_ca_file: Option<PathBuf>,
 }
 
 pub(crate) fn run(c: StoreCommand, out: &mut dyn std::io::Write) -> Result<(), CliError> {
@@ -39,7 +42,9 @@ pub(crate) fn run(c: StoreCommand, out: &mut dyn std::io::Write) -> Result<(), C
     let _lock = crate::server::lock_data_dir(&args.from).map_err(CliError)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(async {
-        let store = PgStore::connect(&args.to, None).await.map_err(CliError)?;
+        let store = PgStore::connect(&args.to, None, args.database_ca_file.as_deref())
+            .await
+            .map_err(CliError)?;
         let bar = indicatif::ProgressBar::new(0).with_style(
             indicatif::ProgressStyle::with_template(
                 "usage records {bar:40} {pos}/{len} ({per_sec}, {eta} left)",

@@ -19,6 +19,7 @@ mod records;
 pub mod schema;
 mod usage;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, Month};
@@ -80,7 +81,16 @@ impl From<tokio_postgres::Error> for StoreError {
         // The server's code and message only: its detail may quote a row's values.
         StoreError::Database(match e.as_db_error() {
             Some(db) => format!("{} ({})", db.message(), db.code().code()),
-            None => e.to_string(),
+            // With its causes: "error performing TLS handshake: invalid peer certificate: …".
+            None => {
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text = format!("{text}: {c}");
+                    cause = c.source();
+                }
+                text
+            }
         })
     }
 }
@@ -159,22 +169,39 @@ fn parse_month(s: &str) -> Result<Month, StoreError> {
     })
 }
 
-/// The connection's TLS: rustls with the Mozilla roots (`sslmode=require` or `prefer` in the
-/// URL; `disable` for none).
-fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+/// The connection's TLS (`sslmode=require`, or `prefer`, in the URL; `disable` for none):
+/// rustls, the server's certificate checked against the Mozilla roots, or against the
+/// certificates of `ca_file` (PEM) alone when one is given (a database with a private CA).
+fn tls(ca_file: Option<&Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
     // The process's rustls provider, once (reqwest's clients bring their own).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio_postgres_rustls::MakeRustlsConnect::with_webpki_roots()
+    let Some(ca_file) = ca_file else {
+        return Ok(tokio_postgres_rustls::MakeRustlsConnect::with_webpki_roots());
+    };
+    let bad = |e: &dyn std::fmt::Display| format!("--database-ca-file {}: {e}", ca_file.display());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| bad(&e))? {
+        roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(&"no certificate in it"));
+    }
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
 }
 
 /// Connects a pool to `url` (a `postgres://` URL or a `key=value` string).
-pub fn pool(url: &str) -> Result<Pool, String> {
+pub fn pool(url: &str, ca_file: Option<&Path>) -> Result<Pool, String> {
     let config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| format!("--database-url: not a PostgreSQL URL ({e})"))?;
     let manager = Manager::from_config(
         config,
-        tls(),
+        tls(ca_file)?,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -211,10 +238,14 @@ fn hex(bytes: &[u8]) -> String {
 impl PgStore {
     /// Connects to the database at `url`, applies pending migrations (with `owner_url`'s role
     /// when given: the role byokd serves as need not own the tables), and starts the writer.
-    pub async fn connect(url: &str, owner_url: Option<&str>) -> Result<PgStore, String> {
-        let pool = pool(url)?;
+    pub async fn connect(
+        url: &str,
+        owner_url: Option<&str>,
+        ca_file: Option<&Path>,
+    ) -> Result<PgStore, String> {
+        let pool = pool(url, ca_file)?;
         match owner_url {
-            Some(owner) => schema::migrate(&pool_of(owner)?).await,
+            Some(owner) => schema::migrate(&pool_of(owner, ca_file)?).await,
             None => schema::migrate(&pool).await,
         }
         .map_err(|e| format!("migrating the database: {e}"))?;
@@ -277,8 +308,8 @@ impl PgStore {
 }
 
 /// A pool for the migrations' role.
-fn pool_of(url: &str) -> Result<Pool, String> {
-    pool(url).map_err(|e| e.replace("--database-url", "--database-owner-url"))
+fn pool_of(url: &str, ca_file: Option<&Path>) -> Result<Pool, String> {
+    pool(url, ca_file).map_err(|e| e.replace("--database-url", "--database-owner-url"))
 }
 
 fn config_of(row: &Row) -> Result<StoredConfig, StoreError> {

@@ -204,7 +204,15 @@ impl Writer {
     }
 }
 
+/// How many batches a byokd may have in flight at once, each on a connection of its own: while
+/// one waits for its commit to reach the disk, the next is on its way.
+const IN_FLIGHT: usize = 4;
+
 async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Message>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    // Whether the batch before has finished (a flush is answered only once every batch sent
+    // before it has).
+    let mut previous: Option<oneshot::Receiver<()>> = None;
     while let Some(first) = rx.recv().await {
         let deadline = Instant::now() + crate::store::LINGER;
         let mut wait = first.can_wait();
@@ -233,39 +241,65 @@ async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Message>) {
                 Message::Flush(reply) => flushes.push(reply),
             }
         }
-        let mut outcome = Err(StoreError::Closed);
-        for attempt in 1..=TRIES {
-            outcome = write(&pool, &records).await;
-            match &outcome {
-                Err(StoreError::Retry(e)) if attempt < TRIES => {
-                    tracing::debug!(target: crate::LOG, "a storage batch is tried again: {e}");
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let (done, next) = oneshot::channel();
+        let before = previous.replace(next);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = commit(&pool, records).await {
+                for reply in flushes.drain(..) {
+                    let _ = reply.send(Err(StoreError::Database(format!(
+                        "a record was not stored: {e}"
+                    ))));
                 }
-                _ => break,
             }
+            drop(slot);
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            for reply in flushes {
+                let _ = reply.send(Ok(()));
+            }
+            let _ = done.send(());
+        });
+    }
+}
+
+/// Writes one batch (tried again when the database asks) and answers each record.
+async fn commit(pool: &Pool, records: Vec<Pending>) -> Result<(), String> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut outcome = Err(StoreError::Closed);
+    for attempt in 1..=TRIES {
+        outcome = write(pool, &records).await;
+        match &outcome {
+            Err(StoreError::Retry(e)) if attempt < TRIES => {
+                tracing::debug!(target: crate::LOG, "a storage batch is tried again: {e}");
+            }
+            _ => break,
         }
-        match outcome {
-            Ok(results) => {
-                for (p, result) in records.into_iter().zip(results) {
-                    let _ = p.reply.send(Ok(result));
-                }
-                for reply in flushes {
-                    let _ = reply.send(Ok(()));
-                }
+    }
+    match outcome {
+        Ok(results) => {
+            for (p, result) in records.into_iter().zip(results) {
+                let _ = p.reply.send(Ok(result));
             }
-            Err(e) => {
-                tracing::error!(
-                    target: crate::LOG,
-                    "a storage batch of {} record(s) failed: {e}",
-                    records.len()
-                );
-                let failed = || StoreError::Database(format!("the record was not stored: {e}"));
-                for p in records {
-                    let _ = p.reply.send(Err(failed()));
-                }
-                for reply in flushes {
-                    let _ = reply.send(Err(failed()));
-                }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(
+                target: crate::LOG,
+                "a storage batch of {} record(s) failed: {e}",
+                records.len()
+            );
+            let failed = || StoreError::Database(format!("the record was not stored: {e}"));
+            for p in records {
+                let _ = p.reply.send(Err(failed()));
             }
+            Err(e.to_string())
         }
     }
 }
@@ -278,7 +312,9 @@ async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<Message>) {
 /// totals likewise; only duplicates and users with a budget take round trips of their own.
 async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult>, StoreError> {
     type Step<'a> = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Option<BTreeSet<i64>>, StoreError>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = Result<Option<BTreeSet<i64>>, StoreError>> + Send + 'a,
+        >,
     >;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in records.iter().enumerate() {
@@ -286,7 +322,12 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
     }
     let rows: Vec<Vec<(i64, &PricedRecord)>> = by_user
         .values()
-        .map(|indexes| indexes.iter().map(|&i| (records[i].id, &records[i].record)).collect())
+        .map(|indexes| {
+            indexes
+                .iter()
+                .map(|&i| (records[i].id, &records[i].record))
+                .collect()
+        })
         .collect();
     let mut client = pool.get().await?;
     let txn = client.transaction().await.map_err(retryable)?;
@@ -296,15 +337,21 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
     for (user, rows) in by_user.keys().zip(&rows) {
         let user: &str = user;
         steps.push(Box::pin(async move {
-            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(&user, Type::TEXT)])
-                .await
-                .map_err(retryable)?;
+            tx.execute_typed(
+                "SELECT set_config('byokit.user', $1, true)",
+                &[(&user, Type::TEXT)],
+            )
+            .await
+            .map_err(retryable)?;
             Ok(None)
         }));
         steps.push(Box::pin(async move { insert(tx, rows).await.map(Some) }));
         steps.push(Box::pin(async move {
             let budget = tx
-                .query_typed_opt("SELECT 1 FROM budgets WHERE clerk_id = $1", &[(&user, Type::TEXT)])
+                .query_typed_opt(
+                    "SELECT 1 FROM budgets WHERE clerk_id = $1",
+                    &[(&user, Type::TEXT)],
+                )
                 .await
                 .map_err(retryable)?;
             Ok(budget.map(|_| BTreeSet::new()))
@@ -314,7 +361,9 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
     let mut results: Vec<Option<UsageRecordResult>> = vec![None; records.len()];
     let mut dailies = Vec::with_capacity(by_user.len());
     for ((user, indexes), answer) in by_user.iter().zip(answers.chunks(3)) {
-        let inserted = answer[1].as_ref().ok_or_else(|| StoreError::Damaged("no insert".into()))?;
+        let inserted = answer[1]
+            .as_ref()
+            .ok_or_else(|| StoreError::Damaged("no insert".into()))?;
         let has_budget = answer[2].is_some();
         let mut daily = Daily::new();
         let mut new_events = Vec::new();
@@ -338,9 +387,12 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         }
         // 2. Retries of stored records, and alerts: this user's own round trips.
         if !duplicates.is_empty() || has_budget {
-            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(user, Type::TEXT)])
-                .await
-                .map_err(retryable)?;
+            tx.execute_typed(
+                "SELECT set_config('byokit.user', $1, true)",
+                &[(user, Type::TEXT)],
+            )
+            .await
+            .map_err(retryable)?;
             for i in duplicates {
                 results[i] = Some(stored_record(tx, &records[i]).await?);
             }
@@ -358,12 +410,17 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         }
         let user: &str = user;
         steps.push(Box::pin(async move {
-            tx.execute_typed("SELECT set_config('byokit.user', $1, true)", &[(&user, Type::TEXT)])
-                .await
-                .map_err(retryable)?;
+            tx.execute_typed(
+                "SELECT set_config('byokit.user', $1, true)",
+                &[(&user, Type::TEXT)],
+            )
+            .await
+            .map_err(retryable)?;
             Ok(None)
         }));
-        steps.push(Box::pin(async move { write_daily(tx, daily).await.map(|()| None) }));
+        steps.push(Box::pin(async move {
+            write_daily(tx, daily).await.map(|()| None)
+        }));
     }
     futures_util::future::try_join_all(steps).await?;
     txn.commit().await.map_err(retryable)?;
