@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 use byokit_daemon::client::Client;
 
 mod common;
-use common::{
-    bin, contains, dechunk, fresh_dir, read_request, respond, test_database, wait_for_socket,
-};
+use common::{bin, contains, dechunk, fresh_dir, read_request, respond, test_database};
 use serde_json::{json, Value};
 
 const OPENAI_KEY: &str =
@@ -74,12 +72,25 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .unwrap();
-        let d = Daemon {
+        let mut d = Daemon {
             dir,
             child,
             database,
         };
-        wait_for_socket(&d.socket());
+        // Until it answers; if it stops first, with what it said.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while UnixStream::connect(d.socket()).is_err() {
+            if let Some(status) = d.child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(d.dir.join("test.log")).unwrap_or_default();
+                panic!("byokd stopped ({status}) before it served: {log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "byokd did not start on {}",
+                d.socket().display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         d
     }
 

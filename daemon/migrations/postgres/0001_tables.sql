@@ -210,6 +210,8 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'byokit_app') THEN
     CREATE ROLE byokit_app NOLOGIN;
   END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL; -- made meanwhile by the migration of another database of the same server
 END $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON user_api_configs, api_usage_logs, usage_daily, budgets,
   alerts, routing_settings, http_tokens, usage_repriced, system_holds, byokit_vault TO byokit_app;

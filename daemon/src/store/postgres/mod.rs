@@ -195,10 +195,31 @@ fn tls(ca_file: Option<&Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnec
 }
 
 /// Connects a pool to `url` (a `postgres://` URL or a `key=value` string).
+///
+/// Without an `sslmode` (libpq's default, `prefer`), a database on this machine (loopback, a
+/// Unix socket) is reached in plain text, where TLS adds nothing and a local server's certificate
+/// is often self-signed (Debian's snakeoil); any other is reached over TLS, its certificate
+/// checked. libpq's `prefer` would accept any certificate there; byokd does not.
 pub fn pool(url: &str, ca_file: Option<&Path>) -> Result<Pool, String> {
-    let config: tokio_postgres::Config = url
+    use tokio_postgres::config::{Host, SslMode};
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| format!("--database-url: not a PostgreSQL URL ({e})"))?;
+    let local = config.get_hosts().iter().all(|h| match h {
+        Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    });
+    if config.get_ssl_mode() == SslMode::Prefer && local && !url.contains("sslmode=") {
+        config.ssl_mode(SslMode::Disable);
+    }
     let manager = Manager::from_config(
         config,
         tls(ca_file)?,
