@@ -73,5 +73,11 @@ bash scripts/test-node-server.sh
 step "the REST door attacked: schemathesis against /openapi.json on a live byokd and the mock provider"
 bash scripts/rest-api-fuzz.sh 60
 
+step "Windows: cross-built, run under Wine"
+bash scripts/windows.sh
+
+step "macOS: the local socket layer and the core type-check for x86_64-apple-darwin"
+bash scripts/macos-check.sh
+
 echo
 echo "all checks passed"
