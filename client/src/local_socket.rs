@@ -5,7 +5,7 @@
 //!
 //! Both ends check who is at the other one before anything is sent: a client refuses a byokd
 //! that runs as another OS user (someone who took its socket path or pipe name first), and
-//! byokd ([`Listener::accept`], feature `tokio`) refuses a client of another OS user. On Unix
+//! byokd (`Listener::accept`, feature `tokio`) refuses a client of another OS user. On Unix
 //! the peer's uid comes from the kernel (`SO_PEERCRED`, `LOCAL_PEERCRED`); on Windows, the
 //! peer's process id from the pipe, and the user (SID) that process runs as from its token.
 
