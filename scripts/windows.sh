@@ -32,7 +32,8 @@ cargo_windows() {
 
 start=$SECONDS
 cargo_windows build -p byokit-daemon --bins -p byokit-ffi --lib
-cargo_windows test --no-run -p byokit-client --test client
+client_tests=$(cargo_windows test --no-run -p byokit-client --test client --message-format=json |
+  python3 -c 'import json, sys; print(*(m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")))')
 out="$target_dir/$triple/$profile"
 ls -l "$out/byokd.exe" "$out/byokit.exe" "$out/byokit_ffi.dll"
 echo "windows build: $((SECONDS - start)) s"
@@ -68,21 +69,30 @@ cleanup() {
 trap cleanup EXIT
 # Windows looks for a DLL beside the program first.
 cp "$shim_dir/bcryptprimitives.dll" "$out/"
-cp "$shim_dir/bcryptprimitives.dll" "$out/deps/"
+cp "$shim_dir/bcryptprimitives.dll" "$(dirname "$client_tests")/"
 bin="$out"
-wine() { /usr/lib/wine/wine64 "$@"; }
+wine() { timeout 300 /usr/lib/wine/wine64 "$@"; }
 
 echo "-- byokit-client's tests, as a Windows program"
-wine "$(ls -t "$out"/deps/client-*.exe | head -1)" --test-threads 1
+wine "$client_tests" --test-threads 1
 
-byokit() { wine "$bin/byokit.exe" --socket "$pipe" --data-dir "$data" "$@" | tr -d '\r'; }
+# Without --data-dir: byokit then never starts a byokd of its own, so every byokd here is
+# started by the script. Output goes through a file, not a pipe: a process that outlived its
+# parent and inherited the pipe would keep it open. Every Windows program gets a time limit.
+unset BYOKIT_DATA_DIR BYOKIT_SOCKET
+byokit() {
+  local rc=0
+  timeout 120 /usr/lib/wine/wine64 "$bin/byokit.exe" --socket "$pipe" "$@" >"$run_dir/out" || rc=$?
+  tr -d '\r' <"$run_dir/out"
+  return $rc
+}
 check() { # check NAME EXPECTED-SUBSTRING OUTPUT
   if [[ "$3" == *"$2"* ]]; then echo "ok: $1"; printf "%s\n" "$3" | head -12 | sed "s/^/    /"; else
     echo "FAILED: $1: expected '$2' in:"; echo "$3"; cat "$run_dir/byokd.log"; exit 1
   fi
 }
 start_byokd() { # byokd.exe on $pipe and $data in the background, until it answers
-  wine "$bin/byokd.exe" --socket "$pipe" --data-dir "$data" "$@" >>"$run_dir/byokd.log" 2>&1 &
+  /usr/lib/wine/wine64 "$bin/byokd.exe" --socket "$pipe" --data-dir "$data" "$@" >>"$run_dir/byokd.log" 2>&1 &
   byokd_pid=$!
   for _ in $(seq 1 100); do
     byokit daemon status >/dev/null 2>&1 && return
@@ -117,7 +127,8 @@ s = json.load(sys.stdin)
 print(s["window"]["days"], s["totals"]["requests"], s["totals"]["cost_usd"], sorted(s["by_model"]))')
 check "usage --days 30 --json: 30 days, 2 records, their exact cost, by model" \
   "30 2 0.00629 ['openai/gpt-4o', 'openai/gpt-4o-mini']" "$totals"
-refused=$(wine "$bin/byokd.exe" --socket "$pipe" --data-dir 'C:\byokit-ci-2' 2>&1 | tr -d '\r' || true)
+refused=$(wine "$bin/byokd.exe" --socket "$pipe" --data-dir 'C:\byokit-ci-2' >"$run_dir/out" 2>&1 || true
+  tr -d '\r' <"$run_dir/out")
 check "a second byokd.exe on the same pipe is refused" "already listening" "$refused"
 stop_byokd
 
