@@ -79,5 +79,11 @@ bash scripts/rest-api-fuzz.sh 60
 step "examples/web-app: the two settings pages in headless Chromium"
 bash scripts/test-web-app.sh
 
+step "Windows: cross-built, run under Wine"
+bash scripts/windows.sh
+
+step "macOS: the local socket layer and the core type-check for x86_64-apple-darwin"
+bash scripts/macos-check.sh
+
 echo
 echo "all checks passed"

@@ -1,13 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use byokit_core::protocol;
 use byokit_core::protocol::client::{decode_line, encode_request, Incoming, MalformedLine};
 use serde_json::Value;
+
+pub mod local_socket;
 
 /// How long a call waits for byokd's next line, unless told otherwise.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
@@ -96,8 +97,8 @@ impl From<protocol::Error> for Error {
 /// A connection to byokd. One call at a time: each waits for its own reply.
 #[derive(Debug)]
 pub struct Client {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    /// Reads through a buffer; writes go to the stream itself (`&Stream` writes).
+    reader: BufReader<local_socket::Stream>,
     socket: PathBuf,
     next_id: u64,
     /// The line being read: kept across calls, so a call that timed out halfway through a
@@ -114,14 +115,11 @@ impl Client {
             socket: socket.to_owned(),
             source,
         };
-        let stream = UnixStream::connect(socket).map_err(connect_error)?;
         // Nothing (a key, a user's name) is sent to a process of another OS user that took
-        // byokd's socket path.
-        check_peer(&stream, socket).map_err(connect_error)?;
-        let writer = stream.try_clone().map_err(connect_error)?;
+        // byokd's socket path or pipe name: `connect` checks who serves it.
+        let stream = local_socket::connect(socket).map_err(connect_error)?;
         Ok(Client {
             reader: BufReader::new(stream),
-            writer,
             socket: socket.to_owned(),
             next_id: 1,
             line: Vec::new(),
@@ -168,11 +166,9 @@ impl Client {
         } else {
             self.read_timeout
         };
-        self.writer
-            .set_write_timeout(Some(timeout))
-            .and_then(|()| self.reader.get_ref().set_read_timeout(Some(timeout)))
-            .map_err(Error::Io)?;
-        self.writer
+        local_socket::set_timeouts(self.reader.get_ref(), Some(timeout)).map_err(Error::Io)?;
+        let mut writer: &local_socket::Stream = self.reader.get_ref();
+        writer
             .write_all(line.as_bytes())
             .map_err(|e| timed_out(e, timeout))?;
         loop {
@@ -211,30 +207,6 @@ impl Client {
             }
             return decode_line(&line).map_err(Error::Malformed);
         }
-    }
-}
-
-/// Refuses a socket whose peer runs as another OS user than this process: on Linux by the
-/// peer's credentials, elsewhere by the socket file's owner.
-fn check_peer(stream: &UnixStream, socket: &Path) -> std::io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let peer = {
-        let _ = socket;
-        rustix::net::sockopt::socket_peercred(stream)?.uid.as_raw()
-    };
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let peer = {
-        let _ = stream;
-        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(socket)?)
-    };
-    let own = rustix::process::getuid().as_raw();
-    if peer == own {
-        Ok(())
-    } else {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::PermissionDenied,
-            format!("the process serving it runs as uid {peer}, not as this user ({own})"),
-        ))
     }
 }
 

@@ -1,44 +1,53 @@
-//! The client against a scripted byokd stand-in on a temporary socket: what it does with an
-//! error without an id, a silent daemon, a request over the limit, notifications and late
-//! replies. (The real byokd is in `daemon/tests/client.rs`.)
+//! The client against a scripted byokd stand-in on a temporary socket (a named pipe on
+//! Windows): what it does with an error without an id, a silent daemon, a request over the
+//! limit, notifications and late replies. (The real byokd is in `daemon/tests/client.rs`.)
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use byokit_client::local_socket::{self, Stream};
 use byokit_client::{Client, Error};
 use byokit_core::protocol::{ErrorKind, MAX_MESSAGE_BYTES};
+use interprocess::local_socket::traits::Listener as _;
+use interprocess::local_socket::ListenerOptions;
 use serde_json::{json, Value};
 
 fn socket_path() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "byokit-client-test-{}-{}.sock",
+    let name = format!(
+        "byokit-client-test-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
-    ));
+    );
+    if cfg!(windows) {
+        return PathBuf::from(format!(r"\\.\pipe\{name}"));
+    }
+    let path = std::env::temp_dir().join(format!("{name}.sock"));
     let _ = std::fs::remove_file(&path);
     path
 }
 
 /// A stand-in for byokd: accepts one connection and runs `script` on it.
-fn serve(script: impl FnOnce(UnixStream) + Send + 'static) -> (PathBuf, JoinHandle<()>) {
+fn serve(script: impl FnOnce(Stream) + Send + 'static) -> (PathBuf, JoinHandle<()>) {
     let path = socket_path();
-    let listener = UnixListener::bind(&path).unwrap();
+    let listener = ListenerOptions::new()
+        .name(local_socket::name(&path).unwrap())
+        .create_sync()
+        .unwrap();
     let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
+        let stream = listener.accept().unwrap();
         script(stream);
     });
     (path, handle)
 }
 
 /// Reads one request line.
-fn request(reader: &mut BufReader<UnixStream>) -> Value {
+fn request(reader: &mut BufReader<&Stream>) -> Value {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     serde_json::from_str(&line).unwrap()
@@ -47,9 +56,9 @@ fn request(reader: &mut BufReader<UnixStream>) -> Value {
 #[test]
 fn an_error_without_an_id_fails_the_waiting_call() {
     let (path, server) = serve(|stream| {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut reader = BufReader::new(&stream);
         request(&mut reader);
-        let mut w = stream;
+        let mut w = &stream;
         w.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"message over 1048576 bytes\"}}\n")
             .unwrap();
         // Stays connected: the call must end on the error, not on the connection closing.
@@ -66,9 +75,13 @@ fn an_error_without_an_id_fails_the_waiting_call() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "named pipes have no read timeouts (docs/windows.md)"
+)]
 fn a_silent_daemon_is_a_timeout_not_a_hang() {
     let (path, server) = serve(|stream| {
-        let mut reader = BufReader::new(stream);
+        let mut reader = BufReader::new(&stream);
         request(&mut reader);
         std::thread::sleep(Duration::from_secs(2));
     });
@@ -86,10 +99,14 @@ fn a_silent_daemon_is_a_timeout_not_a_hang() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "named pipes have no read timeouts (docs/windows.md)"
+)]
 fn a_request_over_the_limit_is_refused_before_anything_is_sent() {
     let (path, server) = serve(|stream| {
         let mut received = Vec::new();
-        let mut reader = stream;
+        let mut reader = &stream;
         reader.read_to_end(&mut received).unwrap();
         // Only the second, small request arrived.
         let lines: Vec<&[u8]> = received
@@ -126,10 +143,14 @@ fn a_request_over_the_limit_is_refused_before_anything_is_sent() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "named pipes have no read timeouts (docs/windows.md)"
+)]
 fn notifications_reach_the_caller_and_late_replies_are_passed_over() {
     let (path, server) = serve(|stream| {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut w = stream;
+        let mut reader = BufReader::new(&stream);
+        let mut w = &stream;
         // The first call gets no answer in time; its reply comes during the second.
         let first = request(&mut reader);
         let second = request(&mut reader);
@@ -175,9 +196,9 @@ fn notifications_reach_the_caller_and_late_replies_are_passed_over() {
 #[test]
 fn a_closed_connection_and_a_malformed_line_are_errors() {
     let (path, server) = serve(|stream| {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut reader = BufReader::new(&stream);
         request(&mut reader);
-        let mut w = stream;
+        let mut w = &stream;
         w.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":\"one\",\"result\":1}\n")
             .unwrap();
         request(&mut reader);

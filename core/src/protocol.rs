@@ -23,10 +23,14 @@ pub const DEFAULT_USER: &str = "local";
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// byokd's data directory unless told otherwise: `$BYOKIT_DATA_DIR`, else
-/// `$XDG_DATA_HOME/byokit`, else `~/.local/share/byokit`. `env` reads a variable (the core does no
-/// I/O: pass `|k| std::env::var_os(k)`); empty values count as unset.
+/// `$XDG_DATA_HOME/byokit`, else `~/.local/share/byokit`; on Windows,
+/// [`default_data_dir_windows`]. `env` reads a variable (the core does no I/O: pass
+/// `|k| std::env::var_os(k)`); empty values count as unset.
 pub fn default_data_dir(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> std::path::PathBuf {
     use std::path::PathBuf;
+    if cfg!(windows) {
+        return default_data_dir_windows(env);
+    }
     let env = |k: &str| env(k).filter(|v| !v.is_empty());
     if let Some(dir) = env("BYOKIT_DATA_DIR") {
         return PathBuf::from(dir);
@@ -39,14 +43,40 @@ pub fn default_data_dir(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> std
         .join(".local/share/byokit")
 }
 
-/// byokd's socket unless told otherwise: `$BYOKIT_SOCKET`, else
-/// `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in `data_dir`. `env` as for
+/// byokd's data directory on Windows: `%BYOKIT_DATA_DIR%`, else `%LOCALAPPDATA%\byokit`, else
+/// `%USERPROFILE%\AppData\Local\byokit`, else `.\byokit` (which byokd refuses). `env` as for
 /// [`default_data_dir`].
+pub fn default_data_dir_windows(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> std::path::PathBuf {
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(dir) = env("BYOKIT_DATA_DIR") {
+        return dir.into();
+    }
+    // Joined with `\` whatever the host: the rule reads the same in tests on any OS.
+    let mut dir = match (env("LOCALAPPDATA"), env("USERPROFILE")) {
+        (Some(local), _) => local,
+        (None, Some(mut profile)) => {
+            profile.push("\\AppData\\Local");
+            profile
+        }
+        (None, None) => ".".into(),
+    };
+    dir.push("\\byokit");
+    dir.into()
+}
+
+/// byokd's socket unless told otherwise: `$BYOKIT_SOCKET`, else
+/// `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in `data_dir`; on Windows,
+/// [`default_socket_windows`]. `env` as for [`default_data_dir`].
 pub fn default_socket(
     data_dir: &std::path::Path,
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
 ) -> std::path::PathBuf {
     use std::path::PathBuf;
+    if cfg!(windows) {
+        return default_socket_windows(env);
+    }
     let env = |k: &str| env(k).filter(|v| !v.is_empty());
     if let Some(s) = env("BYOKIT_SOCKET") {
         return PathBuf::from(s);
@@ -54,6 +84,27 @@ pub fn default_socket(
     match env("XDG_RUNTIME_DIR") {
         Some(dir) => PathBuf::from(dir).join("byokit/byokd.sock"),
         None => data_dir.join("byokd.sock"),
+    }
+}
+
+/// byokd's socket on Windows, a named pipe: `%BYOKIT_SOCKET%`, else `\\.\pipe\byokit-%USERNAME%`
+/// (a `\` in the name, which a pipe name cannot hold, as `_`), or `\\.\pipe\byokit` without
+/// `USERNAME`. Pipe names are one namespace for the whole machine: the user's name keeps two
+/// users' daemons apart, and the pipe's access list keeps each to its user. `env` as for
+/// [`default_data_dir`].
+pub fn default_socket_windows(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> std::path::PathBuf {
+    let env = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(s) = env("BYOKIT_SOCKET") {
+        return s.into();
+    }
+    match env("USERNAME") {
+        Some(user) => {
+            let user = user.to_string_lossy().replace('\\', "_");
+            format!("\\\\.\\pipe\\byokit-{user}").into()
+        }
+        None => "\\\\.\\pipe\\byokit".into(),
     }
 }
 
@@ -774,5 +825,43 @@ mod path_tests {
             ("BYOKIT_SOCKET", "/s.sock"),
         ];
         assert_eq!(default_socket(data, env(&set)), Path::new("/s.sock"));
+    }
+
+    #[test]
+    fn on_windows_the_data_dir_is_in_local_app_data_and_the_socket_a_named_pipe() {
+        let user = [
+            ("USERNAME", "ada"),
+            ("USERPROFILE", r"C:\Users\ada"),
+            ("LOCALAPPDATA", r"C:\Users\ada\AppData\Local"),
+        ];
+        assert_eq!(
+            default_data_dir_windows(env(&user)),
+            Path::new(r"C:\Users\ada\AppData\Local\byokit")
+        );
+        assert_eq!(
+            default_data_dir_windows(env(&user[..2])),
+            Path::new(r"C:\Users\ada\AppData\Local\byokit")
+        );
+        assert_eq!(default_data_dir_windows(env(&[])), Path::new(r".\byokit"));
+        let own = [("LOCALAPPDATA", r"C:\L"), ("BYOKIT_DATA_DIR", r"D:\b")];
+        assert_eq!(default_data_dir_windows(env(&own)), Path::new(r"D:\b"));
+        assert_eq!(
+            default_socket_windows(env(&user)),
+            Path::new(r"\\.\pipe\byokit-ada")
+        );
+        let domain = [("USERNAME", r"CORP\ada")];
+        assert_eq!(
+            default_socket_windows(env(&domain)),
+            Path::new(r"\\.\pipe\byokit-CORP_ada")
+        );
+        assert_eq!(
+            default_socket_windows(env(&[])),
+            Path::new(r"\\.\pipe\byokit")
+        );
+        let set = [("USERNAME", "ada"), ("BYOKIT_SOCKET", r"\\.\pipe\mine")];
+        assert_eq!(
+            default_socket_windows(env(&set)),
+            Path::new(r"\\.\pipe\mine")
+        );
     }
 }

@@ -27,11 +27,12 @@ pub struct Cli {
     pub catalog_format: Option<CatalogFormat>,
 
     /// byokd's socket (default: $BYOKIT_SOCKET, else $XDG_RUNTIME_DIR/byokit/byokd.sock, else in
-    /// the data directory).
+    /// the data directory; on Windows the named pipe \\.\pipe\byokit-%USERNAME%).
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
-    /// byokd's data directory, for starting it (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit).
+    /// byokd's data directory, for starting it (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit;
+    /// on Windows %LOCALAPPDATA%\byokit).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 

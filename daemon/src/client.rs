@@ -69,7 +69,10 @@ impl Client {
         }
         let byokd = std::env::current_exe()
             .ok()
-            .and_then(|p| p.parent().map(|d| d.join("byokd")))
+            .and_then(|p| {
+                p.parent()
+                    .map(|d| d.join(format!("byokd{}", std::env::consts::EXE_SUFFIX)))
+            })
             .filter(|p| p.exists())
             .unwrap_or_else(|| PathBuf::from("byokd"));
         crate::paths::check_data_dir_choice(data_dir).map_err(|e| ClientError::Start {

@@ -17,6 +17,7 @@ pub mod rest;
 mod rpc;
 pub mod server;
 pub mod service;
+mod signals;
 mod status;
 pub mod store;
 pub mod vault;

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use byokit_client::local_socket;
 use time::OffsetDateTime;
-use tokio::net::{UnixListener, UnixStream};
 
 use crate::paths::{private_dir, private_file, private_file_if_any, remove_stale_socket};
 use crate::service::Service;
+use crate::signals::{Signal, Signals};
 use crate::store::postgres::PgStore;
 use crate::store::{SqliteStore, Store};
 use crate::vault::Vault;
@@ -23,14 +24,12 @@ pub const LOCK_FILE: &str = "byokd.lock";
 /// ends, however it ends: the OS releases it). A second byokd on the same data dir stops here,
 /// before it touches the database or the socket.
 pub(crate) fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
         .open(&path)
         .map_err(|e| format!("lock file {}: {e}", path.display()))?;
     match file.try_lock() {
@@ -133,16 +132,18 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     crate::paths::check_data_dir_choice(&options.data_dir)?;
     // Whatever byokd or SQLite creates (the database's -wal and -shm files, temp files) is its
     // owner's alone.
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    crate::paths::private_umask();
     private_dir(&options.data_dir)
         .map_err(|e| format!("data directory {}: {e}", options.data_dir.display()))?;
     // Everything below (migrations, the master key, replacing a stale socket) happens under the
     // lock, in one process at a time.
     let _lock = lock_data_dir(&options.data_dir)?;
+    // (A named pipe has no directory.)
+    #[cfg(unix)]
     if let Some(dir) = options.socket.parent() {
         private_dir(dir).map_err(|e| format!("socket directory {}: {e}", dir.display()))?;
     }
-    if UnixStream::connect(&options.socket).await.is_ok() {
+    if local_socket::probe(&options.socket).await {
         return Err(format!(
             "a daemon is already listening on {}",
             options.socket.display()
@@ -171,9 +172,9 @@ pub async fn run(mut options: Options) -> Result<(), String> {
     let socket = service.options().socket.clone();
     // A stale socket of a daemon that died; nothing else is removed.
     remove_stale_socket(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
-    let listener =
-        UnixListener::bind(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
-    private_file(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?;
+    // Made 0600 at once (a named pipe: this user's alone); peers must be byokd's user.
+    let listener = local_socket::Listener::bind(&socket)
+        .map_err(|e| format!("socket {}: {e}", socket.display()))?;
     tracing::info!(target: LOG, "listening on {}", socket.display());
     if let Some(http) = http {
         tracing::info!(
@@ -183,40 +184,30 @@ pub async fn run(mut options: Options) -> Result<(), String> {
         );
         tokio::spawn(crate::http::serve(Arc::clone(&service), http));
     }
-    // The socket file belongs to the user running byokd: peers must be that user.
-    let uid = std::os::unix::fs::MetadataExt::uid(
-        &std::fs::metadata(&socket).map_err(|e| format!("socket {}: {e}", socket.display()))?,
-    );
     // SIGTERM (a service manager's stop, `kill`) ends byokd the way `daemon.stop` does, usage
-    // records of answered calls committed first.
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
-    // SIGHUP reads the catalog files again, as `catalog.reload` does.
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+    // records of answered calls committed first; SIGHUP reads the catalog files again.
+    let mut signals = Signals::new()?;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                // Only the OS user that runs byokd may talk to it.
-                match stream.peer_cred() {
-                    Ok(cred) if cred.uid() == uid => {}
-                    _ => {
-                        tracing::warn!(target: LOG, "refused a connection from another user");
-                        continue;
-                    }
+            accepted = listener.accept() => match accepted {
+                Ok(Some(stream)) => {
+                    tokio::spawn(crate::rpc::serve(Arc::clone(&service), stream));
                 }
-                tokio::spawn(crate::rpc::serve(Arc::clone(&service), stream));
-            }
+                // Only the OS user that runs byokd may talk to it.
+                Ok(None) => tracing::warn!(target: LOG, "refused a connection from another user"),
+                Err(_) => continue,
+            },
             _ = service.stopped() => break,
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-            _ = hangup.recv() => match service.reload_catalog() {
-                Ok(r) => tracing::info!(target: LOG, "catalog {} loaded ({} models)", r.catalog_version, r.models),
-                Err(e) => tracing::error!(target: LOG, "catalog not reloaded: {}", e.message),
+            signal = signals.next() => match signal {
+                Signal::Stop => break,
+                Signal::Reload => match service.reload_catalog() {
+                    Ok(r) => tracing::info!(target: LOG, "catalog {} loaded ({} models)", r.catalog_version, r.models),
+                    Err(e) => tracing::error!(target: LOG, "catalog not reloaded: {}", e.message),
+                },
             },
         }
     }
+    #[cfg(unix)]
     let _ = std::fs::remove_file(&socket);
     // Every usage record sent so far (calls answered before their record committed) commits
     // before byokd exits.

@@ -29,7 +29,8 @@ pub struct DaemonClient {
 
 /// The socket byokd listens on by default: `$BYOKIT_SOCKET`, else
 /// `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in the data directory
-/// (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`).
+/// (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`); on Windows the
+/// named pipe `\\.\pipe\byokit-%USERNAME%` (docs/windows.md).
 #[uniffi::export]
 pub fn default_socket_path() -> String {
     let data_dir = protocol::default_data_dir(|k| std::env::var_os(k));

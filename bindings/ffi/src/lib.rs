@@ -14,14 +14,11 @@ use byokit_core::protocol;
 use time::OffsetDateTime;
 
 mod catalog;
-// byokd listens on a Unix socket; on other systems the bindings have no daemon client.
-#[cfg(unix)]
 mod daemon;
 mod provider_io;
 mod rules;
 
 pub use catalog::*;
-#[cfg(unix)]
 pub use daemon::*;
 pub use provider_io::*;
 pub use rules::*;

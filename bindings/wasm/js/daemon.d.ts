@@ -53,8 +53,8 @@ export interface DaemonChatRequest extends Omit<ChatParams, "stream"> {
   onDelta?: (text: string) => void;
 }
 
-/** The socket byokd listens on by default. */
-export function defaultSocketPath(env?: Record<string, string | undefined>): string;
+/** The socket byokd listens on by default (on Windows, `platform` `win32`, a named pipe). */
+export function defaultSocketPath(env?: Record<string, string | undefined>, platform?: string): string;
 
 /** A connection to byokd; calls may overlap, and each fails rather than waits forever. */
 export class DaemonClient {

@@ -1,5 +1,6 @@
 // byokit/daemon: a Node client of byokd, the local byokit daemon, for Electron and Node desktop
-// apps. It speaks byokd's JSON-RPC protocol (docs/protocol.md) over its Unix socket; arguments
+// apps. It speaks byokd's JSON-RPC protocol (docs/protocol.md) over its local socket (a Unix
+// socket; on Windows a named pipe, which `net.connect` opens by its path too); arguments
 // and results use camelCase keys like the rest of the package, money stays a decimal string.
 // It reads byokd's lines by the rules of the core's client codec (byokit_core::protocol::client),
 // tested on the same cases (tests/fixtures/jsonrpc/cases.json); an error's kind is decided by that
@@ -110,10 +111,15 @@ function read(line) {
 /**
  * The socket byokd listens on by default: `$BYOKIT_SOCKET`, else
  * `$XDG_RUNTIME_DIR/byokit/byokd.sock`, else `byokd.sock` in the data directory
- * (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`).
+ * (`$BYOKIT_DATA_DIR`, `$XDG_DATA_HOME/byokit` or `~/.local/share/byokit`). On Windows
+ * (`platform` `win32`), the named pipe `\\.\pipe\byokit-%USERNAME%` (a `\` in the name as `_`),
+ * the core's rule (`default_socket_windows`).
  */
-export function defaultSocketPath(env = process.env) {
+export function defaultSocketPath(env = process.env, platform = process.platform) {
   if (env.BYOKIT_SOCKET) return env.BYOKIT_SOCKET;
+  if (platform === 'win32') {
+    return env.USERNAME ? `\\\\.\\pipe\\byokit-${env.USERNAME.replaceAll('\\', '_')}` : '\\\\.\\pipe\\byokit';
+  }
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'byokit', 'byokd.sock');
   if (env.BYOKIT_DATA_DIR) return join(env.BYOKIT_DATA_DIR, 'byokd.sock');
   if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'byokit', 'byokd.sock');

@@ -100,6 +100,11 @@ test('the daemon client: settings, chat, streaming, usage, errors', async () => 
 test('no daemon: a clear error, not a hang', async () => {
   await assert.rejects(DaemonClient.connect(`${socket}.nothing-here`), (e) => e.kind === 'daemonUnreachable' && e.message.includes('nothing-here'));
   assert.equal(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7' }), '/run/user/7/byokit/byokd.sock');
+  // On Windows, the core's rule: a named pipe per user.
+  assert.equal(defaultSocketPath({ USERNAME: 'ada' }, 'win32'), String.raw`\\.\pipe\byokit-ada`);
+  assert.equal(defaultSocketPath({ USERNAME: String.raw`CORP\ada` }, 'win32'), String.raw`\\.\pipe\byokit-CORP_ada`);
+  assert.equal(defaultSocketPath({}, 'win32'), String.raw`\\.\pipe\byokit`);
+  assert.equal(defaultSocketPath({ BYOKIT_SOCKET: String.raw`\\.\pipe\mine` }, 'win32'), String.raw`\\.\pipe\mine`);
 });
 
 /** The shared JSON-RPC cases (tests/fixtures/jsonrpc/cases.json), as the core codec reads them. */

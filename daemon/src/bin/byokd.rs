@@ -18,10 +18,12 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "byokd", version, about)]
 struct Args {
-    /// Where the database and the master key live (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit).
+    /// Where the database and the master key live (default: $BYOKIT_DATA_DIR or ~/.local/share/byokit;
+    /// on Windows %LOCALAPPDATA%\byokit).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The socket to listen on (default: $BYOKIT_SOCKET or $XDG_RUNTIME_DIR/byokit/byokd.sock).
+    /// The socket to listen on (default: $BYOKIT_SOCKET or $XDG_RUNTIME_DIR/byokit/byokd.sock; on
+    /// Windows the named pipe \\.\pipe\byokit-%USERNAME%).
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
     /// Also serve an OpenAI-compatible HTTP endpoint and the REST API on this loopback address

@@ -1,16 +1,17 @@
-//! byokd's IPC front end: JSON-RPC 2.0, one message per line, over a Unix socket in a private
-//! directory. Many clients at once; a bad message gets an error reply and the connection goes
-//! on. It translates lines into [`Service`] calls and their results and errors into replies,
-//! and nothing else.
+//! byokd's IPC front end: JSON-RPC 2.0, one message per line, over the local socket (a Unix
+//! socket in a private directory, or a named pipe on Windows: `byokit_client::local_socket`).
+//! Many clients at once; a bad message gets an error reply and the connection goes on. It
+//! translates lines into [`Service`] calls and their results and errors into replies, and
+//! nothing else.
 
 mod dispatch;
 mod framing;
 
 use std::sync::Arc;
 
+use byokit_client::local_socket::{self, TokioStream};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufReader};
 
 use crate::service::Service;
 use framing::{read_line, reply_bytes, Line};
@@ -25,8 +26,8 @@ const IN_FLIGHT_PER_CONNECTION: usize = 256;
 /// The reader passes each line to one task that runs the connection's requests and writes
 /// their replies: replies that are ready together (a commit answers many records) go out in
 /// one write.
-pub(crate) async fn serve(service: Arc<Service>, stream: UnixStream) {
-    let (read, write) = stream.into_split();
+pub(crate) async fn serve(service: Arc<Service>, stream: TokioStream) {
+    let (read, write) = local_socket::split(stream);
     let (lines, inbox) = tokio::sync::mpsc::channel::<Line>(IN_FLIGHT_PER_CONNECTION);
     let requests = tokio::spawn(run_requests(service, inbox, write));
     let mut reader = BufReader::new(read);
@@ -50,7 +51,7 @@ pub(crate) async fn serve(service: Arc<Service>, stream: UnixStream) {
 async fn run_requests(
     service: Arc<Service>,
     mut inbox: tokio::sync::mpsc::Receiver<Line>,
-    mut write: tokio::net::unix::OwnedWriteHalf,
+    mut write: impl AsyncWrite + Unpin,
 ) {
     use futures_util::{FutureExt, StreamExt};
     let (notes, mut notes_inbox) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT_PER_CONNECTION);

@@ -499,6 +499,7 @@ impl Vault {
 
 /// Refuses a master key file that is not a regular file of this OS user readable by it alone:
 /// a key others could read may have been copied, and one they could write may not be ours.
+#[cfg(unix)]
 fn check_private_file(meta: &fs::Metadata) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let problem = if !meta.file_type().is_file() {
@@ -514,27 +515,43 @@ fn check_private_file(meta: &fs::Metadata) -> io::Result<()> {
     Err(io::Error::new(io::ErrorKind::PermissionDenied, problem))
 }
 
+/// Refuses a master key file that is not a regular file. On Windows the file's access is its
+/// data directory's, inherited from `%LOCALAPPDATA%` (the user, SYSTEM and administrators):
+/// docs/windows.md.
+#[cfg(not(unix))]
+fn check_private_file(meta: &fs::Metadata) -> io::Result<()> {
+    if meta.file_type().is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "is not a regular file",
+        ))
+    }
+}
+
 /// Writes a new file readable by its owner only, atomically (temp file, fsync, rename). The
 /// temp file is created anew with mode 0600 (never opened if it exists: a leftover one is
 /// removed first, and a symlink in its place is removed, not followed).
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
     match fs::remove_file(&tmp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
     {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         private_file(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
     fs::rename(&tmp, path)?;
+    // The rename itself made durable (Windows opens no directory as a file; NTFS logs it).
+    #[cfg(unix)]
     if let Some(dir) = path.parent() {
         fs::File::open(dir)?.sync_all()?;
     }
