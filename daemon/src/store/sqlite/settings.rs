@@ -106,7 +106,7 @@ pub(super) fn get_budget(tx: &Transaction<'_>, user: &str) -> Result<Option<Budg
             .split(',')
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse()
+                t.parse::<u8>()
                     .map_err(|_| StoreError::Damaged(format!("alert threshold {t:?}")))
             })
             .collect::<Result<_, _>>()?,
