@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use byokit_daemon::client::Client;
 
 mod common;
-use common::{bin, contains, dechunk, fresh_dir, read_request, respond, test_database};
+use common::{
+    bin, contains, dechunk, fresh_dir, mock_anthropic, psql, read_request, respond, test_database,
+};
 use serde_json::{json, Value};
 
 const OPENAI_KEY: &str =
@@ -164,22 +166,7 @@ impl Daemon {
     /// One number from the store, by SQL: from byokit.db, or from the PostgreSQL database.
     fn sql_i64(&self, sql: &str) -> i64 {
         match &self.database {
-            Some(url) => {
-                let out = Command::new("psql")
-                    .args(["-X", "-tA", "-d", url, "-c", sql])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8(out.stdout)
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap()
-            }
+            Some(url) => psql(url, sql).unwrap().parse().unwrap(),
             None => rusqlite::Connection::open_with_flags(
                 self.dir.join("data/byokit.db"),
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -1023,31 +1010,6 @@ fn a_refusal_for_resting_keys_says_when_to_retry() {
 }
 
 /// A mock Anthropic answering every call with the chat fixture after `delay`; counts the calls.
-fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    let served = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&served);
-    std::thread::spawn(move || {
-        let body = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../tests/fixtures/providers/anthropic/chat.json"),
-        )
-        .unwrap();
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (body, count) = (body.clone(), Arc::clone(&count));
-            std::thread::spawn(move || {
-                read_request(&stream);
-                count.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(delay);
-                respond(&mut stream, "200 OK", "", &body);
-            });
-        }
-    });
-    (base, served)
-}
-
 #[test]
 fn a_fallback_provider_serves_when_the_active_one_is_down_and_features_pick_their_model() {
     let d = Daemon::start();
@@ -1261,16 +1223,7 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
                 "SELECT get_user_usage_summary('hist', {days}, '{}')",
                 got["window"]["end"].as_str().unwrap()
             );
-            let out = Command::new("psql")
-                .args(["-X", "-tA", "-d", url, "-c", &sql])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let sql: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let sql: Value = serde_json::from_str(&psql(url, &sql).unwrap()).unwrap();
             for part in [
                 "totals",
                 "by_provider",

@@ -5,13 +5,12 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use byokit_core::Decimal;
@@ -19,7 +18,7 @@ use byokit_daemon::client::Client;
 use serde_json::{json, Value};
 
 mod common;
-use common::{bin, fresh_dir, postgres_server, read_request, respond, wait_for_socket};
+use common::{bin, fresh_dir, mock_anthropic, postgres_server, psql, wait_for_socket};
 
 const ANTHROPIC_KEY: &str =
     "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
@@ -33,41 +32,6 @@ fn server() -> Option<String> {
     server
 }
 
-/// Runs SQL (and psql's commands) with psql on `url`; answers its output (tuples only,
-/// unaligned).
-fn psql(url: &str, sql: &str) -> Result<String, String> {
-    use std::io::Write;
-    let mut child = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-tA",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-f",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).unwrap().trim().to_owned())
-    } else {
-        Err(String::from_utf8(out.stderr).unwrap())
-    }
-}
-
 /// A new database on the server, owned by `owner` (the superuser's when `None`).
 fn new_database(server: &str, name: &str, owner: Option<&str>) -> String {
     let admin = format!("{server}/postgres");
@@ -78,6 +42,21 @@ fn new_database(server: &str, name: &str, owner: Option<&str>) -> String {
     let owner = owner.map(|o| format!(" OWNER {o}")).unwrap_or_default();
     psql(&admin, &format!("CREATE DATABASE {name}{owner}")).unwrap();
     format!("{server}/{name}")
+}
+
+/// byokd's flags for a system key (in TEST_SYSTEM_KEY) served by the mock at `base`, with a cap
+/// of 1,000,000 tokens a month per user.
+fn system_key(base: &str) -> Vec<String> {
+    [
+        "--system-key-env",
+        "TEST_SYSTEM_KEY",
+        "--system-token-cap",
+        "1000000",
+        "--system-base-url",
+        base,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// A byokd process; killed when dropped.
@@ -367,32 +346,6 @@ fn record_through_two(url: &str) {
     }
 }
 
-/// A mock Anthropic on 127.0.0.1 whose replies (the shared fixture) come after `delay`.
-fn mock_anthropic(delay: Duration) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    let served = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&served);
-    let body = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/providers/anthropic/chat.json"),
-    )
-    .unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (body, count) = (body.clone(), Arc::clone(&count));
-            std::thread::spawn(move || {
-                read_request(&stream);
-                count.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(delay);
-                respond(&mut stream, "200 OK", "", &body);
-            });
-        }
-    });
-    (base, served)
-}
-
 #[test]
 fn two_daemons_never_admit_more_than_the_system_cap_between_them() {
     let Some(server) = server() else { return };
@@ -402,14 +355,8 @@ fn two_daemons_never_admit_more_than_the_system_cap_between_them() {
 /// 24 calls at once through two byokd on `url`, with room for exactly ten under the cap.
 fn cap_across_two(url: &str) {
     let (base, served) = mock_anthropic(Duration::from_millis(800));
-    let flags = [
-        "--system-key-env",
-        "TEST_SYSTEM_KEY",
-        "--system-token-cap",
-        "1000000",
-        "--system-base-url",
-        &base,
-    ];
+    let flags = system_key(&base);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let env = [("TEST_SYSTEM_KEY", ANTHROPIC_KEY)];
     let a = Byokd::start(&fresh_dir(), url, &flags, &env);
     let b = Byokd::beside(&a, url, &flags, &env);
@@ -480,14 +427,8 @@ fn a_hold_left_by_a_dead_byokd_lapses_and_the_next_byokd_removes_it() {
     let Some(server) = server() else { return };
     let url = new_database(&server, "dead_hold", None);
     let (base, served) = mock_anthropic(Duration::ZERO);
-    let flags = [
-        "--system-key-env",
-        "TEST_SYSTEM_KEY",
-        "--system-token-cap",
-        "1000000",
-        "--system-base-url",
-        &base,
-    ];
+    let flags = system_key(&base);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let env = [("TEST_SYSTEM_KEY", ANTHROPIC_KEY)];
     let d = Byokd::start(&fresh_dir(), &url, &flags, &env);
     // A byokd that died mid-call left holds: one still within its deadline, taking the whole
@@ -603,16 +544,8 @@ fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_r
     let url = new_database(&server, "from_v1", None);
     // A team applied version 1 with its own tools, and a byokd of that version stored usage.
     let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres/0001_tables.sql");
-    let out = Command::new("psql")
-        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
-        .arg(&v1)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let sql = std::fs::read_to_string(v1).unwrap();
+    psql(&url, &format!("BEGIN;\n{sql}\nCOMMIT;")).unwrap();
     psql(
         &url,
         "BEGIN;

@@ -134,3 +134,64 @@ pub fn test_database(dir: &std::path::Path) -> Option<String> {
     );
     Some(format!("{server}/{name}"))
 }
+
+/// A mock Anthropic on 127.0.0.1 whose replies (the shared fixture) come after `delay`.
+pub fn mock_anthropic(delay: std::time::Duration) -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&served);
+    let body = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/providers/anthropic/chat.json"),
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (body, count) = (body.clone(), std::sync::Arc::clone(&count));
+            std::thread::spawn(move || {
+                read_request(&stream);
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(delay);
+                respond(&mut stream, "200 OK", "", &body);
+            });
+        }
+    });
+    (base, served)
+}
+
+/// Runs SQL (and psql's commands) with psql on `url`; answers its output (tuples only,
+/// unaligned).
+pub fn psql(url: &str, sql: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-f",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    } else {
+        Err(String::from_utf8(out.stderr).unwrap())
+    }
+}

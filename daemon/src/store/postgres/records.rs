@@ -340,12 +340,7 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
     for (user, rows) in by_user.keys().zip(&rows) {
         let user: &str = user;
         steps.push(Box::pin(async move {
-            tx.execute_typed(
-                "SELECT set_config('byokit.user', $1, true)",
-                &[(&user, Type::TEXT)],
-            )
-            .await
-            .map_err(retryable)?;
+            scope_to(tx, user).await?;
             Ok(None)
         }));
         steps.push(Box::pin(async move { insert(tx, rows).await.map(Some) }));
@@ -390,12 +385,7 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         }
         // 2. Retries of stored records, and alerts: this user's own round trips.
         if !duplicates.is_empty() || has_budget {
-            tx.execute_typed(
-                "SELECT set_config('byokit.user', $1, true)",
-                &[(user, Type::TEXT)],
-            )
-            .await
-            .map_err(retryable)?;
+            scope_to(tx, user).await?;
             for i in duplicates {
                 results[i] = Some(stored_record(tx, &records[i]).await?);
             }
@@ -413,12 +403,7 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         }
         let user: &str = user;
         steps.push(Box::pin(async move {
-            tx.execute_typed(
-                "SELECT set_config('byokit.user', $1, true)",
-                &[(&user, Type::TEXT)],
-            )
-            .await
-            .map_err(retryable)?;
+            scope_to(tx, user).await?;
             Ok(None)
         }));
         steps.push(Box::pin(async move {
@@ -432,6 +417,17 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         .map(|r| r.ok_or_else(|| StoreError::Damaged("a record without an answer".into())))
         .collect::<Result<_, _>>()?;
     Ok(results)
+}
+
+/// Names the user the transaction's next statements are for (row-level security's scope).
+async fn scope_to(tx: &Transaction<'_>, user: &str) -> Result<(), StoreError> {
+    tx.execute_typed(
+        "SELECT set_config('byokit.user', $1, true)",
+        &[(&user, Type::TEXT)],
+    )
+    .await
+    .map_err(retryable)?;
+    Ok(())
 }
 
 /// A database error, marked for a retry when the database asks for one.
