@@ -20,39 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
-use common::{percentile, Daemon};
+use common::{percentile, Daemon, LoadOptions};
 use serde_json::json;
 
-struct Options {
-    seconds: u64,
-    clients: usize,
-    rate: u64,
-    events: u64,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        seconds: 5,
-        clients: 16,
-        rate: 5_000,
-        events: 1_000_000,
-    };
-    let args: Vec<String> = std::env::args().collect();
-    for pair in args.windows(2) {
-        let value = || {
-            pair[1]
-                .parse()
-                .unwrap_or_else(|_| panic!("{} takes a number", pair[0]))
-        };
-        match pair[0].as_str() {
-            "--seconds" => o.seconds = value(),
-            "--clients" => o.clients = value() as usize,
-            "--rate" => o.rate = value(),
-            "--events" => o.events = value(),
-            _ => {}
-        }
-    }
-    o
+fn options() -> LoadOptions {
+    LoadOptions::from_args(1_000_000)
 }
 
 fn record(c: &mut Client, user: &str, n: u64) {

@@ -23,35 +23,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
-use common::{bench_server, percentile, Daemon};
+use common::{bench_server, percentile, Daemon, LoadOptions};
 use serde_json::json;
 
-struct Options {
-    seconds: u64,
-    clients: usize,
-    rate: u64,
-    events: u64,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        seconds: 5,
-        clients: 16,
-        rate: 5_000,
-        events: 10_000_000,
-    };
-    let args: Vec<String> = std::env::args().collect();
-    for pair in args.windows(2) {
-        let value = || pair[1].parse::<u64>().unwrap();
-        match pair[0].as_str() {
-            "--seconds" => o.seconds = value(),
-            "--clients" => o.clients = value() as usize,
-            "--rate" => o.rate = value(),
-            "--events" => o.events = value(),
-            _ => {}
-        }
-    }
-    o
+fn options() -> LoadOptions {
+    LoadOptions::from_args(10_000_000)
 }
 
 fn line(user: &str, n: u64) -> String {

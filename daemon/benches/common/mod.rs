@@ -97,3 +97,43 @@ pub fn bench_database() -> Option<String> {
     assert!(status.success(), "createdb {name}");
     Some(format!("{server}/{name}"))
 }
+
+/// The load harnesses' options: `--seconds N`, `--clients N`, `--rate N`, `--events N`.
+pub struct LoadOptions {
+    /// How long each timed phase runs.
+    pub seconds: u64,
+    /// Client threads (per byokd).
+    pub clients: usize,
+    /// Records a second for the latency phase.
+    pub rate: u64,
+    /// Events stored for the summary phase.
+    pub events: u64,
+}
+
+impl LoadOptions {
+    /// From the process's arguments, with `events` stored events unless `--events` says.
+    pub fn from_args(events: u64) -> LoadOptions {
+        let mut o = LoadOptions {
+            seconds: 5,
+            clients: 16,
+            rate: 5_000,
+            events,
+        };
+        let args: Vec<String> = std::env::args().collect();
+        for pair in args.windows(2) {
+            let value = || {
+                pair[1]
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{} takes a number", pair[0]))
+            };
+            match pair[0].as_str() {
+                "--seconds" => o.seconds = value(),
+                "--clients" => o.clients = value() as usize,
+                "--rate" => o.rate = value(),
+                "--events" => o.events = value(),
+                _ => {}
+            }
+        }
+        o
+    }
+}
