@@ -65,6 +65,29 @@ impl fmt::Display for Month {
     }
 }
 
+/// A month that is not `YYYY-MM` with a month from 1 to 12.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a month (YYYY-MM): {0:?}")]
+pub struct BadMonth(pub String);
+
+impl std::str::FromStr for Month {
+    type Err = BadMonth;
+
+    /// Reads back what [`Month`]'s `Display` writes: `2026-12`.
+    fn from_str(s: &str) -> Result<Month, BadMonth> {
+        let bad = || BadMonth(s.to_owned());
+        let (year, month) = s.split_once('-').ok_or_else(bad)?;
+        let month: u8 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Month {
+            year: year.parse().map_err(|_| bad())?,
+            month,
+        })
+    }
+}
+
 /// What happens when a budget is spent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -304,6 +327,30 @@ impl BudgetReached {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_reads_back_what_it_writes_and_nothing_else() {
+        for m in [
+            Month {
+                year: 2026,
+                month: 1,
+            },
+            Month {
+                year: 2026,
+                month: 12,
+            },
+            Month {
+                year: 987,
+                month: 7,
+            },
+        ] {
+            assert_eq!(m.to_string().parse::<Month>(), Ok(m));
+        }
+        for bad in ["2026-13", "2026-0", "2026", "2026-1x", "-12", ""] {
+            assert_eq!(bad.parse::<Month>(), Err(BadMonth(bad.to_owned())), "{bad}");
+        }
+    }
 
     #[test]
     fn a_limit_is_read_exactly_or_refused() {
@@ -324,7 +371,6 @@ mod tests {
             assert!(err.contains("an amount in USD"), "{bad}: {err}");
         }
     }
-    use super::*;
     use time::macros::datetime;
 
     fn d(s: &str) -> Decimal {

@@ -6,6 +6,7 @@
 //!
 //! Every operation is scoped to one user, named in its arguments.
 
+mod columns;
 pub mod postgres;
 pub mod sqlite;
 pub mod summary;

@@ -22,9 +22,9 @@ mod usage;
 use std::path::Path;
 use std::sync::Arc;
 
-use byokit_core::budget::{Alert, Budget, BudgetPolicy, BudgetStatus, Month};
+use byokit_core::budget::{Alert, Budget, BudgetStatus, Month};
 use byokit_core::protocol::{ConfigView, HttpTokenInfo, RoutingSettings};
-use byokit_core::{CostStatus, Payer, Provider, UsageEvent, UsageSummary, Window};
+use byokit_core::{Provider, UsageEvent, UsageSummary, Window};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
@@ -38,7 +38,7 @@ use super::{
 use crate::vault::SEAL_VERSION;
 
 pub use copy::{copy_store, CopyProgress, CopyReport};
-pub use schema::{MIGRATIONS, MIGRATIONS_DIR};
+pub use schema::MIGRATIONS;
 
 /// Runs `body` in a transaction for `scope` on a pooled connection, and commits it; an error
 /// (`?` in `body`) drops the transaction, which rolls it back.
@@ -104,69 +104,16 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
-/// A count as PostgreSQL holds it (a signed 64-bit integer); a larger one is refused.
-fn int(what: &str, v: u64) -> Result<i64, StoreError> {
-    i64::try_from(v).map_err(|_| StoreError::OutOfRange(format!("{what} {v}")))
-}
-
-/// A count read back; a negative one is a damaged row.
-fn count(what: &str, v: i64) -> Result<u64, StoreError> {
-    u64::try_from(v).map_err(|_| StoreError::Damaged(format!("{what} {v}")))
-}
-
-fn provider(s: &str) -> Result<Provider, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Damaged(format!("provider {s:?}")))
-}
-
-fn payer(s: &str) -> Result<Payer, StoreError> {
-    match s {
-        "user" => Ok(Payer::User),
-        "system" => Ok(Payer::System),
-        other => Err(StoreError::Damaged(format!("payer {other:?}"))),
-    }
-}
-
-fn status(s: &str) -> Result<CostStatus, StoreError> {
-    match s {
-        "exact" => Ok(CostStatus::Exact),
-        "estimated" => Ok(CostStatus::Estimated),
-        "unpriced" => Ok(CostStatus::Unpriced),
-        other => Err(StoreError::Damaged(format!("cost status {other:?}"))),
-    }
-}
-
-fn status_str(s: CostStatus) -> &'static str {
-    s.as_str()
-}
-
-fn policy(s: &str) -> Result<BudgetPolicy, StoreError> {
-    match s {
-        "block" => Ok(BudgetPolicy::Block),
-        "allow_and_alert" => Ok(BudgetPolicy::AllowAndAlert),
-        other => Err(StoreError::Damaged(format!("budget policy {other:?}"))),
-    }
-}
-
 /// An instant as stored: to the millisecond, as in SQLite, so that both stores draw a window's
 /// edges in the same place.
+use crate::store::columns::{
+    count, int, parse_month, parse_payer as payer, parse_policy as policy,
+    parse_provider as provider, parse_status as status,
+};
+
 fn to_ms(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(at)
-}
-
-/// A month as stored (`YYYY-MM`) and read back.
-fn month_text(m: Month) -> String {
-    m.to_string()
-}
-
-fn parse_month(s: &str) -> Result<Month, StoreError> {
-    let bad = || StoreError::Damaged(format!("month {s:?}"));
-    let (y, m) = s.split_once('-').ok_or_else(bad)?;
-    Ok(Month {
-        year: y.parse().map_err(|_| bad())?,
-        month: m.parse().map_err(|_| bad())?,
-    })
 }
 
 /// The connection's TLS (`sslmode=require`, or `prefer`, in the URL; `disable` for none):
@@ -617,7 +564,7 @@ impl Store for PgStore {
                                  VALUES ($1, $2, $3, $4) RETURNING id",
                         &[
                             (&hold.user, Type::TEXT),
-                            (&month_text(hold.month), Type::TEXT),
+                            (&hold.month.to_string(), Type::TEXT),
                             (&int("tokens", hold.tokens)?, Type::INT8),
                             (&expires, Type::TIMESTAMPTZ),
                         ],

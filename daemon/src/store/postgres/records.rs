@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use byokit_core::budget::{FiredAlerts, Month};
 use byokit_core::protocol::UsageRecordResult;
-use byokit_core::{CostStatus, Decimal, Payer, Totals, UsageEvent};
+use byokit_core::{Decimal, Payer, Totals, UsageEvent};
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
-use super::{budget, int, status, status_str, to_ms};
+use super::{budget, int, status, to_ms};
 use crate::store::{Acknowledgement, Commit, PricedRecord, StoreError};
 
 /// Daily totals by (user, day, provider, payer, feature, model), in the order their rows are
@@ -483,7 +483,7 @@ pub(super) async fn insert(
             r.model.as_str(),
             r.feature.as_deref().unwrap_or(""),
             r.payer.as_str(),
-            status_str(p.cost_status),
+            p.cost_status.as_str(),
             p.catalog_version.as_str(),
         ]) {
             v.push(s);
@@ -625,8 +625,11 @@ async fn fire_alerts(
         let Some((spent, fired)) = months.get_mut(&month) else {
             continue;
         };
-        if e.payer == Payer::User && e.cost_status != CostStatus::Unpriced {
-            *spent += e.cost_usd.unwrap_or_default();
+        if e.payer == Payer::User {
+            // What the record adds to the month's spending, by the core's rule.
+            let mut added = Totals::default();
+            added.add_event(e);
+            *spent += added.cost_usd;
         }
         if !paid(e) {
             continue;

@@ -1,4 +1,4 @@
-//! The schema: plain SQL files under [`MIGRATIONS_DIR`], one per version, applied in order at
+//! The schema: plain SQL files under `daemon/migrations/postgres/`, one per version, applied in order at
 //! start, each in one transaction. Each file records itself in `byokit_migrations`, so that a
 //! team can apply them with its own tools instead (`psql -1 -f`): byokd then finds them applied.
 
@@ -7,9 +7,6 @@ use tokio_postgres::types::Type;
 
 use super::{begin, Scope};
 use crate::store::StoreError;
-
-/// Where the migration files are, in the repository and in a release's source.
-pub const MIGRATIONS_DIR: &str = "daemon/migrations/postgres";
 
 /// The migrations, in order: (version, file name, SQL). Never edit one that has shipped: add
 /// the next.
@@ -34,17 +31,13 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
 /// Any number the migrations' advisory lock is known by: two byokd starting at once take turns.
 const MIGRATION_LOCK: i64 = 0x6279_6f6b_6974; // "byokit"
 
-/// Applies the migrations past the database's version, up to `through` (all of them when
-/// `None`), each in its own transaction under a transaction-scoped advisory lock (a session
-/// lock could be taken and released on two different connections behind a pooler); answers the
-/// version reached.
-pub async fn migrate_through(pool: &Pool, through: Option<i32>) -> Result<i32, StoreError> {
+/// Applies the migrations past the database's version, each in its own transaction under a
+/// transaction-scoped advisory lock (a session lock could be taken and released on two different
+/// connections behind a pooler); answers the version reached.
+pub async fn migrate(pool: &Pool) -> Result<i32, StoreError> {
     let mut client = pool.get().await?;
     let mut version = 0;
     for (v, name, sql) in MIGRATIONS {
-        if through.is_some_and(|t| *v > t) {
-            break;
-        }
         let tx = begin(&mut client, Scope::Service).await?;
         tx.execute_typed(
             "SELECT pg_advisory_xact_lock($1)",
@@ -64,11 +57,6 @@ pub async fn migrate_through(pool: &Pool, through: Option<i32>) -> Result<i32, S
         version = *v;
     }
     Ok(version)
-}
-
-/// Applies every pending migration.
-pub async fn migrate(pool: &Pool) -> Result<i32, StoreError> {
-    migrate_through(pool, None).await
 }
 
 /// The last migration recorded (0 for an empty database).

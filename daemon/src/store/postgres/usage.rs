@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Transaction};
 
-use super::{count, month_text, payer, provider, status, status_str, to_ms};
+use super::{count, payer, provider, status, to_ms};
 use crate::store::summary::{day_date, day_number, Span, SummaryPlan};
 use crate::store::{Repriced, StoreError};
 
@@ -180,7 +180,7 @@ pub(super) async fn system_tokens(
         .query_typed_one(
             "SELECT COALESCE(SUM(tokens), 0)::bigint FROM system_holds
              WHERE clerk_id = $1 AND month = $2",
-            &[(&user, Type::TEXT), (&month_text(month), Type::TEXT)],
+            &[(&user, Type::TEXT), (&month.to_string(), Type::TEXT)],
         )
         .await?
         .get(0);
@@ -250,9 +250,9 @@ pub(super) async fn reprice(
                 &[
                     (&c.id, Type::INT8),
                     (&user, Type::TEXT),
-                    (&status_str(c.from_status), Type::TEXT),
+                    (&c.from_status.as_str(), Type::TEXT),
                     (&c.cost_usd, Type::NUMERIC),
-                    (&status_str(c.cost_status), Type::TEXT),
+                    (&c.cost_status.as_str(), Type::TEXT),
                     (&c.catalog_version, Type::TEXT),
                 ],
             )

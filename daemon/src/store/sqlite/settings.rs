@@ -66,7 +66,7 @@ pub(super) fn set_budget(tx: &Transaction<'_>, user: &str, b: &Budget) -> Result
     tx.execute(
         "INSERT INTO budgets (clerk_id, monthly_limit_usd, policy, alert_thresholds, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (clerk_id) DO UPDATE SET monthly_limit_usd = ?2, policy = ?3, alert_thresholds = ?4, updated_at = ?5",
-        params![user, b.monthly_limit_usd.to_string(), policy_str(b.policy), thresholds.join(","), ms(OffsetDateTime::now_utc())],
+        params![user, b.monthly_limit_usd.to_string(), b.policy.as_str(), thresholds.join(","), ms(OffsetDateTime::now_utc())],
     )?;
     Ok(())
 }
@@ -128,18 +128,8 @@ pub(super) fn alerts(tx: &Transaction<'_>, user: &str) -> Result<Vec<Alert>, Sto
     let mut out = Vec::new();
     for row in rows {
         let (month, pct, spent, limit) = row?;
-        let (y, m) = month
-            .split_once('-')
-            .ok_or_else(|| StoreError::Damaged(format!("month {month}")))?;
         out.push(Alert {
-            month: Month {
-                year: y
-                    .parse()
-                    .map_err(|_| StoreError::Damaged(format!("month {month}")))?,
-                month: m
-                    .parse()
-                    .map_err(|_| StoreError::Damaged(format!("month {month}")))?,
-            },
+            month: parse_month(&month)?,
             threshold_percent: pct,
             spent_usd: parse_decimal(&spent)?,
             limit_usd: parse_decimal(&limit)?,

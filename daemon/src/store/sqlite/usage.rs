@@ -123,7 +123,7 @@ pub(super) fn record(
         p.provider.as_str(),
         p.model,
         p.feature.as_deref().unwrap_or(""),
-        payer_str(p.payer),
+        p.payer.as_str(),
         int("input_tokens", p.usage.input_tokens)?,
         int("output_tokens", p.usage.output_tokens)?,
         int("total_tokens", p.usage.total_tokens(p.provider))?,
@@ -132,7 +132,7 @@ pub(super) fn record(
         int("reasoning_tokens", p.usage.reasoning_tokens)?,
         p.usage.estimated,
         cost_text,
-        status_str(status),
+        status.as_str(),
         catalog_version,
         p.idempotency_key,
         p.latency_ms.map(|v| int("latency_ms", v)).transpose()?,
@@ -384,7 +384,7 @@ pub(super) fn reprice(
                 "SELECT estimated_cost_usd, catalog_version, created_at FROM api_usage_logs
                  WHERE id = ?1 AND clerk_id = ?2 AND cost_status = ?3 AND cost_status != 'exact'",
             )?
-            .query_row(params![c.id, user, status_str(c.from_status)], |r| {
+            .query_row(params![c.id, user, c.from_status.as_str()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
@@ -397,7 +397,7 @@ pub(super) fn reprice(
         )?
         .execute(params![
             c.cost_usd.map(|d| d.to_string()),
-            status_str(c.cost_status),
+            c.cost_status.as_str(),
             c.catalog_version,
             c.id
         ])?;
@@ -411,10 +411,10 @@ pub(super) fn reprice(
             user,
             now,
             cost_before,
-            status_str(c.from_status),
+            c.from_status.as_str(),
             version_before,
             c.cost_usd.map(|d| d.to_string()),
-            status_str(c.cost_status),
+            c.cost_status.as_str(),
             c.catalog_version
         ])?;
         days.insert(day_number(from_ms(at)?));

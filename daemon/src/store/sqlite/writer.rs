@@ -238,7 +238,7 @@ pub(super) fn add_daily(tx: &Transaction<'_>, daily: Daily) -> Result<(), StoreE
                 "SELECT requests, input_tokens, output_tokens, total_tokens, cost_usd, unpriced_requests, estimated_requests
                  FROM usage_daily WHERE clerk_id = ?1 AND day = ?2 AND provider = ?3 AND payer = ?4 AND feature = ?5 AND model = ?6",
             )?
-            .query_row(params![user, day, provider.as_str(), payer_str(payer), feature, model], |r| {
+            .query_row(params![user, day, provider.as_str(), payer.as_str(), feature, model], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
             })
             .optional()?;
@@ -264,7 +264,7 @@ pub(super) fn add_daily(tx: &Transaction<'_>, daily: Daily) -> Result<(), StoreE
             user,
             day,
             provider.as_str(),
-            payer_str(payer),
+            payer.as_str(),
             feature,
             model,
             int("requests", t.requests)?,
