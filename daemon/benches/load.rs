@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
-use common::{percentile, Daemon, LoadOptions};
+use common::{percentile, record_round_trips, Daemon, LoadOptions};
 use serde_json::json;
 
 fn options() -> LoadOptions {
@@ -131,40 +131,7 @@ fn main() {
     );
 
     // 2. Latency at a fixed total rate, spread over the clients.
-    let per_client = (o.rate as f64 / o.clients as f64).max(1.0);
-    let interval = Duration::from_secs_f64(1.0 / per_client);
-    let mut all: Vec<Duration> = Vec::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..o.clients)
-            .map(|i| {
-                let socket = socket.clone();
-                let seconds = o.seconds;
-                s.spawn(move || {
-                    let mut c = Client::connect(&socket).unwrap();
-                    let mut times = Vec::new();
-                    let begin = Instant::now();
-                    let mut next = begin;
-                    let mut n = 0;
-                    while begin.elapsed() < Duration::from_secs(seconds) {
-                        let now = Instant::now();
-                        if now < next {
-                            std::thread::sleep(next - now);
-                        }
-                        let t = Instant::now();
-                        record(&mut c, &format!("lat{i}"), n);
-                        times.push(t.elapsed());
-                        n += 1;
-                        next += interval;
-                    }
-                    times
-                })
-            })
-            .collect();
-        for h in handles {
-            all.extend(h.join().unwrap());
-        }
-    });
-    all.sort_unstable();
+    let all = record_round_trips(std::slice::from_ref(&socket), o.clients, o.rate, o.seconds);
     println!(
         "usage.record round trip at {} records/s for {} s ({} records): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         o.rate,

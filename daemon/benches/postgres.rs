@@ -22,8 +22,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use byokit_daemon::client::Client;
-use common::{bench_server, percentile, Daemon, LoadOptions};
+use common::{bench_server, percentile, record_round_trips, Daemon, LoadOptions};
 use serde_json::json;
 
 fn options() -> LoadOptions {
@@ -151,42 +150,7 @@ fn main() {
     // 2. Latency at a fixed total rate, spread over both byokd's clients: enough of them (one
     //    request in flight each, 40 a second) that the rate is reached.
     let clients = (2 * o.clients).max(usize::try_from(o.rate / 40).unwrap_or(usize::MAX));
-    let interval = Duration::from_secs_f64(clients as f64 / o.rate as f64);
-    let mut all: Vec<Duration> = Vec::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..clients)
-            .map(|i| {
-                let socket = sockets[i % 2].clone();
-                let seconds = o.seconds;
-                s.spawn(move || {
-                    let mut c = Client::connect(&socket).unwrap();
-                    let mut times = Vec::new();
-                    let begin = Instant::now();
-                    let mut next = begin;
-                    let mut n = 0;
-                    while begin.elapsed() < Duration::from_secs(seconds) {
-                        let now = Instant::now();
-                        if now < next {
-                            std::thread::sleep(next - now);
-                        }
-                        let t = Instant::now();
-                        c.call("usage.record", json!({"user": format!("lat{i}"), "provider": "openai",
-                            "model": "gpt-4o-mini", "usage": {"input_tokens": 1500, "output_tokens": 400},
-                            "idempotency_key": n.to_string()}))
-                            .unwrap();
-                        times.push(t.elapsed());
-                        n += 1;
-                        next += interval;
-                    }
-                    times
-                })
-            })
-            .collect();
-        for h in handles {
-            all.extend(h.join().unwrap());
-        }
-    });
-    all.sort_unstable();
+    let all = record_round_trips(&sockets, clients, o.rate, o.seconds);
     println!(
         "usage.record round trip at {} records/s asked, {:.0} reached, {clients} clients over two byokd, {} s ({} records): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         o.rate,

@@ -3,7 +3,7 @@
 // is typed, by the core's own rule), test the connection, save; the saved keys masked with their
 // dates, several per provider, each deletable; and whether calls use the user's key or the shared
 // one, with what is left of the shared key's month.
-import { ByokitApiError, defaultClient, ByokitClient } from './client.js';
+import { ByokitApiError, clientOf } from './client.js';
 import { baseCss, esc, PROVIDERS, providerName } from './theme.js';
 import { formatMoney, formatCount } from './money.js';
 
@@ -70,14 +70,7 @@ export class ByokitApiConfig extends HTMLElement {
   }
 
   /** The REST client: set one, or give `base-url` and `getToken`, or use `configure()`'s. */
-  get client() {
-    if (this._client) return this._client;
-    if (this.hasAttribute('base-url') || this._getToken) {
-      this._client = new ByokitClient({ baseUrl: this.getAttribute('base-url') ?? '', getToken: this._getToken ?? (() => null) });
-      return this._client;
-    }
-    return defaultClient();
-  }
+  get client() { return clientOf(this); }
   set client(c) { this._client = c; this.refresh(); }
   /** A function returning the current bearer token (a JWT of the app's sign-in, or a user's token). */
   set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }

@@ -101,3 +101,16 @@ export function defaultClient() {
   shared ??= new ByokitClient(defaults);
   return shared;
 }
+
+/**
+ * The client an element talks through: the one set on it, or one made from its `base-url`
+ * attribute and `getToken` function, else `configure()`'s.
+ */
+export function clientOf(el) {
+  if (el._client) return el._client;
+  if (el.hasAttribute('base-url') || el._getToken) {
+    el._client = new ByokitClient({ baseUrl: el.getAttribute('base-url') ?? '', getToken: el._getToken ?? (() => null) });
+    return el._client;
+  }
+  return defaultClient();
+}

@@ -7,7 +7,7 @@
 // against the summary's own total for it.
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import { ByokitClient, defaultClient } from './client.js';
+import { clientOf } from './client.js';
 import { baseCss, esc, providerName } from './theme.js';
 import { formatMoney, formatCount, sumDecimals, drawingNumber, sameAmount } from './money.js';
 
@@ -55,14 +55,7 @@ export class ByokitUsage extends HTMLElement {
     this._seq = 0;
   }
 
-  get client() {
-    if (this._client) return this._client;
-    if (this.hasAttribute('base-url') || this._getToken) {
-      this._client = new ByokitClient({ baseUrl: this.getAttribute('base-url') ?? '', getToken: this._getToken ?? (() => null) });
-      return this._client;
-    }
-    return defaultClient();
-  }
+  get client() { return clientOf(this); }
   set client(c) { this._client = c; this.refresh(); }
   set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }
   get getToken() { return this._getToken; }

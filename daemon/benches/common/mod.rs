@@ -137,3 +137,54 @@ impl LoadOptions {
         o
     }
 }
+
+/// Round trips of `usage.record` at `rate` records a second in all, spread over `clients`
+/// clients with one request in flight each (client `i` on `sockets[i % sockets.len()]`), for
+/// `seconds`; sorted.
+pub fn record_round_trips(
+    sockets: &[PathBuf],
+    clients: usize,
+    rate: u64,
+    seconds: u64,
+) -> Vec<Duration> {
+    let interval = Duration::from_secs_f64(clients as f64 / rate.max(1) as f64);
+    let mut all: Vec<Duration> = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|i| {
+                let socket = &sockets[i % sockets.len()];
+                s.spawn(move || {
+                    let mut c = Client::connect(socket).unwrap();
+                    let user = format!("lat{i}");
+                    let mut times = Vec::new();
+                    let begin = Instant::now();
+                    let mut next = begin;
+                    let mut n = 0u64;
+                    while begin.elapsed() < Duration::from_secs(seconds) {
+                        let now = Instant::now();
+                        if now < next {
+                            std::thread::sleep(next - now);
+                        }
+                        let t = Instant::now();
+                        c.call(
+                            "usage.record",
+                            serde_json::json!({"user": user, "provider": "openai", "model": "gpt-4o-mini",
+                                "feature": "portfolio_chat", "usage": {"input_tokens": 1500, "output_tokens": 400},
+                                "idempotency_key": format!("{user}-{n}")}),
+                        )
+                        .unwrap();
+                        times.push(t.elapsed());
+                        n += 1;
+                        next += interval;
+                    }
+                    times
+                })
+            })
+            .collect();
+        for h in handles {
+            all.extend(h.join().unwrap());
+        }
+    });
+    all.sort_unstable();
+    all
+}
