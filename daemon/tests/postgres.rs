@@ -594,6 +594,13 @@ fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_r
     )
     .unwrap();
     assert_eq!(sql["totals"], s["totals"]);
+    // Served as the server's superuser, which row-level security does not hold: said once.
+    assert_eq!(
+        d.log().matches("bypasses row-level security").count(),
+        1,
+        "{}",
+        d.log()
+    );
     // Another byokd starting on it finds nothing to do.
     let again = Byokd::beside(&d, &url, &[], &[]);
     assert!(!again.log().contains("migrated"), "{}", again.log());
