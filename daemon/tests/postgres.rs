@@ -539,13 +539,26 @@ fn killing_one_daemon_under_load_loses_nothing_it_acknowledged() {
 }
 
 #[test]
-fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_rows() {
+fn a_database_migrated_by_hand_to_each_earlier_version_is_brought_up_keeping_its_rows() {
     let Some(server) = server() else { return };
-    let url = new_database(&server, "from_v1", None);
-    // A team applied version 1 with its own tools, and a byokd of that version stored usage.
-    let v1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres/0001_tables.sql");
-    let sql = std::fs::read_to_string(v1).unwrap();
-    psql(&url, &format!("BEGIN;\n{sql}\nCOMMIT;")).unwrap();
+    let latest = byokit_daemon::store::postgres::MIGRATIONS.len();
+    for version in 1..latest {
+        let url = new_database(&server, &format!("from_v{version}"), None);
+        brought_up_from(&url, version);
+    }
+}
+
+/// A database that a team brought to `version` with its own tools, with usage a byokd of that
+/// version stored, started on by today's byokd.
+fn brought_up_from(url: &str, version: usize) {
+    let url = url.to_owned();
+    for (_, name, _) in &byokit_daemon::store::postgres::MIGRATIONS[..version] {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations/postgres")
+            .join(name);
+        let sql = std::fs::read_to_string(file).unwrap();
+        psql(&url, &format!("BEGIN;\n{sql}\nCOMMIT;")).unwrap();
+    }
     psql(
         &url,
         "BEGIN;
@@ -562,7 +575,7 @@ fn a_database_migrated_by_hand_to_an_earlier_version_is_brought_up_keeping_its_r
     .unwrap();
     assert_eq!(
         psql(&url, "SELECT max(version) FROM byokit_migrations").unwrap(),
-        "1"
+        version.to_string()
     );
     let d = Byokd::start(&fresh_dir(), &url, &[], &[]);
     assert_eq!(
