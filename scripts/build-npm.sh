@@ -36,19 +36,8 @@ wasm-bindgen --target web --out-dir "$out/web" --out-name byokit_wasm "$wasm"
 wasm-opt --flatten --rereloop -Oz -Oz --converge --enable-bulk-memory --enable-sign-ext \
   --enable-mutable-globals --enable-nontrapping-float-to-int \
   "$out/web/byokit_wasm_bg.wasm" -o "$out/web/byokit_wasm_bg.wasm"
-cp -r "$out/web" "$out/node"
-cp bindings/wasm/js/byokit.mjs "$out/web/byokit.js"
-cat bindings/wasm/js/byokit.mjs bindings/wasm/js/node-init.mjs >"$out/node/byokit.js"
-# The TypeScript declarations: the functions' as wasm-bindgen wrote them, then the package's types,
-# made from the Rust types (rustdoc links become plain code spans).
-cargo run --quiet --locked -p byokit-wasm --features ts --example typescript |
-  perl -pe 's/\[(`[^`]+`)\]\([^)]*\)/$1/g; s/\[(`[^`]+`)\]/$1/g; s/`None`/`null`/g' >"$out/types.d.ts"
-for build in node web; do
-  cat "$out/$build/byokit_wasm.d.ts" "$out/types.d.ts" >"$out/$build/byokit.d.ts"
-done
-rm "$out/types.d.ts"
-# byokit/ui: the web components and uPlot bundled into one module by esbuild, both at the exact
-# versions of the manifest's devDependencies, installed beside the build (not in the sources).
+# esbuild (which bundles the entries below and byokit/ui) and uPlot (byokit/ui's charts), at the
+# exact versions of the manifest's devDependencies, installed beside the build (not in the sources).
 tools="${CARGO_TARGET_DIR:-target}/ui-tools"
 manifest="$PWD/bindings/wasm/package.json"
 mkdir -p "$tools"
@@ -58,6 +47,32 @@ if ! (cd "$tools" && node -e 'const d = require(process.argv[1]).devDependencies
   # shellcheck disable=SC2086
   (cd "$tools" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent --no-audit --no-fund --save-exact $ui_deps)
 fi
+# The package's entry (js/byokit.mjs; in Node, js/node-init.mjs after it) and the glue bundled into
+# one module per build, so that an import reads, compiles and links one file of JavaScript before
+# the wasm, not three (the entry, the glue, the glue's copy of keys.js): 1.5 ms of a Node import
+# (docs/benchmarks.md). Not minified: a stack trace still names the functions.
+# The glue as wasm-bindgen wrote it stays beside the package, not in it: the package's tests take
+# the JSON forms of its functions as the reference of the entry's compact forms.
+cp -r "$out/web" "$out/node"
+mkdir "$out/glue"
+cp -r "$out/web/byokit_wasm.js" "$out/web/snippets" "$out/glue/"
+cp bindings/wasm/js/byokit.mjs "$out/web/entry.mjs"
+cat bindings/wasm/js/byokit.mjs bindings/wasm/js/node-init.mjs >"$out/node/entry.mjs"
+for build in node web; do
+  "$tools/node_modules/.bin/esbuild" "$out/$build/entry.mjs" --bundle --format=esm --target=es2022 \
+    --platform="$([ $build = node ] && echo node || echo browser)" --external:node:module \
+    --legal-comments=none --log-level=warning --outfile="$out/$build/byokit.js"
+  rm -r "$out/$build/entry.mjs" "$out/$build/byokit_wasm.js" "$out/$build/snippets"
+done
+# The TypeScript declarations: the functions' as wasm-bindgen wrote them, then the package's types,
+# made from the Rust types (rustdoc links become plain code spans).
+cargo run --quiet --locked -p byokit-wasm --features ts --example typescript |
+  perl -pe 's/\[(`[^`]+`)\]\([^)]*\)/$1/g; s/\[(`[^`]+`)\]/$1/g; s/`None`/`null`/g' >"$out/types.d.ts"
+for build in node web; do
+  cat "$out/$build/byokit_wasm.d.ts" "$out/types.d.ts" >"$out/$build/byokit.d.ts"
+  rm "$out/$build/byokit_wasm.d.ts" "$out/$build/byokit_wasm_bg.wasm.d.ts"
+done
+rm "$out/types.d.ts"
 node bindings/wasm/ui/build.mjs "$(cd "$tools" && pwd)" "$out/ui"
 cp bindings/wasm/ui/byokit-ui.d.ts "$out/ui/"
 cp bindings/wasm/package.json bindings/wasm/README.md bindings/wasm/js/daemon.mjs bindings/wasm/js/daemon.d.ts bindings/wasm/js/keys.js "$out/"

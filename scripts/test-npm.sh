@@ -36,6 +36,7 @@ byokd=$!
 trap 'kill $byokd 2>/dev/null || true; rm -rf "$dir" "$run"' EXIT
 for _ in $(seq 100); do [[ -S "$run/byokd.sock" ]] && break; sleep 0.1; done
 cp bindings/wasm/tests/*.test.mjs "$dir/"
+cp -r bindings/wasm/pkg/glue "$dir/"
 (cd "$dir" && BYOKIT_FIXTURES="$repo/tests/fixtures/providers" BYOKIT_BROWSER_DIR="$repo/bindings/wasm/tests/browser" \
   BYOKIT_SCREENSHOT="$repo/bindings/wasm/pkg/dashboard.png" BYOKIT_TEST_SOCKET="$run/byokd.sock" \
   node --test --test-concurrency=1 ./*.test.mjs)

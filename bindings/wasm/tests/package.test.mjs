@@ -12,9 +12,18 @@ import {
 } from 'byokit';
 import * as byokit from 'byokit';
 
-// The wasm module under the package's entry, whose `estimateCost` and `usageFromResponse` return
-// the core's serde form through JSON: what the entry's compact forms must give, field for field.
-const viaJson = await import(pathToFileURL(join(process.cwd(), 'node_modules/byokit/node/byokit_wasm.js')).href);
+// The package's own wasm under wasm-bindgen's glue as it was before the entry was bundled with it
+// (scripts/build-npm.sh leaves it in bindings/wasm/pkg/glue), whose `estimateCost` and
+// `usageFromResponse` return the core's serde form through JSON: what the entry's compact forms
+// must give, field for field.
+const viaJson = await import(pathToFileURL(join(process.cwd(), 'glue/byokit_wasm.js')).href);
+viaJson.initSync({ module: readFileSync(join(process.cwd(), 'node_modules/byokit/node/byokit_wasm_bg.wasm')) });
+/** `loadCatalog` into the package and into the reference alike, which must agree on its version. */
+function loadBoth(text, today) {
+  const version = loadCatalog(text, today);
+  assert.equal(viaJson.loadCatalog(text, today), version);
+  return version;
+}
 
 const fixtures = process.env.BYOKIT_FIXTURES;
 const cases = JSON.parse(readFileSync(join(fixtures, 'expectations.json'), 'utf8')).cases;
@@ -57,7 +66,7 @@ test('listModels and loadCatalog', () => {
   assert.ok(gpt.aliases.includes('gpt-4o-2024-08-06'));
   assert.equal(typeof gpt.prices.at(-1).input, 'string');
   const acme = { models: [{ provider: 'mistral', id: 'acme-ft', prices: [{ effective: '2025-01-01', input: '0.10', output: '0.30' }] }] };
-  const version = loadCatalog(JSON.stringify(acme), '2026-11-28');
+  const version = loadBoth(JSON.stringify(acme), '2026-11-28');
   assert.match(version, /\+catalog$/);
   assert.equal(estimateCost({ provider: 'mistral', model: 'acme-ft', inputTokens: 1000000, outputTokens: 0 }).costUsd, '0.1');
   const cheap = { models: [{ provider: 'openai', id: 'x', prices: [{ effective: '2025-01-01', input: 'cheap', output: '1' }] }] };
@@ -85,7 +94,7 @@ test('a model looked up once prices as estimateCost does, and follows loadCatalo
   assert.throws(() => gpt.cost({ outputTokens: '5' }), (e) => e.kind === 'invalidInput' && e.message.includes('outputTokens'));
   const acme = catalog.model('mistral', 'acme-ft'); // loaded by the test above
   const cheaper = { models: [{ provider: 'mistral', id: 'acme-ft', prices: [{ effective: '2025-01-01', input: '0.05', output: '0.30' }] }] };
-  const version = loadCatalog(JSON.stringify(cheaper), '2026-11-28');
+  const version = loadBoth(JSON.stringify(cheaper), '2026-11-28');
   assert.equal(acme.cost({ inputTokens: 1000000 }).costUsd, '0.05');
   assert.equal(acme.cost({ inputTokens: 1 }).catalogVersion, version);
 });
