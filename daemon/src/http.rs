@@ -195,10 +195,20 @@ async fn completions(
 
 /// A daemon error as an OpenAI-style error response, with the status OpenAI itself would send
 /// for its kind (a provider's bad key is a 401, its rate limit a 429 with `Retry-After`, as is
-/// byokd's own refusal when every key rests).
+/// byokd's own refusal when every key rests). OpenAI's codes say less than byokit's kinds (no
+/// credit at the provider, the shared key's month and a spent budget are all
+/// `insufficient_quota`), so the error also carries byokd's own: `byokit`, the kind as the
+/// socket's `error.data` gives it (`{"kind": "system_cap_reached"}`, with the provider's
+/// `status` and `retry_after_seconds` where it has them).
 fn error_response(e: &Error) -> Response {
     let (status, kind, code) = status_of(&e.kind);
-    let mut response = error(status, kind, code, &e.message);
+    let mut response = (
+        status,
+        Json(json!({"error": {
+            "message": e.message, "type": kind, "param": null, "code": code, "byokit": e.kind,
+        }})),
+    )
+        .into_response();
     set_retry_after(&mut response, &e.kind);
     response
 }

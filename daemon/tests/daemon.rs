@@ -1656,6 +1656,9 @@ fn a_blocking_budget_stops_own_key_calls_once_spent() {
     );
     assert_eq!(status, 429, "{v}");
     assert_eq!(v["error"]["type"], "insufficient_quota");
+    // OpenAI's code is shared with a provider's "no credit" and the shared key's month; byokd's
+    // own kind tells them apart.
+    assert_eq!(v["error"]["byokit"]["kind"], "budget_reached", "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("budget"),
         "{v}"
@@ -1742,6 +1745,8 @@ fn provider_errors_reach_http_clients_with_the_status_openai_would_send() {
     );
     assert!(head.contains("\r\nretry-after: 30"), "{head}");
     assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(v["error"]["byokit"]["kind"], "rate_limited", "{v}");
+    assert_eq!(v["error"]["byokit"]["status"], 429, "{v}");
     // The provider refuses the key: a 401, as OpenAI itself answers.
     let (code, kind, _, v, _) = answer("401 Unauthorized", "", "error_401_invalid_api_key.json");
     assert_eq!(

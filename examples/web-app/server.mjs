@@ -101,7 +101,7 @@ async function aiFeature(req, res, feature) {
     body: JSON.stringify({ model: 'auto', messages: [{ role: 'system', content: FEATURES[feature] }, { role: 'user', content: String(text ?? '') }] }),
   });
   const reply = await r.json();
-  if (!r.ok) return json(res, r.status, { error: { kind: reply.error?.code ?? reply.error?.type ?? 'error', message: reply.error?.message ?? `HTTP ${r.status}` } });
+  if (!r.ok) return json(res, r.status, { error: { kind: reply.error?.byokit?.kind ?? reply.error?.code ?? 'error', message: reply.error?.message ?? `HTTP ${r.status}` } });
   json(res, 200, { answer: reply.choices[0].message.content, model: reply.model, ...reply.byokit });
 }
 

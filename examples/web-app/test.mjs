@@ -378,7 +378,7 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   await tab('config');
   await fetch(`${mock}/_mock/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(['401']) });
   const refused = await feature('assistant');
-  assert.equal(await page.getAttribute('#result', 'data-outcome'), 'invalid_api_key', refused);
+  assert.equal(await page.getAttribute('#result', 'data-outcome'), 'invalid_key', refused);
   assert.match(refused, /Invalid key: the provider refused it/);
   // …and a provider that cannot be reached, by the connection test.
   await cfg('input[value=mistral]').check();

@@ -50,17 +50,14 @@ document.querySelector('#theme').addEventListener('change', (e) => {
   }
 });
 
-// What byokd's /v1 errors mean, in words (its error codes are OpenAI's, for OpenAI clients).
+// What byokd's /v1 errors mean, in words: byokd's own kind (`error.byokit.kind`), which tells
+// apart what OpenAI's codes do not (no credit, the shared key's month, a spent budget).
 const WORDS = {
-  invalid_api_key: TEST_OUTCOMES.invalid_key,
-  no_api_key: 'No key: add your own API key in API Configuration.',
-  permission_denied: TEST_OUTCOMES.permission_denied,
-  insufficient_quota: 'A limit is reached: no credit at the provider, the shared key\'s month, or your budget.',
-  rate_limit_exceeded: TEST_OUTCOMES.rate_limited,
-  bad_request: TEST_OUTCOMES.bad_request,
-  model_not_found: TEST_OUTCOMES.model_not_found,
-  overloaded: TEST_OUTCOMES.overloaded,
-  upstream: 'The provider failed or could not be reached. Try again later.',
+  ...TEST_OUTCOMES,
+  no_key: 'No key: add your own API key in API Configuration.',
+  system_cap_reached: 'The shared key\'s tokens for this month are used up: add your own API key in API Configuration.',
+  budget_reached: 'Your monthly budget is spent: raise it in Account, or wait for next month.',
+  malformed_reply: 'The provider answered with something it should not have. Try again later.',
   unauthorized: 'Not signed in.',
 };
 
