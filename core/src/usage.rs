@@ -212,7 +212,7 @@ impl Totals {
 }
 
 /// One day of a summary (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayTotals {
@@ -224,6 +224,10 @@ pub struct DayTotals {
     /// Its totals.
     #[serde(flatten)]
     pub totals: Totals,
+    /// Its totals per provider (only the providers called that day), adding up to `totals`
+    /// exactly: the bars of a cost-per-day chart stacked by provider.
+    #[serde(default)]
+    pub by_provider: BTreeMap<Provider, Totals>,
 }
 
 /// The system key's monthly quota.
@@ -478,6 +482,7 @@ impl<'a> Summarizer<'a> {
             .map(|i| DayTotals {
                 date: first_day + Duration::days(i as i64),
                 totals: Totals::default(),
+                by_provider: BTreeMap::new(),
             })
             .collect();
         for ((provider, payer, day, feature, model), t) in &self.groups {
@@ -499,6 +504,7 @@ impl<'a> Summarizer<'a> {
             by_payer.entry(payer.to_owned()).or_default().add(t);
             if let Some(d) = usize::try_from(*day).ok().and_then(|i| by_day.get_mut(i)) {
                 d.totals.add(t);
+                d.by_provider.entry(*provider).or_default().add(t);
             }
         }
         // Costs written without trailing zeros, so that a summary reads the same however its
@@ -509,7 +515,10 @@ impl<'a> Summarizer<'a> {
         by_feature.values_mut().for_each(tidy);
         by_model.values_mut().for_each(tidy);
         by_payer.values_mut().for_each(tidy);
-        by_day.iter_mut().for_each(|d| tidy(&mut d.totals));
+        by_day.iter_mut().for_each(|d| {
+            tidy(&mut d.totals);
+            d.by_provider.values_mut().for_each(tidy);
+        });
         let month = Month::containing(self.window.end);
         UsageSummary {
             window: self.window,

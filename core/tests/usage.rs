@@ -136,6 +136,11 @@ fn a_summary_with_its_breakdowns() {
         (END - Duration::days(7)).date()
     );
     assert_eq!(s.by_day.iter().filter(|d| d.totals.requests > 0).count(), 3);
+    // Days without calls have no providers; each day's providers are those called that day.
+    assert!(s
+        .by_day
+        .iter()
+        .all(|d| (d.totals.requests == 0) == d.by_provider.is_empty()));
     let q = s.system_quota.unwrap();
     assert_eq!((q.used_tokens, q.left_tokens), (2000, 998_000));
     let b = s.budget.unwrap();
@@ -241,6 +246,15 @@ proptest! {
         prop_assert_eq!(sum(s.by_model.values()), s.totals);
         prop_assert_eq!(sum(s.by_payer.values()), s.totals);
         prop_assert_eq!(sum(s.by_day.iter().map(|d| &d.totals)), s.totals);
+        // Each day split by provider: the day's parts add up to the day, a provider's days to
+        // the provider.
+        for d in &s.by_day {
+            prop_assert_eq!(sum(d.by_provider.values()), d.totals);
+        }
+        for (p, t) in &s.by_provider {
+            prop_assert_eq!(&sum(s.by_day.iter().filter_map(|d| d.by_provider.get(p))), t);
+        }
+        prop_assert!(s.by_day.iter().all(|d| d.by_provider.values().all(|t| t.requests > 0)));
         let inside: Vec<&UsageEvent> = events.iter().filter(|e| s.window.contains(e.at)).collect();
         prop_assert_eq!(s.totals.requests, inside.len() as u64);
         prop_assert_eq!(s.totals.cost_usd, inside.iter().filter_map(|e| e.cost_usd).sum::<Decimal>());

@@ -484,6 +484,18 @@ fn the_spec_endpoints_end_to_end_with_a_signed_in_user() {
         );
         // Every day of the window, today's included.
         assert!(s["by_day"].as_array().unwrap().len() >= days, "{s}");
+        // Each day's calls split by provider in the day itself (what a stacked chart draws).
+        let called: Vec<&serde_json::Value> = s["by_day"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["requests"] != 0)
+            .collect();
+        assert!(!called.is_empty(), "{s}");
+        for d in &called {
+            assert_eq!(d["by_provider"]["openai"]["requests"], d["requests"], "{s}");
+            assert_eq!(d["by_provider"]["openai"]["cost_usd"], d["cost_usd"], "{s}");
+        }
         assert!(s.get("system_quota").is_some());
     }
     // The default window is 30 days; a bad one is a 400 naming it.

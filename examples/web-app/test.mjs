@@ -191,8 +191,11 @@ async function checkUsage(days) {
   assert.equal(chart.days.length, days);
   assert.equal(chart.consistent, true);
   const byDay = Object.fromEntries(s.by_day.map((d) => [d.date, d.cost_usd]));
+  const dayParts = Object.fromEntries(s.by_day.map((d) => [d.date, d.by_provider]));
   chart.days.forEach((day, i) => {
     assert.equal(canonical(chart.dayTotals[i]), canonical(byDay[day] ?? '0'), `day ${day}`);
+    // Each bar's part is the summary's own figure for that day and provider, every digit.
+    for (const p of chart.providers) assert.equal(chart.cost[p][i], dayParts[day]?.[p]?.cost_usd ?? '0', `day ${day} ${p}`);
     assert.equal(sum(chart.providers.map((p) => chart.cost[p][i])), canonical(chart.dayTotals[i]));
   });
   assert.deepEqual([...chart.providers].sort(), Object.keys(s.by_provider).sort());

@@ -55,12 +55,13 @@ export interface UsageSummaryJson {
   by_feature: Record<string, UsageTotals>;
   by_model: Record<string, UsageTotals>;
   by_payer: Record<string, UsageTotals>;
-  by_day: ({ date: string } & UsageTotals)[];
+  /** Every UTC day of the window, with its totals split by provider (the providers called that day). */
+  by_day: ({ date: string; by_provider: Record<string, UsageTotals> } & UsageTotals)[];
   system_quota: { month: { year: number; month: number }; used_tokens: number; cap_tokens: number; left_tokens: number } | null;
   budget: unknown | null;
 }
 
-/** The chart's data: each provider's cost per day, decimal strings summed exactly from the events. */
+/** The chart's data: each provider's cost per day, the summary's decimal strings. */
 export interface UsageChartData {
   days: string[];
   providers: string[];

@@ -2,9 +2,8 @@
 // (requests, tokens, cost); by provider, feature and model; the cost per day as bars stacked by
 // provider (uPlot); the shared key's month; the monthly budget and its alerts; a CSV export.
 // Every amount shown is the API's decimal string, formatted, never recomputed in floats: the
-// tables and totals come from GET /api/settings/usage; the chart's split by provider is summed
-// exactly (BigInt) from the window's events (GET /api/settings/usage/export), each day checked
-// against the summary's own total for it.
+// tables, totals and the chart's days split by provider all come from GET /api/settings/usage,
+// each day's providers summed exactly (BigInt) and checked against the summary's total for it.
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
 import { clientOf } from './client.js';
@@ -138,7 +137,7 @@ export class ByokitUsage extends HTMLElement {
     $('#budget-form').addEventListener('submit', (e) => { e.preventDefault(); this._setBudget(); });
   }
 
-  /** Loads the window's summary, events, budget and alerts, and shows them. */
+  /** Loads the window's summary, budget and alerts, and shows them. */
   async refresh() {
     if (!this._built) return;
     const seq = ++this._seq;
@@ -147,15 +146,14 @@ export class ByokitUsage extends HTMLElement {
     section.setAttribute('aria-busy', 'true');
     this.shadowRoot.querySelectorAll('[data-days]').forEach((b) => b.setAttribute('aria-pressed', String(Number(b.dataset.days) === days)));
     try {
-      const [summary, events, budget, alerts] = await Promise.all([
+      const [summary, budget, alerts] = await Promise.all([
         this.client.usage(days),
-        this.client.exportUsage(days, 'jsonl'),
         this.client.budget().catch(() => null),
         this.client.alerts().catch(() => []),
       ]);
       if (seq !== this._seq) return;
       this.summary = summary;
-      this.chartData = this._chartData(summary, events);
+      this.chartData = this._chartData(summary);
       this._render(summary, budget, Array.isArray(alerts) ? alerts : alerts?.alerts ?? []);
       this.shadowRoot.querySelector('#error').textContent = '';
       this.shadowRoot.querySelector('#announce').textContent = `Usage for the last ${days} days loaded.`;
@@ -169,24 +167,18 @@ export class ByokitUsage extends HTMLElement {
     }
   }
 
-  /** Cost per day and provider, summed exactly from the events; each day's sum is the summary's. */
-  _chartData(summary, events) {
+  /**
+   * Cost per day and provider, as the summary gives them (`by_day[].by_provider`); each day's
+   * providers are summed exactly and checked against the summary's total for that day.
+   */
+  _chartData(summary) {
     const days = daysOf(summary.window);
-    const perDay = new Map(days.map((d) => [d, new Map()]));
-    for (const e of events) {
-      const day = new Date(e.at).toISOString().slice(0, 10);
-      const cost = perDay.get(day);
-      if (!cost || e.cost_usd === null || e.cost_usd === undefined) continue;
-      const list = cost.get(e.provider) ?? [];
-      list.push(String(e.cost_usd));
-      cost.set(e.provider, list);
-    }
+    const byDay = new Map(summary.by_day.map((d) => [d.date, d]));
     const providers = Object.keys(summary.by_provider);
-    const cost = Object.fromEntries(providers.map((p) => [p, days.map((d) => sumDecimals(perDay.get(d).get(p) ?? []))]));
+    const cost = Object.fromEntries(providers.map((p) => [p, days.map((d) => byDay.get(d)?.by_provider?.[p]?.cost_usd ?? '0')]));
     const dayTotals = days.map((d, i) => sumDecimals(providers.map((p) => cost[p][i])));
-    // The summary's own total for each day: the chart shows what the tables say, or says it cannot.
-    const byDay = new Map(summary.by_day.map((d) => [d.date, d.cost_usd]));
-    const consistent = days.every((d, i) => sameAmount(byDay.get(d) ?? '0', dayTotals[i]));
+    // The chart shows what the tables say, or says it cannot.
+    const consistent = days.every((d, i) => sameAmount(byDay.get(d)?.cost_usd ?? '0', dayTotals[i]));
     return { days, providers, cost, dayTotals, consistent };
   }
 
@@ -225,7 +217,7 @@ export class ByokitUsage extends HTMLElement {
     $('#legend').innerHTML = d.providers.map((p) => `<span><span class="swatch" style="background:${esc(this._color(p))}"></span>${esc(providerName(p))}</span>`).join('');
     const total = this.summary.totals.cost_usd;
     $('#chart-summary').textContent = `Cost per day over the last ${d.days.length} days, stacked by provider (${d.providers.map(providerName).join(', ') || 'none'}); ${formatMoney(total, this.locale, this.currency)} in all. The table below has every figure.`;
-    $('#by-day').innerHTML = `<caption>Cost per day, by provider${d.consistent ? '' : ' (the events and the summary disagree)'}</caption>
+    $('#by-day').innerHTML = `<caption>Cost per day, by provider${d.consistent ? '' : ' (the costs by provider do not add up to the day total)'}</caption>
       <thead><tr><th scope="col">Day</th>${d.providers.map((p) => `<th scope="col" class="num">${esc(providerName(p))}</th>`).join('')}<th scope="col" class="num">Total</th></tr></thead>
       <tbody>${d.days.map((day, i) => `<tr data-day="${day}"><th scope="row"><time datetime="${day}">${esc(fmtDay.format(new Date(`${day}T00:00:00Z`)))}</time></th>${d.providers.map((p) => `<td class="num" data-provider="${esc(p)}">${this._money(d.cost[p][i])}</td>`).join('')}<td class="num" data-total>${this._money(d.dayTotals[i])}</td></tr>`).join('')}</tbody>`;
 
