@@ -27,6 +27,11 @@ trap 'rm -rf "$dir"' EXIT
 (cd "$dir" && npm init -y >/dev/null && npm pkg set type=module >/dev/null &&
   npm install --silent --no-audit --no-fund "$tarball" @pydantic/genai-prices@0.1.8 playwright-core@1.65.1)
 cp bindings/wasm/bench/*.mjs "$dir/"
+# What Node itself takes to import a package (bench.mjs): an exports map like byokit's, one empty module.
+mkdir -p "$dir/node_modules/empty-package"
+echo '{"name": "empty-package", "type": "module", "exports": {".": {"node": "./index.js", "default": "./index.js"}}}' \
+  >"$dir/node_modules/empty-package/package.json"
+echo 'export {};' >"$dir/node_modules/empty-package/index.js"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bindings/wasm/pkg' || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "byokit: $tarball"
 echo "Node $(node --version), @pydantic/genai-prices $(cd "$dir" && node -p "require('./node_modules/@pydantic/genai-prices/package.json').version")"

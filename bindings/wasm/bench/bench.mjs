@@ -15,14 +15,17 @@ const bytes = readFileSync(wasm);
 console.log(`wasm: ${statSync(wasm).size} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped (Node's zlib, level 9)`);
 
 // Import time, each in a fresh Node process (for byokit: reading, compiling and instantiating the
-// wasm too); five processes each, alternating, the median and the range.
+// wasm too); eleven processes each, alternating, the median and the range. `empty-package`
+// (written by scripts/bench-npm.sh: an `exports` map like byokit's, one empty module) is what
+// Node itself takes to import a package: its module loader's first use, resolution, one file.
 const importMs = (name) => Number(execFileSync(process.execPath, ['--input-type=module', '-e',
   `const t = performance.now(); await import('${name}'); console.log(performance.now() - t);`]));
-const times = { byokit: [], '@pydantic/genai-prices': [] };
-for (let i = 0; i < 5; i++) for (const name of Object.keys(times)) times[name].push(importMs(name));
+const times = { byokit: [], '@pydantic/genai-prices': [], 'empty-package': [] };
+const runs = 11;
+for (let i = 0; i < runs; i++) for (const name of Object.keys(times)) times[name].push(importMs(name));
 for (const [name, ms] of Object.entries(times)) {
   ms.sort((a, b) => a - b);
-  console.log(`import('${name}'): median ${ms[2].toFixed(1)} ms (${ms[0].toFixed(1)}–${ms[4].toFixed(1)} ms, 5 processes)`);
+  console.log(`import('${name}'): median ${ms[runs >> 1].toFixed(1)} ms (${ms[0].toFixed(1)}–${ms[runs - 1].toFixed(1)} ms, ${runs} processes)`);
 }
 
 const byokit = await import('byokit');
