@@ -479,6 +479,8 @@ pub struct DayTotals {
     pub date: String,
     /// Its totals.
     pub totals: UsageTotals,
+    /// Its totals per provider (the providers called that day), adding up to `totals`.
+    pub by_provider: Vec<GroupTotals>,
 }
 
 /// The system key's quota in a month.
@@ -547,6 +549,7 @@ impl From<core::UsageSummary> for UsageSummary {
                 .map(|d| DayTotals {
                     date: day(d.date),
                     totals: d.totals.into(),
+                    by_provider: groups(d.by_provider),
                 })
                 .collect(),
             system_quota: s.system_quota.map(|q| QuotaStatus {

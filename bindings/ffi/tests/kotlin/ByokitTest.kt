@@ -224,6 +224,8 @@ fun rules() {
     assertEquals("0.00245", s.totals.costUsd)
     assertEquals(8, s.byDay.size) // a 7-day window ending at noon touches 8 UTC days
     assertEquals(listOf("openai" to 7uL), s.byProvider.map { it.name to it.totals.requests })
+    // Each day split by provider: seven days with one OpenAI call each.
+    assertEquals(7, s.byDay.count { day -> day.byProvider.map { it.name to it.totals.requests } == listOf("openai" to 1uL) })
 
     val cost = estimateCost(CostInput(Provider.OPENAI, "gpt-4o", TokenUsage(inputTokens = 2000uL, cachedInputTokens = 1536uL, outputTokens = 300uL)))
     assertEquals("0.00608", cost.costUsd)

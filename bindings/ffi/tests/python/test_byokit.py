@@ -210,6 +210,7 @@ class Api(unittest.TestCase):
         s = b.summarize(events, 7, now, None, None)
         self.assertEqual((s.totals.requests, s.totals.cost_usd, len(s.by_day)), (7, "0.00245", 8))  # a 7-day window ending at noon touches 8 UTC days
         self.assertEqual([(g.name, g.totals.requests) for g in s.by_provider], [("openai", 7)])
+        self.assertEqual(sum([(g.name, g.totals.requests) for g in d.by_provider] == [("openai", 1)] for d in s.by_day), 7)
         with self.assertRaises(b.ByokitError.InvalidInput):
             b.summarize(events, 0, now, None, None)
 
