@@ -540,3 +540,38 @@ for (const framework of ['react', 'vue', 'svelte']) {
     }
   });
 }
+
+test('properties set before the elements are defined (byokit/ui loaded after the framework rendered) are theirs once defined', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${app}/frameworks.css`);
+    const r = await p.evaluate(async ({ byokd, groq }) => {
+      const token = async () => (await (await fetch('/api/login', { method: 'POST', body: JSON.stringify({ user: 'late-user' }) })).json()).token;
+      const config = document.createElement('byokit-api-config');
+      const usage = document.createElement('byokit-usage');
+      // What Vue's `.prop` and Svelte 5 do on an element not yet defined: plain own properties.
+      for (const el of [config, usage]) { el.setAttribute('base-url', byokd); el.getToken = token; document.body.append(el); }
+      config.baseUrls = { groq };
+      usage.days = 7;
+      const loaded = (el) => new Promise((resolve, reject) => {
+        el.addEventListener('byokit-loaded', resolve, { once: true });
+        el.addEventListener('byokit-error', (e) => reject(new Error(`${el.localName}: ${e.detail.kind}`)), { once: true });
+      });
+      const both = Promise.all([loaded(config), loaded(usage)]);
+      await import('/byokit/ui/byokit-ui.js');
+      await both;
+      return {
+        own: [config, usage].flatMap((el) => ['getToken', 'baseUrls', 'days'].filter((k) => Object.hasOwn(el, k))),
+        clients: [config.client.baseUrl, usage.client.baseUrl], days: [usage.getAttribute('days'), usage.summary.window.days],
+        base: (config.shadowRoot.querySelector('input[value=groq]').click(), config.shadowRoot.querySelector('#base').value),
+      };
+    }, { byokd, groq: baseUrls.groq });
+    assert.deepEqual(r, { own: [], clients: [byokd, byokd], days: ['7', 7], base: baseUrls.groq });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
