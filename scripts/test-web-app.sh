@@ -3,8 +3,11 @@
 # the spec's settings pages (byokit/ui's two web components) clicked through, every usage figure
 # checked against the REST API's summary to the last digit, axe-core on both pages, and
 # screenshots at desktop and phone widths, light and dark, left in $BYOKIT_ARTIFACTS (default:
-# <target dir>/web-app-screenshots). Installs Debian's chromium when missing, and the pinned npm
-# packages (playwright-core, axe-core) into a temporary folder beside the freshly built package.
+# <target dir>/web-app-screenshots); and the same two elements in React, Vue and Svelte pages,
+# built from the example's frameworks/ with esbuild, each clicked through. Installs Debian's
+# chromium when missing, and the pinned npm packages (playwright-core, axe-core, and the example's
+# devDependencies: the frameworks, their compilers, esbuild) into a temporary folder beside the
+# freshly built package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -23,10 +26,11 @@ cargo build --locked -q -p byokit-daemon --bin byokd -p byokit-mock-provider
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cp examples/web-app/package.json examples/web-app/server.mjs examples/web-app/test.mjs "$dir/"
-cp -r examples/web-app/public "$dir/"
+cp -r examples/web-app/public examples/web-app/frameworks "$dir/"
 (cd "$dir" && npm install --silent --no-audit --no-fund "$repo"/bindings/wasm/pkg/byokit-*.tgz playwright-core@1.65.1 axe-core@4.14.1)
+(cd "$dir" && node frameworks/build.mjs)
 (cd "$dir" && BYOKD="$target/debug/byokd" BYOKIT_MOCK="$target/debug/byokit-mock" BYOKIT_ARTIFACTS="$artifacts" \
   BYOKIT_PACKAGE_DIR="$dir/node_modules/byokit" AXE_PATH="$dir/node_modules/axe-core/axe.min.js" \
   node --test --test-concurrency=1 test.mjs)
-echo "screenshots of both pages (desktop and phone, light and dark): $artifacts"
+echo "screenshots of both pages (desktop and phone, light and dark) and of the framework pages: $artifacts"
 ls "$artifacts"

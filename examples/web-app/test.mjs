@@ -26,7 +26,7 @@ const KEYS = {
   anthropic: `sk-ant-api03-${alnum(95)}`,
   mistral: alnum(32),
 };
-let app; let byokd; let mock; let browser; let page; let jwt;
+let app; let byokd; let mock; let browser; let page; let jwt; let baseUrls;
 const pageErrors = [];
 
 const freePort = () => new Promise((resolve) => {
@@ -50,9 +50,9 @@ async function waitFor(url) {
   throw new Error(`${url} did not come up`);
 }
 
-/** The REST API as the test sees it: the same user, the same JWT as the page. */
-async function api(path) {
-  const r = await fetch(`${byokd}${path}`, { headers: { authorization: `Bearer ${jwt}` } });
+/** The REST API as the test sees it: the same user, the same JWT as the page (alice's by default). */
+async function api(path, token = jwt) {
+  const r = await fetch(`${byokd}${path}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(r.status, 200, `${path}: ${r.status}`);
   return r.json();
 }
@@ -79,7 +79,7 @@ before(async () => {
   app = `http://127.0.0.1:${appPort}`;
   byokd = `http://127.0.0.1:${byokdPort}`;
   writeFileSync(join(dir, 'service-token'), randomBytes(32).toString('hex'));
-  const baseUrls = { openai: `${mock}/openai/v1`, anthropic: `${mock}/anthropic/v1`, groq: `${mock}/groq/openai/v1`, gemini: `${mock}/gemini/v1beta`, mistral: `${mock}/mistral/v1` };
+  baseUrls = { openai: `${mock}/openai/v1`, anthropic: `${mock}/anthropic/v1`, groq: `${mock}/groq/openai/v1`, gemini: `${mock}/gemini/v1beta`, mistral: `${mock}/mistral/v1` };
   await start('node', [join(here, 'server.mjs')], {
     BYOKIT_SERVICE_TOKEN_FILE: join(dir, 'service-token'), PORT: String(appPort), BYOKD_URL: byokd, APP_ISSUER: app,
     PROVIDER_BASE_URLS: JSON.stringify(baseUrls),
@@ -94,7 +94,7 @@ before(async () => {
   children.push(child);
   await waitFor(`${byokd}/openapi.json`);
   jwt = (await (await fetch(`${app}/api/login`, { method: 'POST', body: JSON.stringify({ user: 'alice' }) })).json()).token;
-  await seedHistory();
+  await seedHistory('alice');
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -108,11 +108,11 @@ before(async () => {
 });
 
 /**
- * Alice's earlier months, recorded through byokd's socket as an app would backfill them
+ * A user's earlier months, recorded through byokd's socket as an app would backfill them
  * (`usage.record` with the time of each call), so that the 7-, 30- and 90-day windows differ
  * and the chart has days to stack.
  */
-async function seedHistory() {
+async function seedHistory(user) {
   const catalog = await api('/api/catalog');
   const model = (provider) => catalog.models.find((m) => m.provider === provider && !m.deprecated && m.prices?.length).id;
   const features = ['portfolio_chat', 'resume_generation', 'cover_letter', 'assistant', 'job_matching'];
@@ -122,7 +122,7 @@ async function seedHistory() {
     for (const [i, daysAgo] of [2, 3, 3, 5, 9, 14, 21, 21, 33, 47, 58, 71, 86].entries()) {
       const provider = providers[i % providers.length];
       await daemon.usageRecord({
-        user: 'alice', provider, model: model(provider), feature: features[i % features.length],
+        user, provider, model: model(provider), feature: features[i % features.length],
         usage: { inputTokens: 3000 + 1700 * i, outputTokens: 400 + 230 * i },
         at: new Date(Date.now() - daysAgo * 86400000 - i * 60000).toISOString(),
       });
@@ -438,4 +438,143 @@ test('money in the page: formatted with every digit, summed exactly, whatever th
     sum: '0.3', carry: '100000000000000000000', negative: '-0.25', refused: 'TypeError',
   });
   assert.deepEqual(pageErrors, [], 'no error in the page all along');
+});
+
+// The same two elements rendered by React 19, Vue 3 and Svelte 5 (public/<framework>.html, built
+// from frameworks/ by frameworks/build.mjs), each given its properties, attributes and event
+// listeners by the framework's own syntax, and no `configure()`: the elements reach byokd only by
+// the `base-url` and `getToken` the framework set on them.
+for (const framework of ['react', 'vue', 'svelte']) {
+  test(`in ${framework}: properties, attributes and events through the framework's own bindings`, async () => {
+    const user = `${framework}-user`;
+    await seedHistory(user);
+    const token = (await (await fetch(`${app}/api/login`, { method: 'POST', body: JSON.stringify({ user }) })).json()).token;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const p = await context.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
+    p.setDefaultTimeout(10000);
+    const cfgIn = (sel) => p.locator(`#app byokit-api-config ${sel}`);
+    const statusIs = (text) => p.waitForFunction((t) => document.querySelector('#fw-status').textContent === t, text);
+    try {
+      await p.goto(`${app}/${framework}.html?user=${user}`);
+
+      // 1. Both elements inside the framework's tree, their shadow content drawn.
+      await p.waitForFunction(() => document.querySelector('#app byokit-usage')?.summary
+        && document.querySelector('#app byokit-api-config')?.shadowRoot.querySelector('#using').textContent);
+      assert.match(await p.textContent('#fw-who'), new RegExp(`^Signed in as ${user}, with ${framework}$`, 'i'));
+      assert.equal(await cfgIn('input[name=provider]').count(), 5, 'the provider radio group');
+      assert.equal(await p.locator('#app byokit-usage #requests data').count(), 1, 'the totals');
+
+      // 2. getToken and baseUrls set as DOM properties, base-url as an attribute, by the framework.
+      const wiring = await p.evaluate(async () => {
+        const c = document.querySelector('byokit-api-config');
+        const u = document.querySelector('byokit-usage');
+        const sub = async (el) => JSON.parse(atob((await el.getToken()).split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
+        return {
+          configAttributes: c.getAttributeNames().sort(), usageAttributes: u.getAttributeNames().sort(),
+          baseUrlAttribute: [c.getAttribute('base-url'), u.getAttribute('base-url')],
+          getToken: [typeof c.getToken, typeof u.getToken], tokenOf: [await sub(c), await sub(u)],
+          clientBaseUrl: [c.client.baseUrl, u.client.baseUrl], baseUrls: c.baseUrls,
+        };
+      });
+      assert.deepEqual(wiring.configAttributes, ['base-url'], 'no attribute but base-url on <byokit-api-config>');
+      assert.deepEqual(wiring.usageAttributes, ['base-url', 'days'], 'no attribute but base-url and days on <byokit-usage>');
+      assert.deepEqual(wiring.baseUrlAttribute, [byokd, byokd]);
+      assert.deepEqual(wiring.getToken, ['function', 'function'], 'getToken a function property');
+      assert.deepEqual(wiring.tokenOf, [user, user]);
+      assert.deepEqual(wiring.clientBaseUrl, [byokd, byokd], 'each element\'s own client, from base-url and getToken');
+      assert.deepEqual(wiring.baseUrls, baseUrls, 'baseUrls an object property');
+      await cfgIn('input[value=groq]').check();
+      assert.equal(await cfgIn('#base').inputValue(), baseUrls.groq);
+
+      // 3. The framework's state → the element: the app's own window buttons set `days`.
+      const usageShown = async (days) => {
+        await p.waitForFunction((d) => {
+          const el = document.querySelector('#app byokit-usage');
+          return el.summary?.window.days === d && el.shadowRoot.querySelector('section').getAttribute('aria-busy') === 'false'
+            && document.querySelector(`#fw-days-${d}`).getAttribute('aria-pressed') === 'true';
+        }, days);
+        const s = await api(`/api/settings/usage?days=${days}`, token);
+        const el = p.locator('#app byokit-usage');
+        assert.equal(await el.getAttribute('days'), String(days));
+        assert.equal(await el.locator('#requests data').getAttribute('value'), String(s.totals.requests));
+        assert.equal(await el.locator('#tokens data').getAttribute('value'), String(s.totals.total_tokens));
+        assert.equal(await el.locator('#cost data').getAttribute('value'), s.totals.cost_usd);
+        assert.equal(shown(await el.locator('#cost').textContent()), canonical(s.totals.cost_usd));
+        // 4. …and the element's byokit-loaded → the framework's own text.
+        assert.equal(await p.textContent('#fw-usage'), `Usage for ${days} days: ${s.totals.requests} requests`);
+        return s.totals.requests;
+      };
+      const requests = { 30: await usageShown(30) };
+      for (const days of [7, 90]) {
+        await p.click(`#fw-days-${days}`);
+        requests[days] = await usageShown(days);
+      }
+      assert.deepEqual([requests[7], requests[30], requests[90]], [4, 8, 13], 'each window its own calls');
+      // The element's own window button: the framework's state follows its event.
+      await p.locator('#app byokit-usage [data-days="30"]').click();
+      await usageShown(30);
+
+      // 4. The element → the framework: test, save and an error, each shown by the framework.
+      await cfgIn('#key').fill(KEYS.groq);
+      await p.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#check').textContent.startsWith('✓'));
+      await cfgIn('#test').click();
+      await statusIs('Tested groq: valid'); // the typed key tested at baseUrls.groq: the mock
+      await cfgIn('#save').click();
+      await statusIs('Saved groq key');
+      const saved = await api('/api/settings/api-config', token);
+      assert.equal(saved.active.provider, 'groq');
+      assert.equal(saved.active.base_url, baseUrls.groq, 'saved with the baseUrls property\'s URL');
+      await p.waitForFunction(() => document.querySelector('byokit-api-config').shadowRoot.querySelector('#using').textContent.includes('Groq key'));
+      await cfgIn('input[value=openai]').check();
+      await cfgIn('#test').click();
+      await statusIs('Error: not_found');
+      assert.match(await cfgIn('#outcome').textContent(), /No saved OpenAI key to test/);
+      if (artifacts) await p.screenshot({ path: join(artifacts, `${framework}-desktop-light.png`), fullPage: true });
+
+      // 5. Nothing went wrong in the page, but the 404 of that test, which Chromium logs.
+      const refused = errors.filter((e) => e.includes('404') && e.endsWith(`(${byokd}/api/settings/api-config/test)`));
+      assert.equal(refused.length, 1, errors.join('\n'));
+      assert.deepEqual(errors.filter((e) => !refused.includes(e)), [], `no error in the ${framework} page`);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test('properties set before the elements are defined (byokit/ui loaded after the framework rendered) are theirs once defined', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(`${app}/frameworks.css`);
+    const r = await p.evaluate(async ({ byokd, groq }) => {
+      const token = async () => (await (await fetch('/api/login', { method: 'POST', body: JSON.stringify({ user: 'late-user' }) })).json()).token;
+      const config = document.createElement('byokit-api-config');
+      const usage = document.createElement('byokit-usage');
+      // What Vue's `.prop` and Svelte 5 do on an element not yet defined: plain own properties.
+      for (const el of [config, usage]) { el.setAttribute('base-url', byokd); el.getToken = token; document.body.append(el); }
+      config.baseUrls = { groq };
+      usage.days = 7;
+      const loaded = (el) => new Promise((resolve, reject) => {
+        el.addEventListener('byokit-loaded', resolve, { once: true });
+        el.addEventListener('byokit-error', (e) => reject(new Error(`${el.localName}: ${e.detail.kind}`)), { once: true });
+      });
+      const both = Promise.all([loaded(config), loaded(usage)]);
+      await import('/byokit/ui/byokit-ui.js');
+      await both;
+      return {
+        own: [config, usage].flatMap((el) => ['getToken', 'baseUrls', 'days'].filter((k) => Object.hasOwn(el, k))),
+        clients: [config.client.baseUrl, usage.client.baseUrl], days: [usage.getAttribute('days'), usage.summary.window.days],
+        base: (config.shadowRoot.querySelector('input[value=groq]').click(), config.shadowRoot.querySelector('#base').value),
+      };
+    }, { byokd, groq: baseUrls.groq });
+    assert.deepEqual(r, { own: [], clients: [byokd, byokd], days: ['7', 7], base: baseUrls.groq });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
 });

@@ -3,7 +3,7 @@
 // is typed, by the core's own rule), test the connection, save; the saved keys masked with their
 // dates, several per provider, each deletable; and whether calls use the user's key or the shared
 // one, with what is left of the shared key's month.
-import { ByokitApiError, clientOf } from './client.js';
+import { ByokitApiError, clientOf, upgradeProperties } from './client.js';
 import { baseCss, esc, PROVIDERS, providerName } from './theme.js';
 import { formatMoney, formatCount } from './money.js';
 
@@ -89,6 +89,7 @@ export class ByokitApiConfig extends HTMLElement {
   }
 
   connectedCallback() {
+    upgradeProperties(this, ['client', 'getToken', 'baseUrls', 'checkKey']);
     if (!this._built) this._build();
     this.refresh();
   }

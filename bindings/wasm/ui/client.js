@@ -114,3 +114,17 @@ export function clientOf(el) {
   }
   return defaultClient();
 }
+
+/**
+ * Takes back, through the element's own setters, the properties set on it before it was defined:
+ * a framework that renders before byokit/ui is loaded (Vue's `.prop`, Svelte's objects) sets plain
+ * properties on the not yet upgraded element, which would hide its setters.
+ */
+export function upgradeProperties(el, names) {
+  for (const name of names) {
+    if (!Object.hasOwn(el, name)) continue;
+    const value = el[name];
+    delete el[name];
+    el[name] = value;
+  }
+}

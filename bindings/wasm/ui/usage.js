@@ -6,7 +6,7 @@
 // each day's providers summed exactly (BigInt) and checked against the summary's total for it.
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import { clientOf } from './client.js';
+import { clientOf, upgradeProperties } from './client.js';
 import { baseCss, esc, providerName } from './theme.js';
 import { formatMoney, formatCount, sumDecimals, drawingNumber, sameAmount } from './money.js';
 
@@ -71,6 +71,7 @@ export class ByokitUsage extends HTMLElement {
   }
 
   connectedCallback() {
+    upgradeProperties(this, ['client', 'getToken', 'days']);
     if (!this._built) this._build();
     this.refresh();
     this._resize ??= new ResizeObserver(() => this._sizePlot());
