@@ -3,7 +3,7 @@
 // is typed, by the core's own rule), test the connection, save; the saved keys masked with their
 // dates, several per provider, each deletable; and whether calls use the user's key or the shared
 // one, with what is left of the shared key's month.
-import { ByokitApiError, clientOf, upgradeProperties } from './client.js';
+import { ByokitApiError, ElementBase, clientOf, upgradeProperties } from './client.js';
 import { baseCss, esc, PROVIDERS, providerName } from './theme.js';
 import { formatMoney, formatCount } from './money.js';
 
@@ -49,7 +49,7 @@ label.check input { margin-top: .3em; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;
 
-export class ByokitApiConfig extends HTMLElement {
+export class ByokitApiConfig extends ElementBase {
   static observedAttributes = ['base-url', 'locale', 'currency'];
 
   constructor() {

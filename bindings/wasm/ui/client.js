@@ -93,7 +93,7 @@ let shared = null;
 export function configure(options) {
   defaults = { ...defaults, ...options };
   shared = null;
-  for (const el of document.querySelectorAll('byokit-api-config, byokit-usage')) el.refresh?.();
+  for (const el of globalThis.document?.querySelectorAll('byokit-api-config, byokit-usage') ?? []) el.refresh?.();
 }
 
 /** The client `configure` describes. */
@@ -128,3 +128,10 @@ export function upgradeProperties(el, names) {
     el[name] = value;
   }
 }
+
+/**
+ * What the elements extend: `HTMLElement` in a browser; elsewhere (a server rendering the page,
+ * Node importing byokit/ui for its client and money helpers) a plain class, so that importing the
+ * module works there and defines nothing.
+ */
+export const ElementBase = globalThis.HTMLElement ?? class {};

@@ -9,5 +9,8 @@ export { ByokitClient, ByokitApiError, configure } from './client.js';
 export { formatMoney, sumDecimals } from './money.js';
 export { ByokitApiConfig, ByokitUsage, TEST_OUTCOMES };
 
-if (!customElements.get('byokit-api-config')) customElements.define('byokit-api-config', ByokitApiConfig);
-if (!customElements.get('byokit-usage')) customElements.define('byokit-usage', ByokitUsage);
+// Defined where there is a DOM; on a server (SSR) the module imports without defining anything.
+if (globalThis.customElements) {
+  if (!customElements.get('byokit-api-config')) customElements.define('byokit-api-config', ByokitApiConfig);
+  if (!customElements.get('byokit-usage')) customElements.define('byokit-usage', ByokitUsage);
+}

@@ -6,7 +6,7 @@
 // each day's providers summed exactly (BigInt) and checked against the summary's total for it.
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import { clientOf, upgradeProperties } from './client.js';
+import { ElementBase, clientOf, upgradeProperties } from './client.js';
 import { baseCss, esc, providerName } from './theme.js';
 import { formatMoney, formatCount, sumDecimals, drawingNumber, sameAmount } from './money.js';
 
@@ -39,7 +39,7 @@ function daysOf(window) {
   return out;
 }
 
-export class ByokitUsage extends HTMLElement {
+export class ByokitUsage extends ElementBase {
   static observedAttributes = ['base-url', 'locale', 'currency', 'days', 'theme'];
 
   constructor() {
