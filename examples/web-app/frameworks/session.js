@@ -1,19 +1,6 @@
-// The framework pages' sign-in, as public/app.js does it: POST /api/login {user} gives the app's
-// JWT, byokd's URL and the base URLs to save keys with. `getToken` signs in again shortly before
-// the JWT expires; it is handed to the elements as a property, never to `configure()`.
-export async function signIn() {
-  const user = new URLSearchParams(location.search).get('user') ?? 'demo';
-  let session = null;
-  async function getToken() {
-    if (!session || Date.now() > session.at + 10 * 60 * 1000) {
-      const r = await fetch('/api/login', { method: 'POST', body: JSON.stringify({ user }) });
-      session = { ...(await r.json()), at: Date.now() };
-    }
-    return session.token;
-  }
-  await getToken();
-  return { user, byokd: session.byokd, baseUrls: session.baseUrls, getToken };
-}
+// The framework pages' sign-in is the plain page's (public/session.js); `getToken` is handed to
+// the elements as a property, never to `configure()`.
+export { signIn } from '../public/session.js';
 
 /** What the page says when an element reports something (its events' `detail`, docs/ui.md). */
 export const said = {

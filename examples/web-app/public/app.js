@@ -1,25 +1,14 @@
 // The settings page: sign in to the app, point byokit/ui at byokd with the app's JWT, and wire
 // the AI feature buttons and the tabs.
 import { configure, TEST_OUTCOMES } from 'byokit/ui';
+import { signIn } from './session.js';
 
-const user = new URLSearchParams(location.search).get('user') ?? 'demo';
-let session = null;
-
-/** The app's JWT, signed in again shortly before it expires (15 minutes). */
-async function token() {
-  if (!session || Date.now() > session.at + 10 * 60 * 1000) {
-    const r = await fetch('/api/login', { method: 'POST', body: JSON.stringify({ user }) });
-    session = { ...(await r.json()), at: Date.now() };
-  }
-  return session.token;
-}
-
-await token();
-document.querySelector('#who').textContent = `Signed in as ${user}`;
+const session = await signIn();
+document.querySelector('#who').textContent = `Signed in as ${session.user}`;
 const config = document.querySelector('byokit-api-config');
 const usage = document.querySelector('byokit-usage');
 config.baseUrls = session.baseUrls;
-configure({ baseUrl: session.byokd, getToken: token });
+configure({ baseUrl: session.byokd, getToken: session.getToken });
 
 // Tabs: click, or the arrow keys between them.
 const tabs = [...document.querySelectorAll('[role=tab]')];
@@ -66,7 +55,7 @@ for (const b of document.querySelectorAll('[data-feature]')) {
   b.addEventListener('click', async () => {
     result.className = '';
     result.textContent = `${b.textContent}…`;
-    const r = await fetch(`/api/ai/${b.dataset.feature}`, { method: 'POST', headers: { authorization: `Bearer ${await token()}` }, body: JSON.stringify({ text: 'Hello' }) });
+    const r = await fetch(`/api/ai/${b.dataset.feature}`, { method: 'POST', headers: { authorization: `Bearer ${await session.getToken()}` }, body: JSON.stringify({ text: 'Hello' }) });
     const body = await r.json();
     if (r.ok) {
       result.dataset.outcome = 'ok';
