@@ -45,6 +45,15 @@ pub const CSV_HEADER: &str = "at,provider,model,feature,payer,input_tokens,outpu
 cached_input_tokens,cache_write_tokens,reasoning_tokens,cost_usd,cost_status";
 
 impl UsageEvent {
+    /// What the event adds to its user's own-key spending, the figure a budget limits: the
+    /// cost of a call the user's key paid for, when it is priced (as [`Totals`] counts it).
+    pub fn user_spend(&self) -> Option<Decimal> {
+        match (self.payer, self.cost_usd) {
+            (Payer::User, Some(c)) if self.cost_status != CostStatus::Unpriced => Some(c),
+            _ => None,
+        }
+    }
+
     /// The event as a row of a CSV export (RFC 4180: a field with a comma, a quote or a line
     /// break is quoted), in [`CSV_HEADER`]'s order; money as its exact decimal, empty when
     /// unpriced.
@@ -395,7 +404,7 @@ impl<'a> Summarizer<'a> {
                     .system_tokens
                     .saturating_add(e.usage.total_tokens(e.provider))
             }
-            Payer::User => self.user_spent += e.cost_usd.unwrap_or_default(),
+            Payer::User => self.user_spent += e.user_spend().unwrap_or_default(),
         }
     }
 

@@ -136,11 +136,23 @@ fn a_summary_with_its_breakdowns() {
         (END - Duration::days(7)).date()
     );
     assert_eq!(s.by_day.iter().filter(|d| d.totals.requests > 0).count(), 3);
-    // Days without calls have no providers; each day's providers are those called that day.
-    assert!(s
-        .by_day
-        .iter()
-        .all(|d| (d.totals.requests == 0) == d.by_provider.is_empty()));
+    // Each day's providers are those called that day in the window, and no others.
+    let mut called: std::collections::BTreeMap<time::Date, Vec<Provider>> = Default::default();
+    for e in events.iter().filter(|e| s.window.contains(e.at)) {
+        called.entry(e.at.date()).or_default().push(e.provider);
+    }
+    for d in &s.by_day {
+        let mut expected = called.get(&d.date).cloned().unwrap_or_default();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(
+            d.by_provider.keys().copied().collect::<Vec<_>>(),
+            expected,
+            "{}",
+            d.date
+        );
+    }
+    assert_eq!(called.len(), 3, "three days with calls");
     let q = s.system_quota.unwrap();
     assert_eq!((q.used_tokens, q.left_tokens), (2000, 998_000));
     let b = s.budget.unwrap();
@@ -470,4 +482,32 @@ fn a_history_reprices_under_each_provider_semantics() {
     assert_eq!((o.input_tokens, o.cached_input_tokens), (1000, 900));
     let a = w.usage_for(Provider::Anthropic);
     assert_eq!((a.input_tokens, a.cached_input_tokens), (100, 900));
+}
+
+#[test]
+fn a_users_own_key_spending_is_what_a_budget_counts() {
+    let own = event(END, Provider::OpenAi, "gpt-4o", "", Payer::User, 1000, 0);
+    assert_eq!(own.user_spend(), own.cost_usd);
+    assert!(own.user_spend().is_some());
+    let shared = event(END, Provider::OpenAi, "gpt-4o", "", Payer::System, 1000, 0);
+    assert_eq!(
+        shared.user_spend(),
+        None,
+        "the shared key's calls are the app's"
+    );
+    let unpriced = UsageEvent {
+        cost_status: CostStatus::Unpriced,
+        ..own.clone()
+    };
+    assert_eq!(unpriced.user_spend(), None, "as Totals counts it");
+    // The summary's budget spends what the events add, as their totals do.
+    let events = [own.clone(), shared, unpriced];
+    let s = summarize(
+        &events,
+        Window::new(END, 1).unwrap(),
+        None,
+        Some(&Budget::new(d("5"))),
+    );
+    assert_eq!(s.budget.unwrap().spent_usd, s.by_payer["user"].cost_usd);
+    assert_eq!(s.by_payer["user"].cost_usd, own.cost_usd.unwrap());
 }

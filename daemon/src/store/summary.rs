@@ -27,6 +27,11 @@ pub fn day_start(n: i64) -> OffsetDateTime {
     day_date(n).midnight().assume_utc()
 }
 
+/// An instant after every instant a store holds: the end of "all of it".
+pub fn far_future() -> OffsetDateTime {
+    time::Date::MAX.midnight().assume_utc()
+}
+
 /// A range of instants, `from ≤ at < until`.
 pub type Span = (OffsetDateTime, OffsetDateTime);
 

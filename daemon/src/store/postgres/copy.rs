@@ -7,18 +7,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use byokit_core::protocol::UsageRecordParams;
-use byokit_core::{CostStatus, Decimal, Payer, Usage};
+use byokit_core::{Decimal, Usage};
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 
-use super::records::{add_to_daily, event_of, insert, write_daily, Daily};
+use super::records::{
+    add_to_daily, event_of, id_block, insert, scope_to, write_daily, Daily, ID_BLOCK,
+};
 use super::{begin, hex, PgStore, Scope};
+use crate::store::columns::{count, parse_decimal, parse_payer, parse_provider, parse_status};
+use crate::store::sqlite::{from_ms, get_budget};
 use crate::store::{PricedRecord, StoreError};
 use crate::vault::SEAL_VERSION;
 
-/// Usage records per transaction (and per block of ids).
-const CHUNK: i64 = 1000;
+/// Usage records per transaction: one block of ids, taken as a byokd takes its own.
+const CHUNK: i64 = ID_BLOCK;
 
 /// Where a copy stands, for its progress bar.
 #[derive(Debug, Clone, Copy)]
@@ -110,14 +114,18 @@ fn db_vault(e: crate::vault::VaultError) -> String {
     format!("the desktop store's master key: {e}")
 }
 
+/// A value of the desktop store read back by the rules every store reads by
+/// (`store::columns`): a damaged one is named, never a silent default.
+fn desktop(e: StoreError) -> String {
+    format!("the desktop store: {e}")
+}
+
 fn at_ms(v: i64) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
-        .map_err(|_| format!("the desktop store has a damaged instant {v}"))
+    from_ms(v).map_err(desktop)
 }
 
 fn decimal(s: &str) -> Result<Decimal, String> {
-    s.parse()
-        .map_err(|_| format!("the desktop store has a damaged decimal {s:?}"))
+    parse_decimal(s).map_err(desktop)
 }
 
 /// A row of the desktop store's configurations.
@@ -217,28 +225,20 @@ async fn copy_settings(
                 .await
                 .map_err(db)?;
         }
-        let budget: Option<(String, String, String)> = conn
-            .query_row(
-                "SELECT monthly_limit_usd, policy, alert_thresholds FROM budgets WHERE clerk_id = ?1",
-                params![user],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(sql)?;
-        if let Some((limit, policy, thresholds)) = budget {
-            let thresholds: Vec<i16> = thresholds
-                .split(',')
-                .filter(|t| !t.is_empty())
-                .map(|t| t.parse().map_err(|_| format!("damaged threshold {t:?}")))
-                .collect::<Result<_, _>>()?;
+        if let Some(budget) = get_budget(conn, &user).map_err(desktop)? {
+            let thresholds: Vec<i16> = budget
+                .alert_thresholds
+                .iter()
+                .map(|&t| i16::from(t))
+                .collect();
             report.settings += tx
                 .execute_typed(
                     "INSERT INTO budgets (clerk_id, monthly_limit_usd, policy, alert_thresholds)
                      VALUES ($1, $2, $3, $4) ON CONFLICT (clerk_id) DO NOTHING",
                     &[
                         (&user, Type::TEXT),
-                        (&decimal(&limit)?, Type::NUMERIC),
-                        (&policy, Type::TEXT),
+                        (&budget.monthly_limit_usd, Type::NUMERIC),
+                        (&budget.policy.as_str(), Type::TEXT),
                         (&thresholds, Type::INT2_ARRAY),
                     ],
                 )
@@ -330,16 +330,14 @@ async fn copy_settings(
 /// One usage row of the desktop store, priced as it was.
 fn priced(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Result<PricedRecord, String>)> {
     let id: i64 = r.get("id")?;
-    let n =
-        |c: &str| -> rusqlite::Result<u64> { Ok(u64::try_from(r.get::<_, i64>(c)?).unwrap_or(0)) };
-    let usage = Usage {
-        input_tokens: n("prompt_tokens")?,
-        output_tokens: n("completion_tokens")?,
-        cached_input_tokens: n("cached_input_tokens")?,
-        cache_write_tokens: n("cache_write_tokens")?,
-        reasoning_tokens: n("reasoning_tokens")?,
-        estimated: r.get("usage_estimated")?,
-    };
+    let tokens: [i64; 5] = [
+        r.get("prompt_tokens")?,
+        r.get("completion_tokens")?,
+        r.get("cached_input_tokens")?,
+        r.get("cache_write_tokens")?,
+        r.get("reasoning_tokens")?,
+    ];
+    let estimated: bool = r.get("usage_estimated")?;
     let (provider, payer, status, cost, created): (String, String, String, Option<String>, i64) = (
         r.get("provider")?,
         r.get("payer")?,
@@ -356,38 +354,36 @@ fn priced(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Result<PricedRecord, 
         r.get("outcome")?,
     );
     let user: String = r.get("clerk_id")?;
-    let record = (|| -> Result<PricedRecord, String> {
-        let at = at_ms(created)?;
+    let record = (|| -> Result<PricedRecord, StoreError> {
+        let at = from_ms(created)?;
+        let [input, output, cached, write, reasoning] = tokens;
         Ok(PricedRecord {
             record: UsageRecordParams {
                 user,
-                provider: provider
-                    .parse()
-                    .map_err(|_| format!("usage {id}: provider {provider:?}"))?,
+                provider: parse_provider(&provider)?,
                 model,
                 feature: (!feature.is_empty()).then_some(feature),
-                usage,
-                payer: match payer.as_str() {
-                    "user" => Payer::User,
-                    "system" => Payer::System,
-                    other => return Err(format!("usage {id}: payer {other:?}")),
+                usage: Usage {
+                    input_tokens: count("prompt_tokens", input)?,
+                    output_tokens: count("completion_tokens", output)?,
+                    cached_input_tokens: count("cached_input_tokens", cached)?,
+                    cache_write_tokens: count("cache_write_tokens", write)?,
+                    reasoning_tokens: count("reasoning_tokens", reasoning)?,
+                    estimated,
                 },
+                payer: parse_payer(&payer)?,
                 idempotency_key: key,
                 at: Some(at),
-                latency_ms: latency.and_then(|v| u64::try_from(v).ok()),
+                latency_ms: latency.map(|v| count("latency_ms", v)).transpose()?,
                 outcome: Some(outcome),
             },
             at,
-            cost_usd: cost.as_deref().map(decimal).transpose()?,
-            cost_status: match status.as_str() {
-                "exact" => CostStatus::Exact,
-                "estimated" => CostStatus::Estimated,
-                "unpriced" => CostStatus::Unpriced,
-                other => return Err(format!("usage {id}: cost status {other:?}")),
-            },
+            cost_usd: cost.as_deref().map(parse_decimal).transpose()?,
+            cost_status: parse_status(&status)?,
             catalog_version: version,
         })
-    })();
+    })()
+    .map_err(|e| format!("usage {id}: {e}"));
     Ok((id, record))
 }
 
@@ -445,23 +441,14 @@ async fn copy_usage(
         for (_, r) in rows {
             records.push(r?);
         }
-        let first_id: i64 = client
-            .query_typed_one("SELECT nextval('api_usage_logs_id_blocks')", &[])
-            .await
-            .map_err(db)?
-            .get(0);
+        let first_id = id_block(&client).await.map_err(db)?;
         let mut by_user: BTreeMap<&str, Vec<(i64, &PricedRecord)>> = BTreeMap::new();
         for (i, r) in (first_id..).zip(&records) {
             by_user.entry(&r.record.user).or_default().push((i, r));
         }
         let tx = client.transaction().await.map_err(db)?;
         for (user, rows) in &by_user {
-            tx.execute_typed(
-                "SELECT set_config('byokit.user', $1, true)",
-                &[(user, Type::TEXT)],
-            )
-            .await
-            .map_err(db)?;
+            scope_to(&tx, user).await.map_err(db)?;
             let inserted = insert(&tx, rows).await.map_err(|e| e.to_string())?;
             let mut daily = Daily::new();
             for (id, r) in rows {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use byokit_core::budget::{FiredAlerts, Month};
 use byokit_core::protocol::UsageRecordResult;
-use byokit_core::{Decimal, Payer, Totals, UsageEvent};
+use byokit_core::{Decimal, Totals, UsageEvent};
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::Type;
@@ -111,8 +111,17 @@ pub(super) async fn write_daily(tx: &Transaction<'_>, daily: &Daily) -> Result<(
     Ok(())
 }
 
-/// How many ids a byokd takes from the sequence at a time (its `INCREMENT BY`).
-const ID_BLOCK: i64 = 1000;
+/// How many ids a byokd takes from the sequence at a time: the sequence's `INCREMENT BY`
+/// (daemon/migrations/postgres/0001_tables.sql), so that each `nextval` is a block of its own.
+pub(super) const ID_BLOCK: i64 = 1000;
+
+/// The first id of a block of [`ID_BLOCK`] ids no other byokd (or copy) will use.
+pub(super) async fn id_block(client: &tokio_postgres::Client) -> Result<i64, StoreError> {
+    Ok(client
+        .query_typed_one("SELECT nextval('api_usage_logs_id_blocks')", &[])
+        .await?
+        .get(0))
+}
 
 /// The most records in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -165,11 +174,7 @@ impl Writer {
     async fn next_id(&self) -> Result<i64, StoreError> {
         let mut ids = self.ids.lock().await;
         if ids.0 >= ids.1 {
-            let client = self.pool.get().await?;
-            let start: i64 = client
-                .query_typed_one("SELECT nextval('api_usage_logs_id_blocks')", &[])
-                .await?
-                .get(0);
+            let start = id_block(&*self.pool.get().await?).await?;
             *ids = (start, start + ID_BLOCK);
         }
         let id = ids.0;
@@ -420,7 +425,7 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
 }
 
 /// Names the user the transaction's next statements are for (row-level security's scope).
-async fn scope_to(tx: &Transaction<'_>, user: &str) -> Result<(), StoreError> {
+pub(super) async fn scope_to(tx: &Transaction<'_>, user: &str) -> Result<(), StoreError> {
     tx.execute_typed(
         "SELECT set_config('byokit.user', $1, true)",
         &[(&user, Type::TEXT)],
@@ -581,7 +586,7 @@ async fn fire_alerts(
     user: &str,
     new: &[(&Pending, UsageEvent)],
 ) -> Result<(), StoreError> {
-    let paid = |e: &UsageEvent| e.payer == Payer::User && e.cost_usd.is_some();
+    let paid = |e: &UsageEvent| e.user_spend().is_some();
     if !new.iter().any(|(_, e)| paid(e)) {
         return Ok(());
     }
@@ -625,15 +630,10 @@ async fn fire_alerts(
         let Some((spent, fired)) = months.get_mut(&month) else {
             continue;
         };
-        if e.payer == Payer::User {
-            // What the record adds to the month's spending, by the core's rule.
-            let mut added = Totals::default();
-            added.add_event(e);
-            *spent += added.cost_usd;
-        }
-        if !paid(e) {
+        let Some(added) = e.user_spend() else {
             continue;
-        }
+        };
+        *spent += added;
         for alert in budget.alerts(fired, *spent, e.at) {
             tx.execute_typed(
                 "INSERT INTO alerts (clerk_id, month, threshold_percent, spent_usd, limit_usd, created_at)

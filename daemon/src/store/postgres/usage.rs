@@ -9,7 +9,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Transaction};
 
 use super::{count, payer, provider, status, to_ms};
-use crate::store::summary::{day_date, day_number, Span, SummaryPlan};
+use crate::store::summary::{day_date, day_number, day_start, Span, SummaryPlan};
 use crate::store::{Repriced, StoreError};
 
 const EVENT_COLUMNS: &str = "provider, model, feature, payer, prompt_tokens, completion_tokens,
@@ -265,7 +265,7 @@ pub(super) async fn reprice(
         changed += 1;
     }
     for day in days {
-        let start = day_date(day).midnight().assume_utc();
+        let start = day_start(day);
         tx.execute_typed(
             "DELETE FROM usage_daily WHERE clerk_id = $1 AND day = $2",
             &[(&user, Type::TEXT), (&day_date(day), Type::DATE)],

@@ -10,7 +10,7 @@ pub(super) fn ms(at: OffsetDateTime) -> i64 {
 }
 
 /// An instant read back.
-pub(super) fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
+pub(crate) fn from_ms(v: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
         .map_err(|_| StoreError::Damaged(format!("instant {v}")))
 }

@@ -36,6 +36,10 @@ mod tokens;
 mod usage;
 mod writer;
 
+// What `byokit store copy` reads a desktop store with, as the SQLite store reads itself.
+pub(crate) use columns::from_ms;
+pub(crate) use settings::get_budget;
+
 use columns::*;
 pub use keys::upgrade_seals;
 use keys::*;

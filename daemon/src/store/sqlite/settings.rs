@@ -83,7 +83,7 @@ pub(super) fn budget_status(
     Ok(Some((budget, status)))
 }
 
-pub(super) fn get_budget(tx: &Transaction<'_>, user: &str) -> Result<Option<Budget>, StoreError> {
+pub(crate) fn get_budget(tx: &Connection, user: &str) -> Result<Option<Budget>, StoreError> {
     let row = tx
         .prepare_cached(
             "SELECT monthly_limit_usd, policy, alert_thresholds FROM budgets WHERE clerk_id = ?1",

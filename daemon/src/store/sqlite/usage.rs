@@ -3,11 +3,7 @@
 
 use super::*;
 
-pub(super) use crate::store::summary::{day_date, day_number};
-
-pub(super) fn far_future() -> OffsetDateTime {
-    time::Date::MAX.midnight().assume_utc()
-}
+pub(super) use crate::store::summary::{day_date, day_number, day_start, far_future};
 
 /// The summary of a window, read as [`SummaryPlan`] says.
 pub(super) fn summary(
@@ -165,7 +161,7 @@ pub(super) fn record(
         ))
         .or_default()
         .add_event(&event);
-    if p.payer == Payer::User && cost_usd.is_some() {
+    if event.user_spend().is_some() {
         fire_alerts(tx, &p.user, at, daily)?;
     }
     Ok(UsageRecordResult {
@@ -425,7 +421,7 @@ pub(super) fn reprice(
             "DELETE FROM usage_daily WHERE clerk_id = ?1 AND day = ?2",
             params![user, day],
         )?;
-        let start = day_date(day).midnight().assume_utc();
+        let start = day_start(day);
         let events = events_between(tx, user, start, start + time::Duration::DAY)?;
         add_daily(tx, daily_totals(user, &events))?;
     }
