@@ -46,11 +46,12 @@ pub(crate) async fn serve(state: Arc<Service>, listener: tokio::net::TcpListener
 
 /// An error in OpenAI's format.
 fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"message": message, "type": kind, "param": null, "code": code}})),
-    )
-        .into_response()
+    (status, Json(error_body(kind, code, message))).into_response()
+}
+
+/// OpenAI's error object.
+fn error_body(kind: &str, code: &str, message: &str) -> Value {
+    json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
 /// Checks the Host header and the bearer token; returns the user.
@@ -202,13 +203,9 @@ async fn completions(
 /// `status` and `retry_after_seconds` where it has them).
 fn error_response(e: &Error) -> Response {
     let (status, kind, code) = status_of(&e.kind);
-    let mut response = (
-        status,
-        Json(json!({"error": {
-            "message": e.message, "type": kind, "param": null, "code": code, "byokit": e.kind,
-        }})),
-    )
-        .into_response();
+    let mut body = error_body(kind, code, &e.message);
+    body["error"]["byokit"] = json!(e.kind);
+    let mut response = (status, Json(body)).into_response();
     set_retry_after(&mut response, &e.kind);
     response
 }

@@ -138,3 +138,14 @@ impl JwksSource {
         Ok(JwksSource::File(text.into()))
     }
 }
+
+/// Whether a URL's host (`localhost`, `127.0.0.1`, `[::1]`, …) names this machine: where a key
+/// or a database password may go in plain text.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}

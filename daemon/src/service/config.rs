@@ -29,20 +29,31 @@ pub(crate) fn check_label(what: &str, value: &str) -> Result<()> {
 }
 
 impl Service {
+    /// A key typed by a user, with the base URL it goes to: its provider's format (a key of
+    /// another provider is `bad_key`), and a base URL the key may be sent to.
+    fn check_new_key(
+        &self,
+        provider: byokit_core::Provider,
+        key: &str,
+        base_url: Option<&str>,
+    ) -> Result<()> {
+        check_key(provider, key).map_err(|e| Error::new(ErrorKind::BadKey, e.to_string()))?;
+        if let Some(url) = base_url {
+            check_label("base_url", url)?;
+            self.check_base_url(url)?;
+        }
+        Ok(())
+    }
+
     /// Refuses a base URL that is not `https://`, or `http://` to this machine (a local proxy,
     /// a mock provider), unless byokd runs with `--allow-http-base-url`: the key would cross the
     /// network in clear.
     fn check_base_url(&self, url: &str) -> Result<()> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|_| invalid("invalid params: `base_url` is not a URL (https://host/path)"))?;
-        let loopback = parsed.host_str().is_some_and(|host| {
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        });
+        let loopback = parsed
+            .host_str()
+            .is_some_and(crate::options::is_loopback_host);
         match parsed.scheme() {
             "https" if parsed.host().is_some() => Ok(()),
             "http" if loopback || self.options.allow_http_base_url => Ok(()),
@@ -89,13 +100,8 @@ impl Service {
     /// `config.save`: checks the key's format, seals it and stores it; the most recently saved
     /// becomes active (with `add`, several keys of one provider rotate).
     pub async fn config_save(&self, p: ConfigSaveParams) -> Result<ConfigView> {
-        check_key(p.provider, p.api_key.expose())
-            .map_err(|e| Error::new(ErrorKind::BadKey, e.to_string()))?;
         check_label("user", &p.user)?;
-        if let Some(url) = &p.base_url {
-            check_label("base_url", url)?;
-            self.check_base_url(url)?;
-        }
+        self.check_new_key(p.provider, p.api_key.expose(), p.base_url.as_deref())?;
         if let Some(model) = &p.model {
             check_label("model", model)?;
         }
@@ -167,12 +173,7 @@ impl Service {
                         "invalid params: `key_id` and `api_key` name two different keys",
                     ));
                 }
-                check_key(provider, key.expose())
-                    .map_err(|e| Error::new(ErrorKind::BadKey, e.to_string()))?;
-                if let Some(url) = &p.base_url {
-                    check_label("base_url", url)?;
-                    self.check_base_url(url)?;
-                }
+                self.check_new_key(provider, key.expose(), p.base_url.as_deref())?;
                 (provider, key, p.base_url)
             }
             None => {

@@ -153,14 +153,7 @@ pub fn pool(url: &str, ca_file: Option<&Path>) -> Result<Pool, String> {
         .parse()
         .map_err(|e| format!("--database-url: not a PostgreSQL URL ({e})"))?;
     let local = config.get_hosts().iter().all(|h| match h {
-        Host::Tcp(name) => {
-            name == "localhost"
-                || name
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
+        Host::Tcp(name) => crate::options::is_loopback_host(name),
         #[cfg(unix)]
         Host::Unix(_) => true,
     });
@@ -509,7 +502,7 @@ impl Store for PgStore {
                     tx,
                     &user,
                     to_ms(since) + time::Duration::MILLISECOND,
-                    time::Date::MAX.midnight().assume_utc(),
+                    crate::store::summary::far_future(),
                 )
                 .await
             })
