@@ -629,6 +629,23 @@ fn the_roadmap_endpoints_work_for_the_caller() {
         gpt4o.to_string().contains("\"2.5\"") || gpt4o.to_string().contains("\"2.50\""),
         "{gpt4o}"
     );
+    // Each model's `price_today` is the price a call made today is priced at: the latest of its
+    // prices that has taken effect (a price announced for later is not yet it).
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for m in &models {
+        let in_force = m["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["effective"].as_str().unwrap() <= today.as_str())
+            .max_by_key(|p| p["effective"].as_str().unwrap().to_owned());
+        assert_eq!(
+            Some(&m["price_today"]).filter(|p| !p.is_null()),
+            in_force,
+            "{m}"
+        );
+    }
+    assert_eq!(gpt4o["price_today"]["input"], "2.5", "{gpt4o}");
 }
 
 /// User A's requests never read or change user B's data, whichever way A authenticates; only

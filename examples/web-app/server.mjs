@@ -1,8 +1,9 @@
 // The spec's web app, reduced to its settings page and its five AI features, beside byokd.
 // No dependencies: Node's own HTTP server and crypto.
 //
-// - Sign-in: POST /api/login {user} gives the app's own JWT (ES256), whose public key is served at
-//   /.well-known/jwks.json; byokd verifies it (`--jwt-jwks <this app>/.well-known/jwks.json`).
+// - Sign-in: POST /api/login {user} gives the app's own JWT (ES256) and its `expires_at`; its
+//   public key is served at /.well-known/jwks.json, where byokd verifies it
+//   (`--jwt-jwks <this app>/.well-known/jwks.json`).
 // - The settings page (index.html) is the two web components of byokit/ui, calling byokd's REST
 //   API directly from the browser with that JWT (byokd allows this origin: `--cors-origin`).
 // - The AI features: POST /api/ai/<feature> calls byokd's OpenAI-compatible /v1 for the signed-in
@@ -15,7 +16,7 @@
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { generateKeyPairSync, sign, createPublicKey, verify } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { join, extname, dirname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,10 +43,12 @@ const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'web-app-1', alg: 'ES256', use: 'sig' };
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
+/** The app's JWT for `user`, valid 15 minutes, and when it expires (seconds since the epoch). */
 function issueJwt(user) {
   const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: jwk.kid })}.${b64({ sub: user, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 900 })}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  const exp = now + 900;
+  const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: jwk.kid })}.${b64({ sub: user, iss: ISSUER, aud: AUDIENCE, iat: now, exp })}`;
+  return { token: `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`, expiresAt: exp };
 }
 
 /** The user a request's JWT names, or null. */
@@ -53,7 +56,7 @@ function signedIn(req) {
   const token = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
   const [h, p, s] = token.split('.');
   if (!s) return null;
-  const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+  const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
   if (!ok) return null;
   const claims = JSON.parse(Buffer.from(p, 'base64url'));
   return claims.iss === ISSUER && claims.aud === AUDIENCE && claims.exp > Date.now() / 1000 ? claims.sub : null;
@@ -113,7 +116,8 @@ createServer(async (req, res) => {
       for await (const c of req) body += c;
       const { user } = JSON.parse(body || '{}');
       if (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user)) return json(res, 400, { error: 'user?' });
-      return json(res, 200, { token: issueJwt(user), byokd: BYOKD, baseUrls: BASE_URLS });
+      const { token, expiresAt } = issueJwt(user);
+      return json(res, 200, { token, expires_at: expiresAt, byokd: BYOKD, baseUrls: BASE_URLS });
     }
     if (url.pathname === '/.well-known/jwks.json') return json(res, 200, { keys: [jwk] });
     const feature = url.pathname.match(/^\/api\/ai\/([a-z_]+)$/)?.[1];

@@ -354,8 +354,10 @@ test('byokit/ui imports on a server (SSR, Node): no DOM touched, nothing defined
   assert.equal(typeof ui.ByokitUsage, 'function');
   assert.equal(ui.formatMoney('0.00061296', 'en-US'), '$0.00061296');
   assert.equal(ui.sumDecimals(['0.1', '0.2', '1234.00000001']), '1234.30000001');
-  ui.configure({ baseUrl: 'http://127.0.0.1:9', getToken: () => 't' });
+  assert.equal(globalThis.customElements, undefined, 'nothing defined, no registry made up');
   // The REST client works in Node too: an unreachable byokd is a typed error, not a crash.
   await assert.rejects(new ui.ByokitClient({ baseUrl: 'http://127.0.0.1:9', getToken: () => 't' }).usage(30),
     (e) => e instanceof ui.ByokitApiError && e.kind === 'unreachable' && e.status === 0);
+  // configure() refreshes the elements of the page; without one it has none to refresh.
+  assert.doesNotThrow(() => ui.configure({ baseUrl: 'http://127.0.0.1:9', getToken: () => 't' }));
 });

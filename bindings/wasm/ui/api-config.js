@@ -3,8 +3,8 @@
 // is typed, by the core's own rule), test the connection, save; the saved keys masked with their
 // dates, several per provider, each deletable; and whether calls use the user's key or the shared
 // one, with what is left of the shared key's month.
-import { ByokitApiError, ElementBase, clientOf, upgradeProperties } from './client.js';
-import { baseCss, esc, PROVIDERS, providerName } from './theme.js';
+import { ByokitApiError, ByokitElement, upgradeProperties } from './client.js';
+import { bar, baseCss, esc, PROVIDERS, providerName } from './theme.js';
 import { formatMoney, formatCount } from './money.js';
 
 /** Each outcome of a connection test, in words. */
@@ -49,7 +49,7 @@ label.check input { margin-top: .3em; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;
 
-export class ByokitApiConfig extends ElementBase {
+export class ByokitApiConfig extends ByokitElement {
   static observedAttributes = ['base-url', 'locale', 'currency'];
 
   constructor() {
@@ -69,24 +69,11 @@ export class ByokitApiConfig extends ElementBase {
     if (this._built) this.shadowRoot.querySelector('#base').value = this._baseUrls[this.provider] ?? '';
   }
 
-  /** The REST client: set one, or give `base-url` and `getToken`, or use `configure()`'s. */
-  get client() { return clientOf(this); }
-  set client(c) { this._client = c; this.refresh(); }
-  /** A function returning the current bearer token (a JWT of the app's sign-in, or a user's token). */
-  set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }
-  get getToken() { return this._getToken; }
   /** The key-format check: `(provider, key) => void`, throwing an Error whose message says what is wrong. */
   set checkKey(f) { this._checkKey = f; }
   get checkKey() { return this._checkKey ?? packageCheckKey; }
-  get locale() { return this.getAttribute('locale') ?? undefined; }
-  get currency() { return this.getAttribute('currency') ?? 'USD'; }
   /** The provider chosen in the form. */
   get provider() { return this.shadowRoot.querySelector('input[name=provider]:checked')?.value ?? 'groq'; }
-
-  attributeChangedCallback(name) {
-    if (name === 'base-url') this._client = null;
-    if (this.isConnected && this._built) this.refresh();
-  }
 
   connectedCallback() {
     upgradeProperties(this, ['client', 'getToken', 'baseUrls', 'checkKey']);
@@ -167,10 +154,10 @@ export class ByokitApiConfig extends ElementBase {
       this._renderModels();
       this._renderUsing();
       this._renderKeys();
-      this.dispatchEvent(new CustomEvent('byokit-loaded', { detail: { config }, bubbles: true, composed: true }));
+      this._emit('byokit-loaded', { config });
     } catch (e) {
       this._say(this._errorWords(e), 'error');
-      this._emitError(e);
+      this._emit('byokit-error', e);
     }
   }
 
@@ -178,12 +165,12 @@ export class ByokitApiConfig extends ElementBase {
     const select = this.shadowRoot.querySelector('#model');
     // Retired models (`deprecated` in the catalog, kept there to price old calls) are not offered.
     const models = (this._state.catalog?.models ?? []).filter((m) => m.provider === this.provider && !m.deprecated);
-    const today = new Date().toISOString().slice(0, 10);
+    // The price a call made today is priced at, as the API says (`price_today`).
     const price = (m) => {
-      const current = (m.prices ?? []).filter((p) => !p.effective || p.effective <= today).at(-1) ?? m.prices?.[0];
-      if (!current) return '';
+      const p = m.price_today;
+      if (!p) return '';
       const f = (v) => formatMoney(v, this.locale, this.currency);
-      return ` — ${f(current.input)}/M input, ${f(current.output)}/M output`;
+      return ` — ${f(p.input)}/M input, ${f(p.output)}/M output`;
     };
     const before = select.value;
     select.innerHTML = `<option value="">The provider's default model</option>${models.map((m) =>
@@ -198,9 +185,8 @@ export class ByokitApiConfig extends ElementBase {
     if (active) {
       el.innerHTML = `Using your own ${esc(providerName(active.provider))} key <code>${esc(active.api_key)}</code>${active.model ? `, model ${esc(active.model)}` : ''}.`;
     } else if (q) {
-      const pct = q.cap_tokens ? Math.min(100, (q.used_tokens / q.cap_tokens) * 100) : 100;
       el.innerHTML = `<span id="quota-text">Using the shared key: <data value="${q.used_tokens}">${esc(formatCount(q.used_tokens, this.locale))}</data> of <data value="${q.cap_tokens}">${esc(formatCount(q.cap_tokens, this.locale))}</data> tokens this month.</span>
-        <div class="bar ${q.left_tokens === 0 ? 'over' : ''}" role="meter" aria-labelledby="quota-text" aria-valuemin="0" aria-valuemax="${q.cap_tokens}" aria-valuenow="${q.used_tokens}" part="quota-bar"><span style="width:${pct}%"></span></div>
+        ${bar(q.used_tokens, q.cap_tokens, 'quota-text', { over: q.left_tokens === 0, part: 'quota-bar' })}
         ${q.left_tokens === 0 ? '<p class="error">The shared key\'s monthly limit is reached: add your own key to continue.</p>' : ''}`;
     } else {
       el.textContent = 'No key yet: add one below to use the AI features.';
@@ -271,10 +257,10 @@ export class ByokitApiConfig extends ElementBase {
       await this._check();
       await this.refresh();
       this._say(`Saved: your ${providerName(provider)} key is stored and active.`, 'ok');
-      this.dispatchEvent(new CustomEvent('byokit-saved', { detail: { provider, config: saved }, bubbles: true, composed: true }));
+      this._emit('byokit-saved', { provider, config: saved });
     } catch (e) {
       this._say(`Not saved: ${this._errorWords(e)}`, 'error');
-      this._emitError(e);
+      this._emit('byokit-error', e);
     } finally {
       $('#save').disabled = false;
     }
@@ -303,12 +289,12 @@ export class ByokitApiConfig extends ElementBase {
       const words = TEST_OUTCOMES[r.outcome] ?? r.outcome;
       const extra = r.outcome === 'valid' && r.models?.length ? ` ${r.models.length} models reachable.` : r.message ? ` (${r.message})` : '';
       this._say(`${providerName(r.provider)}: ${words}${extra}`, r.outcome === 'valid' ? 'ok' : 'error', r.outcome);
-      this.dispatchEvent(new CustomEvent('byokit-tested', { detail: r, bubbles: true, composed: true }));
+      this._emit('byokit-tested', r);
       return r;
     } catch (e) {
       const words = e.kind === 'not_found' ? `No saved ${providerName(provider)} key to test.` : this._errorWords(e);
       this._say(words, 'error', e.kind);
-      this._emitError(e);
+      this._emit('byokit-error', e);
       return null;
     }
   }
@@ -333,10 +319,10 @@ export class ByokitApiConfig extends ElementBase {
       for (const t of targets) deleted += (await this.client.deleteConfig(t))?.deleted ?? 0;
       await this.refresh();
       this._say(`Deleted ${deleted} key${deleted === 1 ? '' : 's'}. Your usage history is kept.`, 'ok');
-      this.dispatchEvent(new CustomEvent('byokit-deleted', { detail: { targets, deleted }, bubbles: true, composed: true }));
+      this._emit('byokit-deleted', { targets, deleted });
     } catch (e) {
       this._say(this._errorWords(e), 'error');
-      this._emitError(e);
+      this._emit('byokit-error', e);
     }
   }
 
@@ -351,9 +337,5 @@ export class ByokitApiConfig extends ElementBase {
     if (!(e instanceof ByokitApiError)) return e.message;
     const kind = { unauthorized: 'Not signed in, or the session expired.', rate_limited: 'Too many requests; try again in a moment.', unreachable: 'The server could not be reached.' }[e.kind];
     return kind ?? e.message;
-  }
-
-  _emitError(e) {
-    this.dispatchEvent(new CustomEvent('byokit-error', { detail: e, bubbles: true, composed: true }));
   }
 }

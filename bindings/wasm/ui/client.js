@@ -134,4 +134,28 @@ export function upgradeProperties(el, names) {
  * Node importing byokit/ui for its client and money helpers) a plain class, so that importing the
  * module works there and defines nothing.
  */
-export const ElementBase = globalThis.HTMLElement ?? class {};
+const ElementBase = globalThis.HTMLElement ?? class {};
+
+/**
+ * What both elements share: their REST client (`client`, or `base-url` with `getToken`, else
+ * `configure()`'s), `locale` and `currency`, and their events (bubbling, composed).
+ */
+export class ByokitElement extends ElementBase {
+  /** The REST client: set one, or give `base-url` and `getToken`, or use `configure()`'s. */
+  get client() { return clientOf(this); }
+  set client(c) { this._client = c; this.refresh(); }
+  /** A function returning the current bearer token (a JWT of the app's sign-in, or a user's token). */
+  set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }
+  get getToken() { return this._getToken; }
+  get locale() { return this.getAttribute('locale') ?? undefined; }
+  get currency() { return this.getAttribute('currency') ?? 'USD'; }
+
+  attributeChangedCallback(name, old, value) {
+    if (name === 'base-url') this._client = null;
+    if (this.isConnected && this._built && old !== value) this.refresh();
+  }
+
+  _emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+}

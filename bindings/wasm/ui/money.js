@@ -24,9 +24,9 @@ export function sumDecimals(values) {
   let total = 0n;
   for (const [units, s] of parts) total += units * 10n ** BigInt(scale - s);
   const neg = total < 0n;
-  let digits = (neg ? -total : total).toString().padStart(scale + 1, '0');
-  let int = digits.slice(0, digits.length - scale);
-  let frac = digits.slice(digits.length - scale).replace(/0+$/, '');
+  const digits = (neg ? -total : total).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale).replace(/0+$/, '');
   return `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
 }
 

@@ -71,3 +71,13 @@ export const PROVIDERS = [
 ];
 
 export const providerName = (id) => PROVIDERS.find((p) => p.id === id)?.name ?? (id === 'system' ? 'Shared key' : id);
+
+/**
+ * A meter bar of `value` out of `max` (numbers, for drawing only: the words beside it carry the
+ * exact figures), labelled by the element `labelId`; `over` (the API's own flag: no tokens left,
+ * a budget exceeded) colours it.
+ */
+export function bar(value, max, labelId, { over = false, part = '' } = {}) {
+  const pct = max > 0 ? Math.min(100, (value / max) * 100) : 100;
+  return `<div class="bar ${over ? 'over' : ''}" role="meter" aria-labelledby="${labelId}" aria-valuemin="0" aria-valuemax="${max}" aria-valuenow="${Math.min(value, max)}"${part ? ` part="${part}"` : ''}><span style="width:${pct}%"></span></div>`;
+}

@@ -6,8 +6,8 @@
 // each day's providers summed exactly (BigInt) and checked against the summary's total for it.
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import { ElementBase, clientOf, upgradeProperties } from './client.js';
-import { baseCss, esc, providerName } from './theme.js';
+import { ByokitElement, upgradeProperties } from './client.js';
+import { bar, baseCss, esc, providerName } from './theme.js';
 import { formatMoney, formatCount, sumDecimals, drawingNumber, sameAmount } from './money.js';
 
 const WINDOWS = [7, 30, 90];
@@ -31,15 +31,7 @@ form.budget input { width: 9rem; }
 #error:empty { display: none; }
 `;
 
-/** Each day of the window (UTC dates, oldest first) ending at `end`. */
-function daysOf(window) {
-  const end = new Date(window.end);
-  const out = [];
-  for (let i = window.days - 1; i >= 0; i--) out.push(new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate() - i)).toISOString().slice(0, 10));
-  return out;
-}
-
-export class ByokitUsage extends ElementBase {
+export class ByokitUsage extends ByokitElement {
   static observedAttributes = ['base-url', 'locale', 'currency', 'days', 'theme'];
 
   constructor() {
@@ -54,20 +46,14 @@ export class ByokitUsage extends ElementBase {
     this._seq = 0;
   }
 
-  get client() { return clientOf(this); }
-  set client(c) { this._client = c; this.refresh(); }
-  set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }
-  get getToken() { return this._getToken; }
-  get locale() { return this.getAttribute('locale') ?? undefined; }
-  get currency() { return this.getAttribute('currency') ?? 'USD'; }
   /** The window in days (7, 30 or 90 in the picker; any 1–365 by the attribute). */
   get days() { return Number(this.getAttribute('days') ?? 30); }
   set days(n) { this.setAttribute('days', String(n)); }
 
   attributeChangedCallback(name, old, value) {
-    if (name === 'base-url') this._client = null;
-    if (name === 'theme' && this.chartData) { this._renderChart(); return; }
-    if (this.isConnected && this._built && old !== value) this.refresh();
+    // The theme changes the chart's colours only.
+    if (name === 'theme') { if (this.chartData) this._renderChart(); return; }
+    super.attributeChangedCallback(name, old, value);
   }
 
   connectedCallback() {
@@ -155,14 +141,14 @@ export class ByokitUsage extends ElementBase {
       if (seq !== this._seq) return;
       this.summary = summary;
       this.chartData = this._chartData(summary);
-      this._render(summary, budget, Array.isArray(alerts) ? alerts : alerts?.alerts ?? []);
+      this._render(summary, budget, alerts);
       this.shadowRoot.querySelector('#error').textContent = '';
       this.shadowRoot.querySelector('#announce').textContent = `Usage for the last ${days} days loaded.`;
-      this.dispatchEvent(new CustomEvent('byokit-loaded', { detail: { days, summary }, bubbles: true, composed: true }));
+      this._emit('byokit-loaded', { days, summary });
     } catch (e) {
       if (seq !== this._seq) return;
       this.shadowRoot.querySelector('#error').textContent = `Usage could not be loaded: ${e.message}`;
-      this.dispatchEvent(new CustomEvent('byokit-error', { detail: e, bubbles: true, composed: true }));
+      this._emit('byokit-error', e);
     } finally {
       if (seq === this._seq) section.setAttribute('aria-busy', 'false');
     }
@@ -173,13 +159,12 @@ export class ByokitUsage extends ElementBase {
    * providers are summed exactly and checked against the summary's total for that day.
    */
   _chartData(summary) {
-    const days = daysOf(summary.window);
-    const byDay = new Map(summary.by_day.map((d) => [d.date, d]));
+    const days = summary.by_day.map((d) => d.date);
     const providers = Object.keys(summary.by_provider);
-    const cost = Object.fromEntries(providers.map((p) => [p, days.map((d) => byDay.get(d)?.by_provider?.[p]?.cost_usd ?? '0')]));
+    const cost = Object.fromEntries(providers.map((p) => [p, summary.by_day.map((d) => d.by_provider[p]?.cost_usd ?? '0')]));
     const dayTotals = days.map((d, i) => sumDecimals(providers.map((p) => cost[p][i])));
     // The chart shows what the tables say, or says it cannot.
-    const consistent = days.every((d, i) => sameAmount(byDay.get(d)?.cost_usd ?? '0', dayTotals[i]));
+    const consistent = summary.by_day.every((d, i) => sameAmount(d.cost_usd, dayTotals[i]));
     return { days, providers, cost, dayTotals, consistent };
   }
 
@@ -260,15 +245,10 @@ export class ByokitUsage extends ElementBase {
   _chartWidth() { return Math.max(240, Math.floor(this.shadowRoot.querySelector('#chart')?.clientWidth || this.clientWidth - 40)); }
   _sizePlot() { if (this._plot) this._plot.setSize({ width: this._chartWidth(), height: 240 }); }
 
-  _bar(used, cap, labelId) {
-    const pct = cap > 0 ? Math.min(100, (used / cap) * 100) : 100;
-    return `<div class="bar ${used >= cap ? 'over' : ''}" role="meter" aria-labelledby="${labelId}" aria-valuemin="0" aria-valuemax="${cap}" aria-valuenow="${Math.min(used, cap)}"><span style="width:${pct}%"></span></div>`;
-  }
-
   _renderQuota(q) {
     const el = this.shadowRoot.querySelector('#quota');
     if (!q) { el.innerHTML = '<p class="muted">No shared key.</p>'; return; }
-    el.innerHTML = `<p id="quota-text">${this._count(q.used_tokens)} of ${this._count(q.cap_tokens)} tokens used this month; ${this._count(q.left_tokens)} left.</p>${this._bar(q.used_tokens, q.cap_tokens, 'quota-text')}`;
+    el.innerHTML = `<p id="quota-text">${this._count(q.used_tokens)} of ${this._count(q.cap_tokens)} tokens used this month; ${this._count(q.left_tokens)} left.</p>${bar(q.used_tokens, q.cap_tokens, 'quota-text', { over: q.left_tokens === 0 })}`;
   }
 
   _renderBudget(b, alerts) {
@@ -278,10 +258,9 @@ export class ByokitUsage extends ElementBase {
     } else {
       const s = b.status;
       // A percentage of the limit, for the bar's width only; the words carry the exact amounts.
-      const pct = Math.min(100, drawingNumber(s.percent_used));
       el.innerHTML = `<p id="budget-text">${this._money(s.spent_usd)} of ${this._money(s.limit_usd)} spent this month (${esc(s.percent_used)}%); ${this._money(s.remaining_usd)} left.
         ${s.exceeded ? `<strong class="error">Over budget: ${s.policy === 'block' ? 'calls with your own keys are stopped until next month.' : 'calls go on.'}</strong>` : ''}</p>
-        <div class="bar ${s.exceeded ? 'over' : ''}" role="meter" aria-labelledby="budget-text" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${pct}"><span style="width:${pct}%"></span></div>`;
+        ${bar(drawingNumber(s.percent_used), 100, 'budget-text', { over: s.exceeded })}`;
       if (b.budget) {
         const $ = (q) => this.shadowRoot.querySelector(q);
         if (!$('#limit').value) $('#limit').value = b.budget.monthly_limit_usd;

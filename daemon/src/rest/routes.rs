@@ -432,7 +432,17 @@ pub(super) struct CatalogModels {
     /// The catalog's version.
     catalog_version: String,
     /// Its models that are not deprecated; prices in USD per million tokens, decimal strings.
-    models: Vec<byokit_core::Model>,
+    models: Vec<CatalogModel>,
+}
+
+/// A model of `/api/catalog`, with the price a call made today is priced at.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct CatalogModel {
+    #[serde(flatten)]
+    model: byokit_core::Model,
+    /// The price set in force today (UTC): the latest that has taken effect; `null` when none
+    /// has yet.
+    price_today: Option<byokit_core::PriceSet>,
 }
 
 /// The catalog's models with their prices, for a model picker.
@@ -445,12 +455,16 @@ pub(super) struct CatalogModels {
 )]
 pub(super) async fn catalog(State(rest): State<Arc<Rest>>) -> Reply {
     let catalog = rest.service.catalog();
+    let today = time::OffsetDateTime::now_utc().date();
     ok(CatalogModels {
         catalog_version: catalog.version().to_owned(),
         models: catalog
             .models(None)
             .filter(|m| !m.deprecated)
-            .cloned()
+            .map(|m| CatalogModel {
+                price_today: m.price_at(Some(today)).cloned(),
+                model: m.clone(),
+            })
             .collect(),
     })
 }
