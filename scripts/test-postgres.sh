@@ -12,4 +12,5 @@ cargo build --locked -q -p byokit-daemon --tests
 pg_start
 trap pg_stop EXIT
 pgbouncer_start
-cargo test --locked -q -p byokit-daemon --test daemon --test postgres
+# Every part of the setup is there: a test that finds one missing fails instead of passing unrun.
+BYOKIT_TEST_REQUIRE_POSTGRES=1 cargo test --locked -q -p byokit-daemon --test daemon --test postgres

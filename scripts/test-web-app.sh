@@ -21,7 +21,6 @@ if ! [ -x /usr/bin/chromium ]; then
   apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 fi
 bash scripts/build-npm.sh
-bash scripts/ui-size.sh
 cargo build --locked -q -p byokit-daemon --bin byokd -p byokit-mock-provider
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

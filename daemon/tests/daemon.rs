@@ -48,52 +48,14 @@ impl Daemon {
     }
 
     fn start_with_env(dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("test.log"))
-            .unwrap();
         // On the PostgreSQL test server too, when there is one: a database per data dir.
         let database = test_database(&dir);
-        let database_args: Vec<String> = database
-            .iter()
-            .flat_map(|url| ["--database-url".to_owned(), url.clone()])
-            .collect();
-        let child = Command::new(bin("byokd"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg("--socket")
-            .arg(dir.join("run/byokd.sock"))
-            .args(&database_args)
-            .args(extra)
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("BYOKIT_MASTER_KEY")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut d = Daemon {
+        let child = common::start_byokd(&dir, database.as_deref(), extra, env);
+        Daemon {
             dir,
             child,
             database,
-        };
-        // Until it answers; if it stops first, with what it said.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while UnixStream::connect(d.socket()).is_err() {
-            if let Some(status) = d.child.try_wait().unwrap() {
-                let log = std::fs::read_to_string(d.dir.join("test.log")).unwrap_or_default();
-                panic!("byokd stopped ({status}) before it served: {log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "byokd did not start on {}",
-                d.socket().display()
-            );
-            std::thread::sleep(Duration::from_millis(10));
         }
-        d
     }
 
     /// A daemon that also serves the HTTP endpoint; returns it and the endpoint's port.
@@ -1219,20 +1181,7 @@ fn summaries_from_daily_totals_match_the_events_and_survive_migration() {
         assert_eq!(got, serde_json::to_value(&want).unwrap(), "{days} days");
         // The database's own summary function gives the same figures.
         if let Some(url) = &d.database {
-            let sql = format!(
-                "SELECT get_user_usage_summary('hist', {days}, '{}')",
-                got["window"]["end"].as_str().unwrap()
-            );
-            let sql: Value = serde_json::from_str(&psql(url, &sql).unwrap()).unwrap();
-            for part in [
-                "totals",
-                "by_provider",
-                "by_payer",
-                "by_feature",
-                "by_model",
-            ] {
-                assert_eq!(sql[part], got[part], "{part} over {days} days");
-            }
+            common::assert_sql_summary_equals(url, "hist", &got);
         }
     }
     if d.database.is_some() {

@@ -18,7 +18,7 @@ use byokit_daemon::client::Client;
 use serde_json::{json, Value};
 
 mod common;
-use common::{bin, fresh_dir, mock_anthropic, postgres_server, psql, wait_for_socket};
+use common::{bin, fresh_dir, mock_anthropic, postgres_env, postgres_server, psql};
 
 const ANTHROPIC_KEY: &str =
     "sk-ant-api03-Qw1Er2Ty3Ui4Op5As6Df7Gh8Jk9Lz0Xc1Vb2Nm3Qw4Er5Ty6Ui7Op8As9Df0Gh1Jk2Lz3Xc4Vb5Nm6Qw7Er8Ty9Ui0Op-Ab12";
@@ -59,6 +59,17 @@ fn system_key(base: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// A new test dir whose data dir holds the master key of the data dir `from`: a byokd started
+/// there opens the keys that one sealed.
+fn with_master_key(from: &Path) -> PathBuf {
+    let dir = fresh_dir();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::copy(from.join("master.key"), data.join("master.key")).unwrap();
+    dir
+}
+
 /// A byokd process; killed when dropped.
 struct Byokd {
     dir: PathBuf,
@@ -73,43 +84,16 @@ impl Byokd {
 
     /// Starts byokd on `dir` and the database at `url`, or its SQLite store when `None`.
     fn start_on(dir: &Path, url: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("test.log"))
-            .unwrap();
-        let child = Command::new(bin("byokd"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg("--socket")
-            .arg(dir.join("run/byokd.sock"))
-            .args(url.iter().flat_map(|u| ["--database-url", u]))
-            .args(extra)
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("BYOKIT_MASTER_KEY")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let d = Byokd {
+        Byokd {
             dir: dir.to_owned(),
-            child,
-        };
-        wait_for_socket(&d.socket());
-        d
+            child: common::start_byokd(dir, url, extra, env),
+        }
     }
 
     /// A second byokd for the same database: a data dir of its own holding the first one's
     /// master key.
     fn beside(first: &Byokd, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Byokd {
-        let dir = fresh_dir();
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
-        std::fs::copy(first.dir.join("data/master.key"), data.join("master.key")).unwrap();
-        Byokd::start(&dir, url, extra, env)
+        Byokd::start(&with_master_key(&first.dir.join("data")), url, extra, env)
     }
 
     fn socket(&self) -> PathBuf {
@@ -270,9 +254,7 @@ fn two_daemons_recording_for_the_same_users_at_once_give_exact_totals() {
 
 /// A PgBouncer in transaction mode in front of the test server, when there is one.
 fn pooler() -> Option<String> {
-    let pooler = std::env::var("BYOKIT_TEST_POOLER_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
+    let pooler = postgres_env("BYOKIT_TEST_POOLER_URL");
     if pooler.is_none() {
         eprintln!("no PgBouncer (BYOKIT_TEST_POOLER_URL): scripts/test-postgres.sh runs this test");
     }
@@ -595,18 +577,7 @@ fn brought_up_from(url: &str, version: usize) {
         .unwrap();
     assert_eq!(s["totals"]["requests"], 1);
     assert_eq!(s["totals"]["cost_usd"], "0.0035");
-    let sql: Value = serde_json::from_str(
-        &psql(
-            &url,
-            &format!(
-                "SELECT get_user_usage_summary('old', 2, '{}')",
-                s["window"]["end"].as_str().unwrap()
-            ),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(sql["totals"], s["totals"]);
+    common::assert_sql_summary_equals(&url, "old", &s);
     // Served as the server's superuser, which row-level security does not hold: said once.
     assert_eq!(
         d.log().matches("bypasses row-level security").count(),
@@ -690,7 +661,9 @@ fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
     c.call("daemon.stop", json!({})).unwrap();
     drop(c);
     let data = dir.join("data");
+    let deadline = Instant::now() + Duration::from_secs(20);
     while std::os::unix::net::UnixStream::connect(desktop.socket()).is_ok() {
+        assert!(Instant::now() < deadline, "the desktop byokd did not stop");
         std::thread::sleep(Duration::from_millis(20));
     }
     // The copy, stopped dead after its first chunk, then run again to the end: it goes on from
@@ -713,8 +686,20 @@ fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
     if at_kill >= 12_003 {
         eprintln!("note: the first copy finished before it could be stopped");
     }
+    // The second run copies exactly the records after the first one's cursor, none twice.
+    let left: i64 = rusqlite::Connection::open(data.join("byokit.db"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM api_usage_logs WHERE id > ?1",
+            [at_kill],
+            |r| r.get(0),
+        )
+        .unwrap();
     let out = finished(store_copy(&data, &url));
-    assert!(out.contains("usage record(s)"), "{out}");
+    assert!(
+        out.contains(&format!("{left} usage record(s) (0 already there)")),
+        "{left} left after the cursor: {out}"
+    );
     let again = finished(store_copy(&data, &url));
     assert!(
         again.starts_with("copied 0 configuration(s), 0 usage record(s) (0 already there)"),
@@ -726,24 +711,13 @@ fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
         "every record once"
     );
     // A byokd on the database, with the desktop's master key, serves it all as before.
-    let dir2 = fresh_dir();
-    let served_dir = dir2.join("data");
-    std::fs::create_dir_all(&served_dir).unwrap();
-    std::fs::set_permissions(&served_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    std::fs::copy(data.join("master.key"), served_dir.join("master.key")).unwrap();
-    let server_side = Byokd::start(&dir2, &url, &[], &[]);
+    let server_side = Byokd::start(&with_master_key(&data), &url, &[], &[]);
     let mut c = server_side.client();
     for (user, was) in ["mo", "jo", "flo"].iter().zip(&before) {
         let now = c
             .call("usage.summary", json!({"user": user, "days": 30}))
             .unwrap();
-        for part in [
-            "totals",
-            "by_provider",
-            "by_payer",
-            "by_feature",
-            "by_model",
-        ] {
+        for part in common::SQL_SUMMARY_PARTS {
             assert_eq!(now[part], was[part], "{user}: {part}");
         }
     }
@@ -774,7 +748,7 @@ fn a_desktop_store_moves_into_postgres_once_with_its_keys_still_sealed() {
 #[test]
 fn tls_to_the_database_is_checked_against_the_ca_given() {
     let Some(server) = server() else { return };
-    let Ok(ca) = std::env::var("BYOKIT_TEST_DATABASE_CA") else {
+    let Some(ca) = postgres_env("BYOKIT_TEST_DATABASE_CA") else {
         eprintln!("no CA of the test server (BYOKIT_TEST_DATABASE_CA): scripts/test-postgres.sh runs this test");
         return;
     };

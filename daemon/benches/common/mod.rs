@@ -89,13 +89,30 @@ pub fn bench_database() -> Option<String> {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     );
-    let status = Command::new("createdb")
-        .arg(format!("--maintenance-db={server}/postgres"))
-        .arg(&name)
-        .status()
-        .unwrap();
-    assert!(status.success(), "createdb {name}");
-    Some(format!("{server}/{name}"))
+    Some(createdb(&server, &name))
+}
+
+/// A new, empty database `name` on `server` (one left by an earlier run dropped first).
+pub fn createdb(server: &str, name: &str) -> String {
+    let admin = format!("{server}/postgres");
+    let _ = Command::new("dropdb")
+        .args([
+            "--if-exists",
+            "--force",
+            &format!("--maintenance-db={admin}"),
+            name,
+        ])
+        .status();
+    assert!(
+        Command::new("createdb")
+            .arg(format!("--maintenance-db={admin}"))
+            .arg(name)
+            .status()
+            .unwrap()
+            .success(),
+        "createdb {name}"
+    );
+    format!("{server}/{name}")
 }
 
 /// The load harnesses' options: `--seconds N`, `--clients N`, `--rate N`, `--events N`.

@@ -97,12 +97,72 @@ pub fn wait_for_socket(path: &std::path::Path) {
     }
 }
 
+/// byokd on `dir` (data in `dir/data`, its socket `dir/run/byokd.sock`, what it says appended
+/// to `dir/test.log`), on the database at `database` or else its SQLite store, with none of the
+/// caller's keys in its environment but `env`; returned once it answers. If it stops first, the
+/// test fails with what it said.
+pub fn start_byokd(
+    dir: &std::path::Path,
+    database: Option<&str>,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("test.log"))
+        .unwrap();
+    let mut child = Command::new(bin("byokd"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--socket")
+        .arg(dir.join("run/byokd.sock"))
+        .args(database.iter().flat_map(|u| ["--database-url", u]))
+        .args(extra)
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("BYOKIT_MASTER_KEY")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let socket = dir.join("run/byokd.sock");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(dir.join("test.log")).unwrap_or_default();
+            panic!("byokd stopped ({status}) before it served: {log}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "byokd did not start on {}",
+            socket.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
 /// The PostgreSQL server the tests run against as well, when `scripts/test-postgres.sh` has
 /// started one: its superuser's URL, without a database.
 pub fn postgres_server() -> Option<String> {
-    std::env::var("BYOKIT_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    postgres_env("BYOKIT_TEST_DATABASE_URL")
+}
+
+/// A part of the PostgreSQL test setup that scripts/test-postgres.sh gives (the server's URL, the
+/// pooler's, the CA): `None` without it, so that `cargo test` alone runs on SQLite; but where the
+/// script asked for all of it (`BYOKIT_TEST_REQUIRE_POSTGRES`), a missing part fails the test
+/// rather than letting it pass without having run.
+pub fn postgres_env(var: &str) -> Option<String> {
+    let value = std::env::var(var).ok().filter(|u| !u.is_empty());
+    assert!(
+        value.is_some() || std::env::var_os("BYOKIT_TEST_REQUIRE_POSTGRES").is_none(),
+        "{var} is not set, and BYOKIT_TEST_REQUIRE_POSTGRES says the PostgreSQL tests must run"
+    );
+    value
 }
 
 /// A database of its own for a test's data dir on the test server (made on first use), as
@@ -193,5 +253,28 @@ pub fn psql(url: &str, sql: &str) -> Result<String, String> {
         Ok(String::from_utf8(out.stdout).unwrap().trim().to_owned())
     } else {
         Err(String::from_utf8(out.stderr).unwrap())
+    }
+}
+
+/// The parts of byokd's usage summary that the database's `get_user_usage_summary` also gives.
+pub const SQL_SUMMARY_PARTS: [&str; 5] = [
+    "totals",
+    "by_provider",
+    "by_payer",
+    "by_feature",
+    "by_model",
+];
+
+/// `get_user_usage_summary(user, days, end)` on the database at `url`, where `summary` (byokd's
+/// `usage.summary` for the same window) says when it ends; checked equal to it, part by part.
+pub fn assert_sql_summary_equals(url: &str, user: &str, summary: &serde_json::Value) {
+    let sql = format!(
+        "SELECT get_user_usage_summary('{user}', {}, '{}')",
+        summary["window"]["days"],
+        summary["window"]["end"].as_str().unwrap()
+    );
+    let sql: serde_json::Value = serde_json::from_str(&psql(url, &sql).unwrap()).unwrap();
+    for part in SQL_SUMMARY_PARTS {
+        assert_eq!(sql[part], summary[part], "{part} of {user}'s summary");
     }
 }
