@@ -111,6 +111,12 @@ impl BudgetPolicy {
     }
 }
 
+from_as_str!(
+    BudgetPolicy,
+    "budget policy",
+    [BudgetPolicy::Block, BudgetPolicy::AllowAndAlert]
+);
+
 /// The default alert thresholds, in percent of the limit.
 pub const DEFAULT_ALERT_THRESHOLDS: [u8; 3] = [50, 80, 100];
 

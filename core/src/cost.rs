@@ -289,6 +289,16 @@ impl CostStatus {
     }
 }
 
+from_as_str!(
+    CostStatus,
+    "cost status",
+    [
+        CostStatus::Exact,
+        CostStatus::Estimated,
+        CostStatus::Unpriced
+    ]
+);
+
 /// One line of a cost breakdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "camelCase"))]

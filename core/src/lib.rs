@@ -1,5 +1,31 @@
 #![doc = include_str!("../README.md")]
 
+/// `FromStr` for an enum written by name: reads back exactly what its `as_str` writes.
+macro_rules! from_as_str {
+    ($t:ty, $what:literal, [$($v:expr),+ $(,)?]) => {
+        impl std::str::FromStr for $t {
+            type Err = crate::UnknownName;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                [$($v),+]
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| crate::UnknownName { what: $what, name: s.to_owned() })
+            }
+        }
+    };
+}
+
+/// A name that is none of an enum's names (`payer "nobody"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {name:?}")]
+pub struct UnknownName {
+    /// What was read (`payer`, `cost status`, `budget policy`).
+    pub what: &'static str,
+    /// What was there.
+    pub name: String,
+}
+
 pub mod adapters;
 pub mod budget;
 pub mod catalog;
@@ -54,3 +80,25 @@ pub use cost::{
 pub use provider::{Provider, UnknownProvider, UsageSemantics};
 pub use rust_decimal::Decimal;
 pub use time::Date;
+
+#[cfg(test)]
+mod names {
+    use super::*;
+    use crate::budget::BudgetPolicy;
+
+    #[test]
+    fn each_name_reads_back_as_written_and_nothing_else_does() {
+        for p in [Payer::User, Payer::System] {
+            assert_eq!(p.as_str().parse::<Payer>(), Ok(p));
+        }
+        for c in [CostStatus::Exact, CostStatus::Estimated, CostStatus::Unpriced] {
+            assert_eq!(c.as_str().parse::<CostStatus>(), Ok(c));
+        }
+        for b in [BudgetPolicy::Block, BudgetPolicy::AllowAndAlert] {
+            assert_eq!(b.as_str().parse::<BudgetPolicy>(), Ok(b));
+        }
+        let e = "User".parse::<Payer>().unwrap_err();
+        assert_eq!(e.to_string(), "payer \"User\"");
+        assert!("allow-and-alert".parse::<BudgetPolicy>().is_err());
+    }
+}

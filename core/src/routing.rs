@@ -38,6 +38,8 @@ impl Payer {
     }
 }
 
+from_as_str!(Payer, "payer", [Payer::User, Payer::System]);
+
 impl std::fmt::Display for Payer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

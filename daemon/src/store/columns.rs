@@ -18,19 +18,11 @@ pub(crate) fn count(what: &str, v: i64) -> Result<u64, StoreError> {
 }
 
 pub(crate) fn parse_payer(s: &str) -> Result<Payer, StoreError> {
-    match s {
-        "user" => Ok(Payer::User),
-        "system" => Ok(Payer::System),
-        other => Err(StoreError::Damaged(format!("payer {other:?}"))),
-    }
+    s.parse().map_err(damaged)
 }
 
 pub(crate) fn parse_policy(s: &str) -> Result<BudgetPolicy, StoreError> {
-    match s {
-        "block" => Ok(BudgetPolicy::Block),
-        "allow_and_alert" => Ok(BudgetPolicy::AllowAndAlert),
-        other => Err(StoreError::Damaged(format!("budget policy {other:?}"))),
-    }
+    s.parse().map_err(damaged)
 }
 
 pub(crate) fn parse_provider(s: &str) -> Result<Provider, StoreError> {
@@ -44,12 +36,12 @@ pub(crate) fn parse_decimal(s: &str) -> Result<Decimal, StoreError> {
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<CostStatus, StoreError> {
-    match s {
-        "exact" => Ok(CostStatus::Exact),
-        "estimated" => Ok(CostStatus::Estimated),
-        "unpriced" => Ok(CostStatus::Unpriced),
-        other => Err(StoreError::Damaged(format!("cost status {other:?}"))),
-    }
+    s.parse().map_err(damaged)
+}
+
+/// A name the core does not know, as a damaged row (`payer "nobody"`).
+fn damaged(e: byokit_core::UnknownName) -> StoreError {
+    StoreError::Damaged(e.to_string())
 }
 
 pub(crate) fn parse_month(s: &str) -> Result<Month, StoreError> {
