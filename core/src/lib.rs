@@ -91,7 +91,11 @@ mod names {
         for p in [Payer::User, Payer::System] {
             assert_eq!(p.as_str().parse::<Payer>(), Ok(p));
         }
-        for c in [CostStatus::Exact, CostStatus::Estimated, CostStatus::Unpriced] {
+        for c in [
+            CostStatus::Exact,
+            CostStatus::Estimated,
+            CostStatus::Unpriced,
+        ] {
             assert_eq!(c.as_str().parse::<CostStatus>(), Ok(c));
         }
         for b in [BudgetPolicy::Block, BudgetPolicy::AllowAndAlert] {

@@ -217,6 +217,21 @@ pub struct NewConfig {
     pub add: bool,
 }
 
+impl NewConfig {
+    /// The saved configuration as a user sees it (masked, active), saved at `saved_at`.
+    pub fn view(self, saved_at: OffsetDateTime) -> ConfigView {
+        ConfigView {
+            key_id: self.key_id,
+            provider: self.provider,
+            api_key: self.masked,
+            base_url: self.base_url,
+            model: self.model,
+            is_active: true,
+            saved_at,
+        }
+    }
+}
+
 /// What routing reads about a user on every call: their configurations (keys sealed), routing
 /// settings and budget.
 pub struct RoutingInputs {

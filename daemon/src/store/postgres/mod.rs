@@ -385,15 +385,7 @@ impl Store for PgStore {
                     )
                     .await?
                     .get(0);
-                Ok(ConfigView {
-                    key_id: c.key_id,
-                    provider: c.provider,
-                    api_key: c.masked,
-                    base_url: c.base_url,
-                    model: c.model,
-                    is_active: true,
-                    saved_at,
-                })
+                Ok(c.view(saved_at))
             })
         })
     }

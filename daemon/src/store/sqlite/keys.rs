@@ -22,15 +22,7 @@ pub(super) fn save_config(tx: &Transaction<'_>, c: NewConfig) -> Result<ConfigVi
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9)",
         params![c.user, c.key_id, c.provider.as_str(), c.sealed, c.masked, c.base_url, c.model, ms(now), SEAL_VERSION],
     )?;
-    Ok(ConfigView {
-        key_id: c.key_id,
-        provider: c.provider,
-        api_key: c.masked,
-        base_url: c.base_url,
-        model: c.model,
-        is_active: true,
-        saved_at: from_ms(ms(now))?,
-    })
+    Ok(c.view(from_ms(ms(now))?))
 }
 
 pub(super) fn configs(tx: &Transaction<'_>, user: &str) -> Result<Vec<StoredConfig>, StoreError> {
