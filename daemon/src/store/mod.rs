@@ -19,7 +19,7 @@ use byokit_core::budget::{Alert, Budget, BudgetStatus, Month};
 use byokit_core::protocol::{
     ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordParams, UsageRecordResult,
 };
-use byokit_core::{CostStatus, Decimal, Provider, UsageEvent, UsageSummary, Window};
+use byokit_core::{CostStatus, Decimal, Payer, Provider, Totals, UsageEvent, UsageSummary, Window};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -171,6 +171,58 @@ pub struct PricedRecord {
     pub cost_status: CostStatus,
     /// The catalog that priced it.
     pub catalog_version: String,
+}
+
+impl PricedRecord {
+    /// The record as an event of the summaries, at the instant the stores keep (milliseconds).
+    pub(crate) fn event(&self) -> UsageEvent {
+        UsageEvent {
+            at: to_ms(self.at),
+            provider: self.record.provider,
+            model: self.record.model.clone(),
+            feature: self.record.feature.clone().unwrap_or_default(),
+            payer: self.record.payer,
+            usage: self.record.usage,
+            cost_usd: self.cost_usd,
+            cost_status: self.cost_status,
+        }
+    }
+}
+
+/// An instant as the stores keep it: to the millisecond.
+pub(crate) fn to_ms(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(at)
+}
+
+/// What records add to a store's daily totals, by (user, UTC day, provider, payer, feature,
+/// model). Ordered: a PostgreSQL batch updates, and so locks, its rows in this order, the same in
+/// every byokd, so that two batches never wait on each other in a circle.
+pub(crate) type Daily =
+    std::collections::BTreeMap<(String, time::Date, Provider, Payer, String, String), Totals>;
+
+/// Adds an event of `user` to the daily totals.
+pub(crate) fn add_to_daily(daily: &mut Daily, user: &str, e: &UsageEvent) {
+    daily
+        .entry((
+            user.to_owned(),
+            summary::day_date(summary::day_number(e.at)),
+            e.provider,
+            e.payer,
+            e.feature.clone(),
+            e.model.clone(),
+        ))
+        .or_default()
+        .add_event(e);
+}
+
+/// The daily totals of a user's events.
+pub(crate) fn daily_totals(user: &str, events: &[UsageEvent]) -> Daily {
+    let mut daily = Daily::new();
+    for e in events {
+        add_to_daily(&mut daily, user, e);
+    }
+    daily
 }
 
 /// A record's new price.

@@ -12,13 +12,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 
-use super::records::{
-    add_to_daily, event_of, id_block, insert, scope_to, write_daily, Daily, ID_BLOCK,
-};
+use super::records::{id_block, insert, scope_to, write_daily, ID_BLOCK};
 use super::{begin, hex, PgStore, Scope};
 use crate::store::columns::{count, parse_decimal, parse_payer, parse_provider, parse_status};
 use crate::store::sqlite::{from_ms, get_budget};
-use crate::store::{PricedRecord, StoreError};
+use crate::store::{add_to_daily, Daily, PricedRecord, StoreError};
 use crate::vault::SEAL_VERSION;
 
 /// Usage records per transaction: one block of ids, taken as a byokd takes its own.
@@ -453,7 +451,7 @@ async fn copy_usage(
             let mut daily = Daily::new();
             for (id, r) in rows {
                 if inserted.contains(id) {
-                    add_to_daily(&mut daily, user, &event_of(r));
+                    add_to_daily(&mut daily, user, &r.event());
                 }
             }
             write_daily(&tx, &daily).await.map_err(|e| e.to_string())?;

@@ -111,10 +111,7 @@ use crate::store::columns::{
     parse_provider as provider, parse_status as status,
 };
 
-fn to_ms(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(at)
-}
+use crate::store::to_ms;
 
 /// The connection's TLS (`sslmode=require`, or `prefer`, in the URL; `disable` for none):
 /// rustls, the server's certificate checked against the Mozilla roots, or against the

@@ -10,43 +10,14 @@ use std::time::{Duration, Instant};
 
 use byokit_core::budget::{FiredAlerts, Month};
 use byokit_core::protocol::UsageRecordResult;
-use byokit_core::{Decimal, Totals, UsageEvent};
+use byokit_core::{Decimal, UsageEvent};
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
 use super::{budget, int, status, to_ms};
-use crate::store::{Acknowledgement, Commit, PricedRecord, StoreError};
-
-/// Daily totals by (user, day, provider, payer, feature, model), in the order their rows are
-/// locked (the same in every byokd, so that two batches never wait on each other in a circle).
-pub(super) type Daily = BTreeMap<
-    (
-        String,
-        time::Date,
-        &'static str,
-        &'static str,
-        String,
-        String,
-    ),
-    Totals,
->;
-
-/// Adds an event to the daily totals.
-pub(super) fn add_to_daily(daily: &mut Daily, user: &str, e: &UsageEvent) {
-    daily
-        .entry((
-            user.to_owned(),
-            super::usage::day_of(e),
-            e.provider.as_str(),
-            e.payer.as_str(),
-            e.feature.clone(),
-            e.model.clone(),
-        ))
-        .or_default()
-        .add_event(e);
-}
+use crate::store::{add_to_daily, Acknowledgement, Commit, Daily, PricedRecord, StoreError};
 
 /// Adds daily totals to the stored ones (each row updated in place, under its lock).
 pub(super) async fn write_daily(tx: &Transaction<'_>, daily: &Daily) -> Result<(), StoreError> {
@@ -59,10 +30,13 @@ pub(super) async fn write_daily(tx: &Transaction<'_>, daily: &Daily) -> Result<(
     let mut cost: Vec<Decimal> = Vec::with_capacity(daily.len());
     for ((user, day, provider, payer, feature, model), t) in daily {
         days.push(*day);
-        for (v, k) in keys
-            .iter_mut()
-            .zip([user.as_str(), provider, payer, feature, model])
-        {
+        for (v, k) in keys.iter_mut().zip([
+            user.as_str(),
+            provider.as_str(),
+            payer.as_str(),
+            feature,
+            model,
+        ]) {
             v.push(k);
         }
         for (v, (what, x)) in n.iter_mut().zip([
@@ -374,7 +348,7 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
         for &i in indexes {
             let p = &records[i];
             if inserted.contains(&p.id) {
-                let event = event_of(&p.record);
+                let event = p.record.event();
                 add_to_daily(&mut daily, user, &event);
                 new_events.push((p, event));
                 results[i] = Some(UsageRecordResult {
@@ -446,20 +420,6 @@ fn retryable(e: tokio_postgres::Error) -> StoreError {
             StoreError::Retry(StoreError::from(e).to_string())
         }
         _ => e.into(),
-    }
-}
-
-/// The event a record stands for, at the millisecond it is stored with.
-pub(super) fn event_of(p: &PricedRecord) -> UsageEvent {
-    UsageEvent {
-        at: to_ms(p.at),
-        provider: p.record.provider,
-        model: p.record.model.clone(),
-        feature: p.record.feature.clone().unwrap_or_default(),
-        payer: p.record.payer,
-        usage: p.record.usage,
-        cost_usd: p.cost_usd,
-        cost_status: p.cost_status,
     }
 }
 

@@ -10,7 +10,7 @@ use tokio_postgres::{Row, Transaction};
 
 use super::{count, payer, provider, status, to_ms};
 use crate::store::summary::{day_date, day_number, day_start, Span, SummaryPlan};
-use crate::store::{Repriced, StoreError};
+use crate::store::{daily_totals, Repriced, StoreError};
 
 const EVENT_COLUMNS: &str = "provider, model, feature, payer, prompt_tokens, completion_tokens,
     cached_input_tokens, cache_write_tokens, reasoning_tokens, usage_estimated,
@@ -272,16 +272,7 @@ pub(super) async fn reprice(
         )
         .await?;
         let events = events_between(tx, user, start, start + time::Duration::DAY).await?;
-        let mut daily = super::records::Daily::new();
-        for e in &events {
-            super::records::add_to_daily(&mut daily, user, e);
-        }
-        super::records::write_daily(tx, &daily).await?;
+        super::records::write_daily(tx, &daily_totals(user, &events)).await?;
     }
     Ok(changed)
-}
-
-/// The daily totals' key of an event.
-pub(super) fn day_of(e: &UsageEvent) -> time::Date {
-    day_date(day_number(e.at))
 }

@@ -21,9 +21,9 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use super::{
-    Acknowledgement, Commit, HoldRequest, NewConfig, NewHttpToken, PricedRecord, Repriced,
-    Resealer, RoutingInputs, Sealed, Store, StoreError, StoreFuture, StoredConfig, SystemHold,
-    TokenHash,
+    add_to_daily, daily_totals, Acknowledgement, Commit, Daily, HoldRequest, NewConfig,
+    NewHttpToken, PricedRecord, Repriced, Resealer, RoutingInputs, Sealed, Store, StoreError,
+    StoreFuture, StoredConfig, SystemHold, TokenHash,
 };
 use crate::store::summary::SummaryPlan;
 

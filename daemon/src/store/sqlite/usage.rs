@@ -99,6 +99,7 @@ pub(super) fn record(
     id: i64,
     daily: &mut Daily,
 ) -> Result<UsageRecordResult, StoreError> {
+    let event = priced.event();
     let PricedRecord {
         record: p,
         at,
@@ -140,27 +141,7 @@ pub(super) fn record(
         // The user's idempotency key is taken: a retry of a stored record, counted once.
         return stored_record(tx, &p.user, p.idempotency_key.as_deref(), id);
     }
-    let event = UsageEvent {
-        at,
-        provider: p.provider,
-        model: p.model,
-        feature: p.feature.unwrap_or_default(),
-        payer: p.payer,
-        usage: p.usage,
-        cost_usd,
-        cost_status: status,
-    };
-    daily
-        .entry((
-            p.user.clone(),
-            day_number(at),
-            event.provider,
-            event.payer,
-            event.feature.clone(),
-            event.model.clone(),
-        ))
-        .or_default()
-        .add_event(&event);
+    add_to_daily(daily, &p.user, &event);
     if event.user_spend().is_some() {
         fire_alerts(tx, &p.user, at, daily)?;
     }
@@ -230,7 +211,8 @@ pub(super) fn user_spent(
         total += parse_decimal(&c?)?;
     }
     for ((u, day, _, payer, _, _), t) in pending.into_iter().flatten() {
-        if u == user && *payer == Payer::User && (from..to).contains(day) {
+        let day = day_number(day.midnight().assume_utc());
+        if u == user && *payer == Payer::User && (from..to).contains(&day) {
             total += t.cost_usd;
         }
     }
@@ -426,23 +408,4 @@ pub(super) fn reprice(
         add_daily(tx, daily_totals(user, &events))?;
     }
     Ok(changed)
-}
-
-/// The daily totals of a user's events, by day, provider, payer, feature and model.
-pub(super) fn daily_totals(user: &str, events: &[UsageEvent]) -> Daily {
-    let mut daily = Daily::default();
-    for e in events {
-        daily
-            .entry((
-                user.to_owned(),
-                day_number(e.at),
-                e.provider,
-                e.payer,
-                e.feature.clone(),
-                e.model.clone(),
-            ))
-            .or_default()
-            .add_event(e);
-    }
-    daily
 }

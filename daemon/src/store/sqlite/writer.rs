@@ -226,13 +226,11 @@ pub(super) fn execute(tx: &Transaction<'_>, command: Command, daily: &mut Daily)
     }
 }
 
-/// A batch's additions to the daily totals, by (user, day, provider, payer, feature, model).
-pub(super) type Daily = HashMap<(String, i64, Provider, Payer, String, String), Totals>;
-
 /// Adds a batch's totals to `usage_daily`, in the batch's transaction. Costs are added as exact
 /// decimals in Rust.
 pub(super) fn add_daily(tx: &Transaction<'_>, daily: Daily) -> Result<(), StoreError> {
     for ((user, day, provider, payer, feature, model), add) in daily {
+        let day = day_number(day.midnight().assume_utc());
         let current: Option<(i64, i64, i64, i64, String, i64, i64)> = tx
             .prepare_cached(
                 "SELECT requests, input_tokens, output_tokens, total_tokens, cost_usd, unpriced_requests, estimated_requests
