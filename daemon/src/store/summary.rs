@@ -108,26 +108,24 @@ impl SummaryPlan {
             early,
             after_start,
             edge,
+            last_day_whole: self.whole_edges && !after_end,
         }
     }
 
-    /// The summary from what the reads returned: the daily groups (with their day numbers),
-    /// whether an event follows the window's end, and the events of each [`EventReads`] span.
-    #[allow(clippy::too_many_arguments)]
+    /// The summary from what the reads returned: the daily groups, and the events of each of
+    /// `reads`' spans (`early`, `after_start`, `edge`, in that order).
     pub fn finish(
         &self,
-        groups: &[(i64, DayGroup)],
-        after_end: bool,
-        early: &[UsageEvent],
-        after_start: &[UsageEvent],
-        edge: &[UsageEvent],
+        groups: &[DayGroup],
+        reads: &EventReads,
+        [early, after_start, edge]: [&[UsageEvent]; 3],
         cap: Option<u64>,
         budget: Option<&Budget>,
     ) -> UsageSummary {
-        let last_day_whole = self.whole_edges && !after_end;
+        let last_day_whole = reads.last_day_whole;
         let mut s = Summarizer::new(self.window);
-        for (day, g) in groups {
-            match *day {
+        for g in groups {
+            match day_number(g.day.midnight().assume_utc()) {
                 d if self.start_late_in_day && d == self.first_day => s.add_day(g),
                 d if self.whole_edges && d == self.first_day => s.add_first_day(g),
                 d if d == self.first_day => {}
@@ -158,4 +156,6 @@ pub struct EventReads {
     pub after_start: Option<Span>,
     /// A whole edge day's events, when its totals are not used.
     pub edge: Option<Span>,
+    /// Whether the last day's totals are used whole (no event follows the window's end).
+    last_day_whole: bool,
 }

@@ -113,31 +113,28 @@ pub(super) async fn summary(
     for r in &rows {
         let day: time::Date = r.get(0);
         let n = |i: usize, what: &str| count(what, r.get::<_, i64>(i));
-        groups.push((
-            day_number(day.midnight().assume_utc()),
-            DayGroup {
-                day,
-                provider: provider(r.get(1))?,
-                payer: payer(r.get(2))?,
-                feature: r.get(3),
-                model: r.get(4),
-                totals: Totals {
-                    requests: n(5, "requests")?,
-                    input_tokens: n(6, "input_tokens")?,
-                    output_tokens: n(7, "output_tokens")?,
-                    total_tokens: n(8, "total_tokens")?,
-                    cost_usd: r.get(9),
-                    unpriced_requests: n(10, "unpriced_requests")?,
-                    estimated_requests: n(11, "estimated_requests")?,
-                },
+        groups.push(DayGroup {
+            day,
+            provider: provider(r.get(1))?,
+            payer: payer(r.get(2))?,
+            feature: r.get(3),
+            model: r.get(4),
+            totals: Totals {
+                requests: n(5, "requests")?,
+                input_tokens: n(6, "input_tokens")?,
+                output_tokens: n(7, "output_tokens")?,
+                total_tokens: n(8, "total_tokens")?,
+                cost_usd: r.get(9),
+                unpriced_requests: n(10, "unpriced_requests")?,
+                estimated_requests: n(11, "estimated_requests")?,
             },
-        ));
+        });
     }
     let reads = plan.events(after_end);
     let early = events_in(tx, user, reads.early).await?;
     let after_start = events_in(tx, user, reads.after_start).await?;
     let edge = events_in(tx, user, reads.edge).await?;
-    Ok(plan.finish(&groups, after_end, &early, &after_start, &edge, cap, budget))
+    Ok(plan.finish(&groups, &reads, [&early, &after_start, &edge], cap, budget))
 }
 
 /// The exact sum of the user's own-key costs in a month, from the daily totals.

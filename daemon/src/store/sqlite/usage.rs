@@ -50,25 +50,22 @@ pub(super) fn summary(
         })?;
         for row in rows {
             let (day, provider, payer, feature, model, n, cost, unpriced, estimated) = row?;
-            groups.push((
-                day,
-                DayGroup {
-                    day: day_date(day),
-                    provider: parse_provider(&provider)?,
-                    payer: parse_payer(&payer)?,
-                    feature,
-                    model,
-                    totals: Totals {
-                        requests: count("requests", n[0])?,
-                        input_tokens: count("input_tokens", n[1])?,
-                        output_tokens: count("output_tokens", n[2])?,
-                        total_tokens: count("total_tokens", n[3])?,
-                        cost_usd: parse_decimal(&cost)?,
-                        unpriced_requests: count("unpriced_requests", unpriced)?,
-                        estimated_requests: count("estimated_requests", estimated)?,
-                    },
+            groups.push(DayGroup {
+                day: day_date(day),
+                provider: parse_provider(&provider)?,
+                payer: parse_payer(&payer)?,
+                feature,
+                model,
+                totals: Totals {
+                    requests: count("requests", n[0])?,
+                    input_tokens: count("input_tokens", n[1])?,
+                    output_tokens: count("output_tokens", n[2])?,
+                    total_tokens: count("total_tokens", n[3])?,
+                    cost_usd: parse_decimal(&cost)?,
+                    unpriced_requests: count("unpriced_requests", unpriced)?,
+                    estimated_requests: count("estimated_requests", estimated)?,
                 },
-            ));
+            });
         }
     }
     let reads = plan.events(after_end);
@@ -84,10 +81,8 @@ pub(super) fn summary(
     let budget = get_budget(tx, user)?;
     Ok(plan.finish(
         &groups,
-        after_end,
-        &early,
-        &after_start,
-        &edge,
+        &reads,
+        [&early, &after_start, &edge],
         cap,
         budget.as_ref(),
     ))
