@@ -96,15 +96,18 @@ pub async fn copy_store(
     let mut report = CopyReport::default();
     copy_settings(&conn, store, &mut report).await?;
     copy_usage(&conn, store, &source, &mut report, progress).await?;
-    let mut client = store.pool.get().await.map_err(db)?;
-    let tx = begin(&mut client, Scope::Service).await.map_err(db)?;
-    tx.execute_typed(
-        "UPDATE byokit_store_copies SET finished_at = now(), updated_at = now() WHERE source = $1",
-        &[(&source, Type::TEXT)],
-    )
+    async {
+        in_tx!(store, Scope::Service, |tx| {
+            tx.execute_typed(
+                "UPDATE byokit_store_copies SET finished_at = now(), updated_at = now() WHERE source = $1",
+                &[(&source, Type::TEXT)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
     Ok(report)
 }
 
@@ -397,23 +400,25 @@ async fn copy_usage(
     let total: i64 = conn
         .query_row("SELECT COUNT(*) FROM api_usage_logs", [], |r| r.get(0))
         .map_err(sql)?;
-    let mut client = store.pool.get().await.map_err(db)?;
-    let tx = begin(&mut client, Scope::Service).await.map_err(db)?;
-    tx.execute_typed(
-        "INSERT INTO byokit_store_copies (source) VALUES ($1) ON CONFLICT (source) DO NOTHING",
-        &[(&source, Type::TEXT)],
-    )
+    let mut cursor: i64 = async {
+        in_tx!(store, Scope::Service, |tx| {
+            tx.execute_typed(
+                "INSERT INTO byokit_store_copies (source) VALUES ($1) ON CONFLICT (source) DO NOTHING",
+                &[(&source, Type::TEXT)],
+            )
+            .await?;
+            Ok(tx
+                .query_typed_one(
+                    "SELECT usage_copied_through FROM byokit_store_copies WHERE source = $1",
+                    &[(&source, Type::TEXT)],
+                )
+                .await?
+                .get(0))
+        })
+    }
     .await
     .map_err(db)?;
-    let mut cursor: i64 = tx
-        .query_typed_one(
-            "SELECT usage_copied_through FROM byokit_store_copies WHERE source = $1",
-            &[(&source, Type::TEXT)],
-        )
-        .await
-        .map_err(db)?
-        .get(0);
-    tx.commit().await.map_err(db)?;
+    let mut client = store.pool.get().await.map_err(db)?;
     let mut stmt = conn
         .prepare("SELECT * FROM api_usage_logs WHERE id > ?1 ORDER BY id LIMIT ?2")
         .map_err(sql)?;

@@ -14,6 +14,23 @@
 //! - **Records** are batched by a writer task into one transaction (multi-row inserts from
 //!   arrays) and acknowledged only after it commits, as in SQLite.
 
+// Defined before the modules, which use it too.
+/// Runs `body` in a transaction for `scope` on a pooled connection, and commits it; an error
+/// (`?` in `body`) drops the transaction, which rolls it back.
+macro_rules! in_tx {
+    ($store:expr, $scope:expr, |$tx:ident| $body:block) => {{
+        let mut client = $store.pool.get().await?;
+        let txn = begin(&mut client, $scope).await?;
+        let out: Result<_, StoreError> = {
+            let $tx = &txn;
+            $body
+        };
+        let out = out?;
+        txn.commit().await?;
+        Ok::<_, StoreError>(out)
+    }};
+}
+
 mod copy;
 mod records;
 pub mod schema;
@@ -39,22 +56,6 @@ use crate::vault::SEAL_VERSION;
 
 pub use copy::{copy_store, CopyProgress, CopyReport};
 pub use schema::MIGRATIONS;
-
-/// Runs `body` in a transaction for `scope` on a pooled connection, and commits it; an error
-/// (`?` in `body`) drops the transaction, which rolls it back.
-macro_rules! in_tx {
-    ($store:expr, $scope:expr, |$tx:ident| $body:block) => {{
-        let mut client = $store.pool.get().await?;
-        let txn = begin(&mut client, $scope).await?;
-        let out: Result<_, StoreError> = {
-            let $tx = &txn;
-            $body
-        };
-        let out = out?;
-        txn.commit().await?;
-        Ok::<_, StoreError>(out)
-    }};
-}
 
 /// The PostgreSQL store.
 pub struct PgStore {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use byokit_core::budget::{FiredAlerts, Month};
+use byokit_core::budget::{Budget, FiredAlerts, Month};
 use byokit_core::protocol::UsageRecordResult;
 use byokit_core::{Decimal, UsageEvent};
 use deadpool_postgres::Pool;
@@ -293,11 +293,6 @@ async fn commit(pool: &Pool, records: Vec<Pending>) -> Result<(), String> {
 /// the user has a budget) go out together, answered in one round trip, then each user's daily
 /// totals likewise; only duplicates and users with a budget take round trips of their own.
 async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult>, StoreError> {
-    type Step<'a> = std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = Result<Option<BTreeSet<i64>>, StoreError>> + Send + 'a,
-        >,
-    >;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in records.iter().enumerate() {
         by_user.entry(&p.record.record.user).or_default().push(i);
@@ -314,34 +309,19 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
     let mut client = pool.get().await?;
     let txn = client.transaction().await.map_err(retryable)?;
     let tx: &Transaction<'_> = &txn;
-    // 1. Per user, in order: who, the insert, whether there is a budget.
-    let mut steps: Vec<Step<'_>> = Vec::new();
-    for (user, rows) in by_user.keys().zip(&rows) {
-        let user: &str = user;
-        steps.push(Box::pin(async move {
-            scope_to(tx, user).await?;
-            Ok(None)
-        }));
-        steps.push(Box::pin(async move { insert(tx, rows).await.map(Some) }));
-        steps.push(Box::pin(async move {
-            let budget = tx
-                .query_typed_opt(
-                    "SELECT 1 FROM budgets WHERE clerk_id = $1",
-                    &[(&user, Type::TEXT)],
-                )
-                .await
-                .map_err(retryable)?;
-            Ok(budget.map(|_| BTreeSet::new()))
-        }));
-    }
-    let answers = futures_util::future::try_join_all(steps).await?;
+    // 1. Per user, pipelined in order (each future sends its statement when first polled, and
+    //    both joins poll in order): who, the insert, the budget.
+    let answers = futures_util::future::try_join_all(by_user.keys().zip(&rows).map(
+        |(user, rows)| async move {
+            let ((), inserted, budget) =
+                futures_util::try_join!(scope_to(tx, user), insert(tx, rows), budget(tx, user))?;
+            Ok::<_, StoreError>((inserted, budget))
+        },
+    ))
+    .await?;
     let mut results: Vec<Option<UsageRecordResult>> = vec![None; records.len()];
     let mut dailies = Vec::with_capacity(by_user.len());
-    for ((user, indexes), answer) in by_user.iter().zip(answers.chunks(3)) {
-        let inserted = answer[1]
-            .as_ref()
-            .ok_or_else(|| StoreError::Damaged("no insert".into()))?;
-        let has_budget = answer[2].is_some();
+    for ((user, indexes), (inserted, budget)) in by_user.iter().zip(&answers) {
         let mut daily = Daily::new();
         let mut new_events = Vec::new();
         let mut duplicates = Vec::new();
@@ -363,33 +343,24 @@ async fn write(pool: &Pool, records: &[Pending]) -> Result<Vec<UsageRecordResult
             }
         }
         // 2. Retries of stored records, and alerts: this user's own round trips.
-        if !duplicates.is_empty() || has_budget {
+        if !duplicates.is_empty() || budget.is_some() {
             scope_to(tx, user).await?;
             for i in duplicates {
                 results[i] = Some(stored_record(tx, &records[i]).await?);
             }
-            if has_budget {
-                fire_alerts(tx, user, &new_events).await?;
+            if let Some(budget) = budget {
+                fire_alerts(tx, user, budget, &new_events).await?;
             }
         }
         dailies.push((*user, daily));
     }
-    // 3. Per user, in order: who, the daily totals.
-    let mut steps: Vec<Step<'_>> = Vec::new();
-    for (user, daily) in &dailies {
-        if daily.is_empty() {
-            continue;
-        }
-        let user: &str = user;
-        steps.push(Box::pin(async move {
-            scope_to(tx, user).await?;
-            Ok(None)
-        }));
-        steps.push(Box::pin(async move {
-            write_daily(tx, daily).await.map(|()| None)
-        }));
-    }
-    futures_util::future::try_join_all(steps).await?;
+    // 3. Per user, pipelined in order: who, the daily totals.
+    futures_util::future::try_join_all(dailies.iter().filter(|(_, d)| !d.is_empty()).map(
+        |(user, daily)| async move {
+            futures_util::try_join!(scope_to(tx, user), write_daily(tx, daily)).map(|_| ())
+        },
+    ))
+    .await?;
     txn.commit().await.map_err(retryable)?;
     let results: Vec<UsageRecordResult> = results
         .into_iter()
@@ -544,15 +515,13 @@ async fn stored_record(tx: &Transaction<'_>, p: &Pending) -> Result<UsageRecordR
 async fn fire_alerts(
     tx: &Transaction<'_>,
     user: &str,
+    budget: &Budget,
     new: &[(&Pending, UsageEvent)],
 ) -> Result<(), StoreError> {
     let paid = |e: &UsageEvent| e.user_spend().is_some();
     if !new.iter().any(|(_, e)| paid(e)) {
         return Ok(());
     }
-    let Some(budget) = budget(tx, user).await? else {
-        return Ok(());
-    };
     // Each month's spending before this batch, and its alerts fired so far.
     let mut months: HashMap<Month, (Decimal, FiredAlerts)> = HashMap::new();
     for (_, e) in new {
