@@ -168,7 +168,9 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Adds one event.
+    /// Adds one event. (PostgreSQL's `get_user_usage_summary`, in
+    /// daemon/migrations/postgres/0002_usage_summary.sql, counts by the same rule in SQL; the
+    /// daemon's tests hold the two equal.)
     pub fn add_event(&mut self, e: &UsageEvent) {
         let (input, output) = e.usage.sent_and_received(e.provider);
         self.requests += 1;
