@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use byokit_daemon::client::Client;
-use common::{percentile, record_round_trips, Daemon, LoadOptions};
+use common::{percentile, pipelined_records, record_round_trips, Daemon, LoadOptions};
 use serde_json::json;
 
 fn options() -> LoadOptions {
@@ -79,50 +79,8 @@ fn main() {
     );
 
     // 1b. The same with pipelining: each client keeps 64 requests in flight on its connection.
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for i in 0..o.clients {
-            let (socket, done, stop) = (socket.clone(), Arc::clone(&done), Arc::clone(&stop));
-            s.spawn(move || {
-                use std::io::{BufRead, BufReader, Write};
-                let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
-                let mut writer = stream.try_clone().unwrap();
-                let mut reader = BufReader::new(stream);
-                let line = |n: u64| {
-                    let mut l = json!({"jsonrpc": "2.0", "id": n, "method": "usage.record", "params": {"user": format!("pipe{i}"), "provider": "openai",
-                        "model": "gpt-4o-mini", "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": n.to_string()}})
-                    .to_string();
-                    l.push('\n');
-                    l
-                };
-                let mut sent = 0u64;
-                for _ in 0..64 {
-                    writer.write_all(line(sent).as_bytes()).unwrap();
-                    sent += 1;
-                }
-                let mut reply = String::new();
-                loop {
-                    reply.clear();
-                    if reader.read_line(&mut reply).unwrap() == 0 {
-                        return;
-                    }
-                    assert!(reply.contains("\"result\""), "{reply}");
-                    done.fetch_add(1, Ordering::Relaxed);
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    writer.write_all(line(sent).as_bytes()).unwrap();
-                    sent += 1;
-                }
-            });
-        }
-        std::thread::sleep(Duration::from_secs(o.seconds));
-        stop.store(true, Ordering::Relaxed);
-    });
-    let elapsed = started.elapsed().as_secs_f64();
-    let total = done.load(Ordering::Relaxed);
+    let (total, elapsed) =
+        pipelined_records(std::slice::from_ref(&socket), o.clients, 64, o.seconds);
     println!(
         "usage.record throughput, {} clients, 64 in flight each, {:.1} s: {total} durable records, {:.0} records/s",
         o.clients,

@@ -16,25 +16,16 @@
 #[allow(dead_code)] // each harness uses part of it
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::{bench_server, createdb, percentile, record_round_trips, Daemon, LoadOptions};
+use common::{
+    bench_server, createdb, percentile, pipelined_records, record_round_trips, Daemon, LoadOptions,
+};
 use serde_json::json;
 
 fn options() -> LoadOptions {
     LoadOptions::from_args(10_000_000)
-}
-
-fn line(user: &str, n: u64) -> String {
-    let mut l = json!({"jsonrpc": "2.0", "id": n, "method": "usage.record", "params": {
-        "user": user, "provider": "openai", "model": "gpt-4o-mini", "feature": "chat",
-        "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": format!("{user}-{n}")}})
-    .to_string();
-    l.push('\n');
-    l
 }
 
 /// Two byokd on one new database; the second has the first one's master key.
@@ -82,45 +73,7 @@ fn main() {
     let sockets = [a.socket(), b.socket()];
 
     // 1. Throughput: both byokd at once, each client keeping 64 records in flight.
-    let done = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for (d, socket) in sockets.iter().enumerate() {
-            for i in 0..o.clients {
-                let (done, stop) = (&done, &stop);
-                s.spawn(move || {
-                    let user = format!("tput{d}-{i}");
-                    let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
-                    let mut writer = stream.try_clone().unwrap();
-                    let mut reader = BufReader::new(stream);
-                    let mut sent = 0u64;
-                    for _ in 0..64 {
-                        writer.write_all(line(&user, sent).as_bytes()).unwrap();
-                        sent += 1;
-                    }
-                    let mut reply = String::new();
-                    loop {
-                        reply.clear();
-                        if reader.read_line(&mut reply).unwrap() == 0 {
-                            return;
-                        }
-                        assert!(reply.contains("\"result\""), "{reply}");
-                        done.fetch_add(1, Ordering::Relaxed);
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        writer.write_all(line(&user, sent).as_bytes()).unwrap();
-                        sent += 1;
-                    }
-                });
-            }
-        }
-        std::thread::sleep(Duration::from_secs(o.seconds));
-        stop.store(true, Ordering::Relaxed);
-    });
-    let elapsed = started.elapsed().as_secs_f64();
-    let total = done.load(Ordering::Relaxed);
+    let (total, elapsed) = pipelined_records(&sockets, o.clients, 64, o.seconds);
     println!(
         "usage.record throughput, two byokd x {} clients, 64 in flight each, {elapsed:.1} s: {total} durable records, {:.0} records/s",
         o.clients,

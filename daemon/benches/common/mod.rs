@@ -155,6 +155,74 @@ impl LoadOptions {
     }
 }
 
+/// A `usage.record` request line of `user`, the `n`th it sends (its idempotency key `user-n`).
+pub fn record_line(user: &str, n: u64) -> String {
+    let mut l = serde_json::json!({"jsonrpc": "2.0", "id": n, "method": "usage.record", "params": {
+        "user": user, "provider": "openai", "model": "gpt-4o-mini", "feature": "chat",
+        "usage": {"input_tokens": 1500, "output_tokens": 400}, "idempotency_key": format!("{user}-{n}")}})
+    .to_string();
+    l.push('\n');
+    l
+}
+
+/// Durable `usage.record` throughput: `clients` clients on each of `sockets`, each keeping
+/// `in_flight` requests in flight on its connection (a new one sent as each is acknowledged), for
+/// `seconds`. Answers the records acknowledged and the seconds it took.
+pub fn pipelined_records(
+    sockets: &[PathBuf],
+    clients: usize,
+    in_flight: u64,
+    seconds: u64,
+) -> (u64, f64) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (d, socket) in sockets.iter().enumerate() {
+            for i in 0..clients {
+                let (done, stop) = (&done, &stop);
+                s.spawn(move || {
+                    let user = format!("tput{d}-{i}");
+                    let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+                    let mut writer = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let mut sent = 0u64;
+                    for _ in 0..in_flight {
+                        writer
+                            .write_all(record_line(&user, sent).as_bytes())
+                            .unwrap();
+                        sent += 1;
+                    }
+                    let mut reply = String::new();
+                    loop {
+                        reply.clear();
+                        if reader.read_line(&mut reply).unwrap() == 0 {
+                            return;
+                        }
+                        assert!(reply.contains("\"result\""), "{reply}");
+                        done.fetch_add(1, Ordering::Relaxed);
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        writer
+                            .write_all(record_line(&user, sent).as_bytes())
+                            .unwrap();
+                        sent += 1;
+                    }
+                });
+            }
+        }
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+    });
+    (
+        done.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
 /// Round trips of `usage.record` at `rate` records a second in all, spread over `clients`
 /// clients with one request in flight each (client `i` on `sockets[i % sockets.len()]`), for
 /// `seconds`; sorted.
