@@ -1057,25 +1057,8 @@ fn calls_running_at_once_cannot_pass_the_system_cap_together() {
         &[("TEST_SYSTEM_KEY", ANTHROPIC_KEY)],
     );
     let ask = json!({"user": "nokey", "max_output_tokens": 500, "messages": [{"role": "user", "content": "hi"}]});
-    let results: Vec<Result<Value, String>> = std::thread::scope(|s| {
-        let calls: Vec<_> = (0..5)
-            .map(|_| {
-                let (ask, d) = (ask.clone(), &d);
-                s.spawn(move || d.client().call("chat", ask).map_err(|e| e.to_string()))
-            })
-            .collect();
-        calls.into_iter().map(|c| c.join().unwrap()).collect()
-    });
-    let answered = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(answered, 2, "{results:?}");
-    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(refused.contains("please add your own API key"), "{refused}");
-    }
-    assert_eq!(
-        served.load(Ordering::SeqCst),
-        2,
-        "refused calls never reach the provider"
-    );
+    let results = common::chats_at_once(5, |_| d.client(), &ask);
+    common::assert_cap_admitted(&results, 2, &served);
     // Once they have ended, only what they used counts (24 tokens each): another call fits.
     let r = d.client().call("chat", ask).unwrap();
     assert_eq!(r["payer"], "system");

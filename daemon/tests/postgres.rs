@@ -363,25 +363,8 @@ fn cap_across_two(url: &str) {
         .unwrap();
     assert_eq!(s["system_quota"]["used_tokens"], before);
     // 24 calls at once, 12 through each byokd: exactly ten fit.
-    let results: Vec<Result<Value, String>> = std::thread::scope(|s| {
-        let calls: Vec<_> = (0..24)
-            .map(|i| {
-                let (ask, d) = (ask.clone(), if i % 2 == 0 { &a } else { &b });
-                s.spawn(move || d.client().call("chat", ask).map_err(|e| e.to_string()))
-            })
-            .collect();
-        calls.into_iter().map(|c| c.join().unwrap()).collect()
-    });
-    let answered = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(answered, 10, "{results:?}");
-    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(refused.contains("please add your own API key"), "{refused}");
-    }
-    assert_eq!(
-        served.load(Ordering::SeqCst),
-        10,
-        "refused calls never reach the provider"
-    );
+    let results = common::chats_at_once(24, |i| if i % 2 == 0 { &a } else { &b }.client(), &ask);
+    common::assert_cap_admitted(&results, 10, &served);
     // What they used is recorded, once, and the month stays within the cap.
     let used: u64 = results
         .iter()

@@ -278,3 +278,45 @@ pub fn assert_sql_summary_equals(url: &str, user: &str, summary: &serde_json::Va
         assert_eq!(sql[part], summary[part], "{part} of {user}'s summary");
     }
 }
+
+/// `n` `chat` calls sent at once, call `i` on the connection `connect(i)` opens; their answers,
+/// an error as its message.
+pub fn chats_at_once(
+    n: usize,
+    connect: impl Fn(usize) -> byokit_daemon::client::Client + Sync,
+    ask: &serde_json::Value,
+) -> Vec<Result<serde_json::Value, String>> {
+    std::thread::scope(|s| {
+        let calls: Vec<_> = (0..n)
+            .map(|i| {
+                let connect = &connect;
+                s.spawn(move || {
+                    connect(i)
+                        .call("chat", ask.clone())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+}
+
+/// Of `results` (calls on the shared key at once), exactly `fit` answered; every other refused
+/// as the shared key's month being spent; and the provider (`served` counts its replies) saw
+/// only the answered ones.
+pub fn assert_cap_admitted(
+    results: &[Result<serde_json::Value, String>],
+    fit: usize,
+    served: &std::sync::atomic::AtomicUsize,
+) {
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(answered, fit, "{results:?}");
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(refused.contains("please add your own API key"), "{refused}");
+    }
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        fit,
+        "refused calls never reach the provider"
+    );
+}
