@@ -3,7 +3,7 @@
 //! is refused, never wrapped.
 
 use byokit_core::budget::{BudgetPolicy, Month};
-use byokit_core::{CostStatus, Decimal, Payer, Provider};
+use byokit_core::{CostStatus, Decimal, Payer, Provider, Usage};
 
 use super::StoreError;
 
@@ -47,4 +47,26 @@ fn damaged(e: byokit_core::UnknownName) -> StoreError {
 pub(crate) fn parse_month(s: &str) -> Result<Month, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Damaged(format!("month {s:?}")))
+}
+
+/// The token columns of a usage record, in the order of [`TOKEN_COLUMNS`].
+pub(crate) const TOKEN_COLUMNS: [&str; 5] = [
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+];
+
+/// A usage record's tokens read back ([`TOKEN_COLUMNS`]' values, in order).
+pub(crate) fn usage(tokens: [i64; 5], estimated: bool) -> Result<Usage, StoreError> {
+    let [input, output, cached, write, reasoning] = tokens;
+    Ok(Usage {
+        input_tokens: count(TOKEN_COLUMNS[0], input)?,
+        output_tokens: count(TOKEN_COLUMNS[1], output)?,
+        cached_input_tokens: count(TOKEN_COLUMNS[2], cached)?,
+        cache_write_tokens: count(TOKEN_COLUMNS[3], write)?,
+        reasoning_tokens: count(TOKEN_COLUMNS[4], reasoning)?,
+        estimated,
+    })
 }

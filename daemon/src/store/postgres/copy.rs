@@ -7,14 +7,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use byokit_core::protocol::UsageRecordParams;
-use byokit_core::{Decimal, Usage};
+use byokit_core::Decimal;
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 
 use super::records::{id_block, insert, scope_to, write_daily, ID_BLOCK};
 use super::{begin, hex, PgStore, Scope};
-use crate::store::columns::{count, parse_decimal, parse_payer, parse_provider, parse_status};
+use crate::store::columns::{
+    count, parse_decimal, parse_payer, parse_provider, parse_status, usage, TOKEN_COLUMNS,
+};
 use crate::store::sqlite::{from_ms, get_budget};
 use crate::store::{add_to_daily, Daily, PricedRecord, StoreError};
 use crate::vault::SEAL_VERSION;
@@ -331,13 +333,10 @@ async fn copy_settings(
 /// One usage row of the desktop store, priced as it was.
 fn priced(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Result<PricedRecord, String>)> {
     let id: i64 = r.get("id")?;
-    let tokens: [i64; 5] = [
-        r.get("prompt_tokens")?,
-        r.get("completion_tokens")?,
-        r.get("cached_input_tokens")?,
-        r.get("cache_write_tokens")?,
-        r.get("reasoning_tokens")?,
-    ];
+    let mut tokens = [0i64; 5];
+    for (n, column) in tokens.iter_mut().zip(TOKEN_COLUMNS) {
+        *n = r.get(column)?;
+    }
     let estimated: bool = r.get("usage_estimated")?;
     let (provider, payer, status, cost, created): (String, String, String, Option<String>, i64) = (
         r.get("provider")?,
@@ -357,21 +356,13 @@ fn priced(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Result<PricedRecord, 
     let user: String = r.get("clerk_id")?;
     let record = (|| -> Result<PricedRecord, StoreError> {
         let at = from_ms(created)?;
-        let [input, output, cached, write, reasoning] = tokens;
         Ok(PricedRecord {
             record: UsageRecordParams {
                 user,
                 provider: parse_provider(&provider)?,
                 model,
                 feature: (!feature.is_empty()).then_some(feature),
-                usage: Usage {
-                    input_tokens: count("prompt_tokens", input)?,
-                    output_tokens: count("completion_tokens", output)?,
-                    cached_input_tokens: count("cached_input_tokens", cached)?,
-                    cache_write_tokens: count("cache_write_tokens", write)?,
-                    reasoning_tokens: count("reasoning_tokens", reasoning)?,
-                    estimated,
-                },
+                usage: usage(tokens, estimated)?,
                 payer: parse_payer(&payer)?,
                 idempotency_key: key,
                 at: Some(at),

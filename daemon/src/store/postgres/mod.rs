@@ -105,13 +105,12 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
-/// An instant as stored: to the millisecond, as in SQLite, so that both stores draw a window's
-/// edges in the same place.
 use crate::store::columns::{
     count, int, parse_month, parse_payer as payer, parse_policy as policy,
-    parse_provider as provider, parse_status as status,
+    parse_provider as provider, parse_status as status, usage, TOKEN_COLUMNS,
 };
-
+// Instants as stored: to the millisecond, as in SQLite, so that both stores draw a window's
+// edges in the same place.
 use crate::store::to_ms;
 
 /// The connection's TLS (`sslmode=require`, or `prefer`, in the URL; `disable` for none):

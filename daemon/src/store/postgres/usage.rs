@@ -3,12 +3,12 @@
 
 use byokit_core::budget::{Budget, Month};
 use byokit_core::usage::DayGroup;
-use byokit_core::{Decimal, Totals, Usage, UsageEvent, UsageSummary, Window};
+use byokit_core::{Decimal, Totals, UsageEvent, UsageSummary, Window};
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Transaction};
 
-use super::{count, payer, provider, status, to_ms};
+use super::{count, payer, provider, status, to_ms, usage, TOKEN_COLUMNS};
 use crate::store::summary::{day_date, day_number, day_start, Span, SummaryPlan};
 use crate::store::{daily_totals, Repriced, StoreError};
 
@@ -17,21 +17,16 @@ const EVENT_COLUMNS: &str = "provider, model, feature, payer, prompt_tokens, com
     estimated_cost_usd, cost_status, created_at";
 
 fn event_of(r: &Row) -> Result<UsageEvent, StoreError> {
-    let n = |i: usize, what: &str| count(what, r.get::<_, i64>(i));
     Ok(UsageEvent {
         at: r.get("created_at"),
         provider: provider(r.get("provider"))?,
         model: r.get("model"),
         feature: r.get("feature"),
         payer: payer(r.get("payer"))?,
-        usage: Usage {
-            input_tokens: n(4, "prompt_tokens")?,
-            output_tokens: n(5, "completion_tokens")?,
-            cached_input_tokens: n(6, "cached_input_tokens")?,
-            cache_write_tokens: n(7, "cache_write_tokens")?,
-            reasoning_tokens: n(8, "reasoning_tokens")?,
-            estimated: r.get("usage_estimated"),
-        },
+        usage: usage(
+            TOKEN_COLUMNS.map(|c| r.get::<_, i64>(c)),
+            r.get("usage_estimated"),
+        )?,
         cost_usd: r.get("estimated_cost_usd"),
         cost_status: status(r.get("cost_status"))?,
     })

@@ -14,7 +14,7 @@ use std::sync::{mpsc, Arc};
 use byokit_core::budget::{Alert, Budget, BudgetStatus, FiredAlerts, Month};
 use byokit_core::protocol::{ConfigView, HttpTokenInfo, RoutingSettings, UsageRecordResult};
 use byokit_core::usage::DayGroup;
-use byokit_core::{Decimal, Payer, Provider, Totals, Usage, UsageEvent, UsageSummary, Window};
+use byokit_core::{Decimal, Payer, Provider, Totals, UsageEvent, UsageSummary, Window};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
 use time::OffsetDateTime;

@@ -285,21 +285,13 @@ fn events_matching(
     let mut out = Vec::new();
     for row in rows {
         let (provider, model, feature, payer, n, estimated, cost, status, at) = row?;
-        let [input, output, cached, cache_write, reasoning] = n;
         out.push(UsageEvent {
             at: from_ms(at)?,
             provider: parse_provider(&provider)?,
             model,
             feature,
             payer: parse_payer(&payer)?,
-            usage: Usage {
-                input_tokens: count("prompt_tokens", input)?,
-                output_tokens: count("completion_tokens", output)?,
-                cached_input_tokens: count("cached_input_tokens", cached)?,
-                cache_write_tokens: count("cache_write_tokens", cache_write)?,
-                reasoning_tokens: count("reasoning_tokens", reasoning)?,
-                estimated,
-            },
+            usage: usage(n, estimated)?,
             cost_usd: cost.map(|c| parse_decimal(&c)).transpose()?,
             cost_status: parse_status(&status)?,
         });
