@@ -217,7 +217,7 @@ pub(crate) fn typed_reply<'a, T: Deserialize<'a> + HasError>(
     provider: Provider,
     body: &'a [u8],
 ) -> Result<T, AdapterError> {
-    let reply: T = serde_json::from_slice(body)
+    let reply: T = crate::json::from_slice(body)
         .map_err(|e| malformed(provider, format!("unexpected reply: {e}")))?;
     if reply.is_error() {
         return Err(classify_error(provider, 400, &Headers::default(), body).into());
@@ -237,7 +237,7 @@ pub(crate) fn typed_event<'a, T: Deserialize<'a>>(
     data: &'a str,
 ) -> Result<T, AdapterError> {
     // Read as bytes, like whole replies: one copy of serde_json's reader in a build, not two.
-    serde_json::from_slice(data.as_bytes())
+    crate::json::from_slice(data.as_bytes())
         .map_err(|e| malformed(provider, format!("unexpected stream event: {e}")))
 }
 

@@ -37,6 +37,7 @@ pub mod estimate;
 pub mod gateway;
 pub mod http;
 pub mod instant;
+pub mod json;
 pub mod key;
 pub mod ledger;
 pub mod protocol;

@@ -107,7 +107,7 @@ fn js_json(v: &JsValue, what: &str) -> Result<String, JsValue> {
 
 /// JSON from [`js_json`] as a core type.
 fn parse<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, JsValue> {
-    serde_json::from_slice(json.as_bytes()).map_err(|e| input_error(what, e))
+    byokit_core::json::from_slice(json.as_bytes()).map_err(|e| input_error(what, e))
 }
 
 /// A JS argument (camelCase keys) as a core type.
