@@ -331,6 +331,11 @@ test('budgets: status, and each alert once a month', () => {
     (e) => e.kind === 'invalidInput' && e.message.includes('`monthlyLimitUsd`'));
   assert.throws(() => budgetStatus({ monthlyLimitUsd: '20', policy: 'maybe' }, '1', '2026-11-28T12:00:00Z'),
     (e) => e.kind === 'invalidInput' && e.message.includes('`maybe`') && e.message.includes('`allow_and_alert`'));
+  // An object's fields given as an array, at any depth, are refused by name, not read in order.
+  assert.throws(() => budgetStatus(['20', 'block', []], '1', '2026-11-28T12:00:00Z'),
+    (e) => e.kind === 'invalidInput' && e.message.startsWith('budget: invalid type: sequence, expected struct Budget'));
+  assert.throws(() => route({ keys: [['k1', 'groq', '2026-11-01T00:00:00Z', null, { state: 'ok' }]] }, {}, '2026-11-28T12:00:00Z'),
+    (e) => e.kind === 'invalidInput' && e.message.includes('expected struct UserKey'));
   // Budgets are checked as the core checks them everywhere; amounts are exact, never rounded.
   const now = '2026-11-28T12:00:00Z';
   assert.throws(() => budgetStatus({ monthlyLimitUsd: '-5' }, '1', now),
