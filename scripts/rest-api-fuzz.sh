@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$target/debug/byokit-mock" --listen 127.0.0.1:0 >"$work/mock.out" 2>&1 &
+"$target/debug/byokit-mock" --listen 127.0.0.1:0 --fixtures "$PWD/tests/fixtures/providers" >"$work/mock.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/mock.out" && break; sleep 0.05; done
 mock="$(sed -n 's/^listening on //p' "$work/mock.out")"

@@ -12,4 +12,5 @@ trap 'rm -rf "$dir"' EXIT
 cp examples/node-server/package.json examples/node-server/server.mjs examples/node-server/test.mjs "$dir/"
 (cd "$dir" && npm install --silent --no-audit --no-fund)
 (cd "$dir" && BYOKD="$bin/byokd" BYOKIT="$bin/byokit" BYOKIT_MOCK="$bin/byokit-mock" \
+  BYOKIT_FIXTURES="$repo/tests/fixtures/providers" \
   node --test --test-concurrency=1 test.mjs)

@@ -29,6 +29,7 @@ cp -r examples/web-app/public examples/web-app/frameworks "$dir/"
 (cd "$dir" && npm install --silent --no-audit --no-fund "$repo"/bindings/wasm/pkg/byokit-*.tgz playwright-core@1.65.1 axe-core@4.14.1)
 (cd "$dir" && node frameworks/build.mjs)
 (cd "$dir" && BYOKD="$target/debug/byokd" BYOKIT_MOCK="$target/debug/byokit-mock" BYOKIT_ARTIFACTS="$artifacts" \
+  BYOKIT_FIXTURES="$repo/tests/fixtures/providers" \
   BYOKIT_PACKAGE_DIR="$dir/node_modules/byokit" AXE_PATH="$dir/node_modules/axe-core/axe.min.js" \
   node --test --test-concurrency=1 test.mjs)
 echo "screenshots of both pages (desktop and phone, light and dark) and of the framework pages: $artifacts"

@@ -1,7 +1,8 @@
 // The example backend against a real byokd and the mock provider, all on 127.0.0.1: a user signs
 // in to the app, their browser saves and tests a key through byokd's REST API with the app's
 // JWT, uses two AI features of the app, and reads the usage; another user sees none of it.
-// Run by scripts/test-node-server.sh, which gives the binaries in BYOKD, BYOKIT and BYOKIT_MOCK.
+// Run by scripts/test-node-server.sh, which gives the binaries in BYOKD, BYOKIT and BYOKIT_MOCK,
+// and the mock's replies in BYOKIT_FIXTURES.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -45,7 +46,8 @@ async function waitFor(url) {
 }
 
 before(async () => {
-  mock = (await start(process.env.BYOKIT_MOCK, ['--listen', '127.0.0.1:0'], {}, /listening on (\S+)/))[1];
+  mock = (await start(process.env.BYOKIT_MOCK, ['--listen', '127.0.0.1:0', '--fixtures', process.env.BYOKIT_FIXTURES], {},
+    /listening on (\S+)/))[1];
   const [appPort, byokdPort] = [await freePort(), await freePort()];
   app = `http://127.0.0.1:${appPort}`;
   byokd = `http://127.0.0.1:${byokdPort}`;

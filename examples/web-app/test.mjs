@@ -2,7 +2,8 @@
 // example app, all on 127.0.0.1: the whole flow by clicks and keys, every figure of the usage page
 // checked against the REST API's own summary to the last digit, axe-core on both pages, and
 // screenshots at desktop and phone widths, light and dark, in $BYOKIT_ARTIFACTS.
-// Run by scripts/test-web-app.sh, which gives BYOKD, BYOKIT_MOCK, BYOKIT_PACKAGE_DIR, AXE_PATH.
+// Run by scripts/test-web-app.sh, which gives BYOKD, BYOKIT_MOCK, BYOKIT_FIXTURES, BYOKIT_PACKAGE_DIR,
+// AXE_PATH.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -74,7 +75,8 @@ function sum(values) {
 const shown = (text) => canonical(text.replace(/[^\d.]/g, ''));
 
 before(async () => {
-  mock = (await start(process.env.BYOKIT_MOCK, ['--listen', '127.0.0.1:0'], {}, /listening on (\S+)/))[1];
+  mock = (await start(process.env.BYOKIT_MOCK, ['--listen', '127.0.0.1:0', '--fixtures', process.env.BYOKIT_FIXTURES], {},
+    /listening on (\S+)/))[1];
   const [appPort, byokdPort] = [await freePort(), await freePort()];
   app = `http://127.0.0.1:${appPort}`;
   byokd = `http://127.0.0.1:${byokdPort}`;
