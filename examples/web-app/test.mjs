@@ -361,6 +361,12 @@ test('the spec\'s whole flow, by clicks and keys, and the usage page equals the 
   const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
   assert.equal(csv.length - 1, s.totals.requests);
   assert.equal(download.suggestedFilename(), 'usage-last-90-days.csv');
+  // The same calls as parsed JSON lines, through the element's own client.
+  const events = await use('').evaluate((el) => el.client.exportUsage(90, 'jsonl'));
+  assert.equal(events.length, s.totals.requests);
+  const perProvider = {};
+  for (const e of events) perProvider[e.provider] = (perProvider[e.provider] ?? 0) + 1;
+  assert.deepEqual(perProvider, Object.fromEntries(Object.entries(s.by_provider).map(([p, t]) => [p, t.requests])));
 
   // The theme attribute overrides the colour scheme, both ways.
   const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('byokit-usage')).getPropertyValue('--byokit-bg').trim());
