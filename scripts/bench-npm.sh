@@ -8,6 +8,7 @@
 # the tarball and genai-prices from the npm registry into an empty folder and measures there.
 # Usage: scripts/bench-npm.sh [--node-only] [--tarball <byokit-*.tgz built at another commit>]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
 node_only=false tarball=
@@ -38,8 +39,7 @@ echo "Node $(node --version), @pydantic/genai-prices $(cd "$dir" && node -p "req
 (cd "$dir" && BYOKIT_FIXTURES="$repo/tests/fixtures/providers" node bench.mjs)
 if ! $node_only; then
   if ! [ -x /usr/bin/chromium ]; then
-    echo "installing Debian's chromium"
-    apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+    debian_install chromium
   fi
   echo "== the browser build, in headless Chromium"
   (cd "$dir" && BYOKIT_FIXTURES="$repo/tests/fixtures/providers" node bench-browser.mjs)

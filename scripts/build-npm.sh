@@ -3,6 +3,7 @@
 # (bindings/wasm/pkg/byokit-<version>.tgz). Installs the wasm toolchain and the wasm-bindgen CLI
 # (pinned to the wasm-bindgen crate version in Cargo.lock) when missing.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 
 version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
@@ -23,8 +24,7 @@ out=bindings/wasm/pkg
 rm -rf "$out"
 mkdir -p "$out"
 if ! command -v wasm-opt >/dev/null; then
-  echo "installing binaryen (wasm-opt) from Debian"
-  apt-get install -y -qq binaryen >/dev/null || { apt-get update -qq && apt-get install -y -qq binaryen >/dev/null; }
+  debian_install binaryen
 fi
 # The wasm module and its JS glue (byokit_wasm.js, the same for Node and the browser), then the
 # package's entry (byokit.js) in front of it; in Node, the entry reads and instantiates the wasm

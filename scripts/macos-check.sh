@@ -5,12 +5,11 @@
 # there is no macOS linker or SDK here, and the daemon's C dependencies (SQLite, ring) need one
 # (docs/windows.md, "macOS").
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 
 if ! dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1; then
-  echo "installing rustc-web, cargo-web and rust-web-src from Debian"
-  apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null; }
+  debian_install rustc-web cargo-web rust-web-src
 fi
 RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_INCREMENTAL=0 \
   /usr/bin/cargo check --locked --target x86_64-apple-darwin -Zbuild-std=std,panic_abort \

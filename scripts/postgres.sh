@@ -8,6 +8,8 @@
 #        (a PgBouncer in transaction mode in front of it: BYOKIT_TEST_POOLER_URL); pg_stop at
 #        the end stops both.
 
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
+
 pg_bin() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -16,9 +18,7 @@ pg_bin() {
 
 pg_install() {
   if [ -z "$(pg_bin)" ]; then
-    echo "installing postgresql from Debian"
-    apt-get install -y -qq postgresql >/dev/null ||
-      { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+    debian_install postgresql
   fi
 }
 
@@ -52,8 +52,7 @@ pg_start() {
 }
 
 pgbouncer_start() {
-  command -v pgbouncer >/dev/null || apt-get install -y -qq pgbouncer >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
+  command -v pgbouncer >/dev/null || debian_install pgbouncer
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   printf '"postgres" ""\n' >"$PG_DIR/userlist.txt"

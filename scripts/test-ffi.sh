@@ -10,6 +10,7 @@
 # Installs what it needs: Debian's libjna-java and python3-venv, the Kotlin compiler (npm
 # kotlin-compiler), and tree-sitter with its Swift grammar (PyPI) in a cached virtualenv.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -23,9 +24,7 @@ command -v java >/dev/null || missing+=(default-jdk-headless)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 if ((${#missing[@]})); then
-  echo "installing ${missing[*]} from Debian"
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  debian_install "${missing[@]}"
 fi
 
 kotlin="$cache/kotlin-$KOTLIN_VERSION"
@@ -42,7 +41,7 @@ fi
 venv="$cache/venv-swift"
 if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
   echo "installing tree-sitter and tree-sitter-swift from PyPI"
-  python3 -m venv "$venv" || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+  python3 -m venv "$venv" || { debian_install python3-venv && python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q "tree-sitter==0.26.1" "tree-sitter-swift==0.7.4"
 fi
 

@@ -3,9 +3,10 @@
 # installs the real `openai` client package into a temporary folder, and runs
 # tests/gateway/gateway.test.mjs there with Node's test runner. Loopback only.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+command -v curl >/dev/null || debian_install curl
 cargo build --locked -q -p byokit-daemon -p byokit-mock-provider
 bin="${CARGO_TARGET_DIR:-target}/debug"
 [[ "$bin" = /* ]] || bin="$repo/$bin"

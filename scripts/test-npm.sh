@@ -5,14 +5,14 @@
 # daemon client, and in headless Chromium (Debian's, driven by playwright-core) for the web build
 # and the dashboard page, whose screenshot is left in bindings/wasm/pkg/dashboard.png.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
 bash scripts/build-npm.sh
 tarball=$(ls "$PWD"/bindings/wasm/pkg/byokit-*.tgz)
 dir=$(mktemp -d)
 if ! [ -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium"
-  apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  debian_install chromium
 fi
 (cd "$dir" && npm init -y >/dev/null && npm pkg set type=module >/dev/null &&
   npm install --silent --no-audit --no-fund "$tarball" playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43)

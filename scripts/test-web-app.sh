@@ -9,6 +9,7 @@
 # devDependencies: the frameworks, their compilers, esbuild) into a temporary folder beside the
 # freshly built package.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
 target="${CARGO_TARGET_DIR:-target}"
@@ -17,8 +18,7 @@ artifacts="${BYOKIT_ARTIFACTS:-$target/web-app-screenshots}"
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png
 if ! [ -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium"
-  apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  debian_install chromium
 fi
 bash scripts/build-npm.sh
 cargo build --locked -q -p byokit-daemon --bin byokd -p byokit-mock-provider

@@ -2,6 +2,7 @@
 # Runs every check and test of the workspace, installing what it needs on a fresh Debian machine.
 # Usage: scripts/test.sh            (from anywhere; CI runs it through .ci/run)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -28,9 +29,7 @@ cargo test --workspace --all-targets --locked
 
 step "the master key in the OS keyring: gnome-keyring's Secret Service in a D-Bus session of its own"
 if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then
-  echo "installing gnome-keyring and dbus from Debian"
-  apt-get install -y -qq gnome-keyring dbus >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq gnome-keyring dbus >/dev/null; }
+  debian_install gnome-keyring dbus
 fi
 keyrings=$(mktemp -d) # the keyring's files, not the user's own
 trap 'rm -rf "$keyrings"' EXIT

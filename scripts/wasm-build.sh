@@ -4,12 +4,11 @@
 # Usage: scripts/wasm-build.sh [package]; WASM_BUILD_STD_FEATURES (e.g. optimize_for_size) is
 # passed to -Zbuild-std-features.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 
 if ! dpkg -s rustc-web cargo-web rust-web-src >/dev/null 2>&1; then
-  echo "installing rustc-web, cargo-web and rust-web-src from Debian"
-  apt-get update -qq
-  apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null
+  debian_install rustc-web cargo-web rust-web-src
 fi
 LLD="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
 target_dir="${CARGO_TARGET_DIR:-target}/wasm"

@@ -5,6 +5,7 @@
 # stop`), and byokit-client's tests as a Windows program. See docs/windows.md.
 # Usage: scripts/windows.sh [--build-only]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 cd "$(dirname "$0")/.."
 
 need=()
@@ -12,9 +13,7 @@ for pkg in rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then
-  echo "installing ${need[*]} from Debian"
-  apt-get install -y -qq "${need[@]}" >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+  debian_install "${need[@]}"
 fi
 
 triple=x86_64-pc-windows-gnu
