@@ -3,10 +3,10 @@
 //! serde_json reads a struct from an object and also from an array of its field values in
 //! declaration order (`[1000, 200]` for `{"input": 1000, "output": 200}`). No byokit input is
 //! written that way, and the second form costs a second copy of every struct's reading code in
-//! each build: 27 KB of the npm package's WebAssembly (docs/benchmarks.md). [`from_slice`] reads
-//! through [`ObjectsOnly`], which hands everything to serde_json unchanged except that a struct,
-//! at any depth, is asked for as a map: the array form is then an `invalid type` error, and its
-//! code is never compiled.
+//! each build: 21 KB of the npm package's WebAssembly, 5.6 KB gzipped (docs/benchmarks.md).
+//! [`from_slice`] reads through [`ObjectsOnly`], which hands everything to serde_json unchanged
+//! except that a struct, at any depth, is asked for as a map: the array form is then an
+//! `invalid type` error, and its code is never compiled.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,

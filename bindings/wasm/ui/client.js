@@ -103,19 +103,6 @@ export function defaultClient() {
 }
 
 /**
- * The client an element talks through: the one set on it, or one made from its `base-url`
- * attribute and `getToken` function, else `configure()`'s.
- */
-export function clientOf(el) {
-  if (el._client) return el._client;
-  if (el.hasAttribute('base-url') || el._getToken) {
-    el._client = new ByokitClient({ baseUrl: el.getAttribute('base-url') ?? '', getToken: el._getToken ?? (() => null) });
-    return el._client;
-  }
-  return defaultClient();
-}
-
-/**
  * Takes back, through the element's own setters, the properties set on it before it was defined:
  * a framework that renders before byokit/ui is loaded (Vue's `.prop`, Svelte's objects) sets plain
  * properties on the not yet upgraded element, which would hide its setters.
@@ -141,8 +128,18 @@ const ElementBase = globalThis.HTMLElement ?? class {};
  * `configure()`'s), `locale` and `currency`, and their events (bubbling, composed).
  */
 export class ByokitElement extends ElementBase {
-  /** The REST client: set one, or give `base-url` and `getToken`, or use `configure()`'s. */
-  get client() { return clientOf(this); }
+  /**
+   * The REST client: the one set on the element, or one made from its `base-url` attribute and
+   * `getToken` function, else `configure()`'s.
+   */
+  get client() {
+    if (this._client) return this._client;
+    if (this.hasAttribute('base-url') || this._getToken) {
+      this._client = new ByokitClient({ baseUrl: this.getAttribute('base-url') ?? '', getToken: this._getToken ?? (() => null) });
+      return this._client;
+    }
+    return defaultClient();
+  }
   set client(c) { this._client = c; this.refresh(); }
   /** A function returning the current bearer token (a JWT of the app's sign-in, or a user's token). */
   set getToken(f) { this._getToken = f; this._client = null; this.refresh(); }
