@@ -449,8 +449,8 @@ test('money in the page: formatted with every digit, summed exactly, whatever th
   assert.deepEqual(pageErrors, [], 'no error in the page all along');
 });
 
-// The same two elements rendered by React 19, Vue 3 and Svelte 5 (public/<framework>.html, built
-// from frameworks/ by frameworks/build.mjs), each given its properties, attributes and event
+// The same two elements rendered by React 19, Vue 3 and Svelte 5 (/frameworks/<framework>.html,
+// built from frameworks/ by frameworks/build.mjs), each given its properties, attributes and event
 // listeners by the framework's own syntax, and no `configure()`: the elements reach byokd only by
 // the `base-url` and `getToken` the framework set on them.
 for (const framework of ['react', 'vue', 'svelte']) {
@@ -467,7 +467,7 @@ for (const framework of ['react', 'vue', 'svelte']) {
     const cfgIn = (sel) => p.locator(`#app byokit-api-config ${sel}`);
     const statusIs = (text) => p.waitForFunction((t) => document.querySelector('#fw-status').textContent === t, text);
     try {
-      await p.goto(`${app}/${framework}.html?user=${user}`);
+      await p.goto(`${app}/frameworks/${framework}.html?user=${user}`);
 
       // 1. Both elements inside the framework's tree, their shadow content drawn.
       await p.waitForFunction(() => document.querySelector('#app byokit-usage')?.summary

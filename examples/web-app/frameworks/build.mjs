@@ -1,9 +1,10 @@
-// Builds the framework pages' bundles from their sources with esbuild: React (JSX), Vue (an SFC
-// compiled by @vue/compiler-sfc, the byokit- tags declared custom elements) and Svelte 5
-// (svelte/compiler's compile()). `byokit/ui` stays external: the pages map it to the package's own
-// byokit-ui.js with an import map, as index.html does. `node frameworks/build.mjs [out dir]`
-// (public/frameworks by default), from the folder where the pinned devDependencies are installed.
-import { readFile } from 'node:fs/promises';
+// Builds the framework pages, <out dir>/{react,vue,svelte}.html, and their bundles from their
+// sources with esbuild: React (JSX), Vue (an SFC compiled by @vue/compiler-sfc, the byokit- tags
+// declared custom elements) and Svelte 5 (svelte/compiler's compile()). `byokit/ui` stays
+// external: the pages map it to the package's own byokit-ui.js with an import map, as index.html
+// does. `node frameworks/build.mjs [out dir]` (public/frameworks by default, served as
+// /frameworks/), from the folder where the pinned devDependencies are installed.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -43,6 +44,24 @@ const svelte = {
   },
 };
 
+/** The page of each framework: its name, and the bundle of its entry. */
+const PAGES = [['react', 'React'], ['vue', 'Vue'], ['svelte', 'Svelte']];
+const page = (id, name) => `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Settings in ${name} — byokit web app example</title>
+  <script type="importmap">{ "imports": { "byokit/ui": "/byokit/ui/byokit-ui.js" } }</script>
+  <link rel="stylesheet" href="/frameworks.css">
+</head>
+<body>
+  <main id="app"></main>
+  <script type="module" src="./${id}.js"></script>
+</body>
+</html>
+`;
+
 await esbuild.build({
   entryPoints: ['react.jsx', 'vue.js', 'svelte.js'].map((f) => join(here, f)),
   outdir: out,
@@ -62,3 +81,4 @@ await esbuild.build({
   },
   logLevel: 'warning',
 });
+for (const [id, name] of PAGES) await writeFile(join(out, `${id}.html`), page(id, name));

@@ -5,9 +5,7 @@
 import 'byokit/ui';
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { signIn, said } from './session.js';
-
-const WINDOWS = [7, 30, 90];
+import { signIn, said, WINDOWS } from './session.js';
 
 function Settings({ session }) {
   const [days, setDays] = useState(30);
