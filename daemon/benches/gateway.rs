@@ -38,39 +38,24 @@ use serde_json::json;
 const OPENAI_KEY: &str =
     "sk-proj-Bn1Ab2Cd3Ef4Gh5Ij6Kl7Mn8Op9Qr0St1Uv2Wx3Yz4Ab5Cd6Ef7Gh8Ij9Kl0Mn1Op2Qr3St4Uv5Wx6Yz7Bn01";
 
+/// The harness's options (the module's doc says what each measures).
+#[derive(clap::Parser)]
 struct Options {
+    /// How long each timed phase runs, in seconds.
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Requests a second for the latency phase.
+    #[arg(long, default_value_t = 200)]
     rate: u64,
+    /// Keep-alive connections for the throughput phase.
+    #[arg(long, default_value_t = 32)]
     connections: usize,
+    /// A LiteLLM proxy to measure too.
+    #[arg(long)]
     litellm: Option<String>,
+    /// Its master key.
+    #[arg(long, default_value = "sk-bench")]
     litellm_key: String,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        seconds: 10,
-        rate: 200,
-        connections: 32,
-        litellm: None,
-        litellm_key: "sk-bench".to_owned(),
-    };
-    let args: Vec<String> = std::env::args().collect();
-    for pair in args.windows(2) {
-        let number = || {
-            pair[1]
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("{} takes a number", pair[0]))
-        };
-        match pair[0].as_str() {
-            "--seconds" => o.seconds = number(),
-            "--rate" => o.rate = number(),
-            "--connections" => o.connections = number() as usize,
-            "--litellm" => o.litellm = Some(pair[1].clone()),
-            "--litellm-key" => o.litellm_key = pair[1].clone(),
-            _ => {}
-        }
-    }
-    o
 }
 
 /// A child process killed on drop.
@@ -313,7 +298,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let o = options();
+    let o = <Options as clap::Parser>::parse_from(common::harness_args());
     let (_mock, mock_url) = start_mock();
 
     let dir = std::env::temp_dir().join(format!("byokd-gateway-{}", std::process::id()));

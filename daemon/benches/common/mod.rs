@@ -115,43 +115,37 @@ pub fn createdb(server: &str, name: &str) -> String {
     format!("{server}/{name}")
 }
 
+/// The process's arguments without the `--bench` that `cargo bench` gives every harness.
+pub fn harness_args() -> impl Iterator<Item = String> {
+    std::env::args().filter(|a| a != "--bench")
+}
+
 /// The load harnesses' options: `--seconds N`, `--clients N`, `--rate N`, `--events N`.
+#[derive(clap::Parser)]
 pub struct LoadOptions {
-    /// How long each timed phase runs.
+    /// How long each timed phase runs, in seconds.
+    #[arg(long, default_value_t = 5)]
     pub seconds: u64,
     /// Client threads (per byokd).
+    #[arg(long, default_value_t = 16)]
     pub clients: usize,
     /// Records a second for the latency phase.
+    #[arg(long, default_value_t = 5_000)]
     pub rate: u64,
-    /// Events stored for the summary phase.
+    /// Events stored for the summary phase (each harness has its default).
+    #[arg(long)]
     pub events: u64,
 }
 
 impl LoadOptions {
     /// From the process's arguments, with `events` stored events unless `--events` says.
     pub fn from_args(events: u64) -> LoadOptions {
-        let mut o = LoadOptions {
-            seconds: 5,
-            clients: 16,
-            rate: 5_000,
-            events,
-        };
-        let args: Vec<String> = std::env::args().collect();
-        for pair in args.windows(2) {
-            let value = || {
-                pair[1]
-                    .parse::<u64>()
-                    .unwrap_or_else(|_| panic!("{} takes a number", pair[0]))
-            };
-            match pair[0].as_str() {
-                "--seconds" => o.seconds = value(),
-                "--clients" => o.clients = value() as usize,
-                "--rate" => o.rate = value(),
-                "--events" => o.events = value(),
-                _ => {}
-            }
-        }
-        o
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = LoadOptions::command()
+            // (clap takes a default as a `&'static str`; a harness parses its arguments once.)
+            .mut_arg("events", |a| a.default_value(&*events.to_string().leak()))
+            .get_matches_from(harness_args());
+        LoadOptions::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
 }
 
